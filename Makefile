@@ -1,0 +1,61 @@
+# Two commands set everything up on a fresh machine:
+#   make run   - venv, install, migrate, demo data, one pipeline run, then the web app on :5000
+#   make test  - the same install plus Debian's Chromium for browser tests, then the whole suite
+# Everything else here is what those two are made of.
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+SHUZHEN := $(VENV)/bin/shuzhen
+PORT    ?= 5000
+DEMO_ENTERPRISES ?= 300
+SUDO    := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
+export DO_NOT_TRACK ?= 1
+
+.PHONY: run test install browser translations migrate demo pipeline web lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian's Chromium (never a downloaded browser) and CJK fonts so screenshots show Chinese.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+translations: install
+	if [ -d survey_app/translations ]; then $(VENV)/bin/pybabel compile -q -d survey_app/translations; fi
+
+migrate: install
+	$(SHUZHEN) db upgrade
+
+demo: migrate
+	$(SHUZHEN) demo --enterprises $(DEMO_ENTERPRISES)
+
+pipeline: demo
+	$(SHUZHEN) pipeline run
+
+web: translations
+	$(VENV)/bin/flask --app survey_app run --host 0.0.0.0 --port $(PORT)
+
+run: install translations pipeline web
+
+test: install browser translations
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/score.py
+
+clean:
+	rm -rf instance tests/artifacts

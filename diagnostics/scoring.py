@@ -1,0 +1,325 @@
+"""The scoring engine: many submissions at once, every point explainable.
+
+``score(definition, arrays)`` takes decoded answers (``diagnostics.answers.decode``) and returns a
+``ScoreResult`` of plain arrays: points per question, per indicator, per dimension, the total, the level
+by points alone (``band_level``) and the level granted after gates (``level``). The arithmetic is numpy
+over whole columns; the only Python loops run over the questionnaire's questions and levels (tens),
+never over submissions. ``ScoreResult.explain(i)`` rebuilds, for one submission, the trail from each
+answer to the level: which rule gave which points, where a cap applied, which gate blocked which level.
+
+Same input, same output: there is no randomness and no clock here; results are rounded to 4 decimals
+so float summation order never flips a level boundary. ``SCORER_VERSION`` is stored with every
+assessment; bump it whenever these semantics change, and flows rescore.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diagnostics import expr
+from diagnostics.answers import AnswerArrays, decode, encode_row, formula, relevance
+from diagnostics.questionnaire import Gate, Question, Questionnaire
+
+SCORER_VERSION = "1.0.0"
+EPS = 1e-9
+DECIMALS = 4
+
+
+@dataclass(frozen=True)
+class _QPlan:
+    """How one scored question turns its column into points (precomputed once per definition)."""
+
+    question: Question
+    kind: str  # index | multi | number | yesno
+    table: np.ndarray  # option points (+ trailing 0 for missing) / band points
+    edges: np.ndarray | None = None  # band lower edges, sorted
+    uppers: np.ndarray | None = None  # band upper edges aligned with edges
+    cap: float | None = None
+
+
+class CompiledQuestionnaire:
+    """Matrices derived from a definition: which question feeds which indicator, and so on."""
+
+    def __init__(self, q: Questionnaire) -> None:
+        self.q = q
+        self.questions = q.questions()
+        self.indicators = q.indicators()
+        self.dimensions = q.dimensions
+        self.ind_index = {ind.code: j for j, ind in enumerate(self.indicators)}
+        self.dim_index = {d.code: k for k, d in enumerate(self.dimensions)}
+        self.plans: list[_QPlan] = []
+        plan_ind: list[int] = []
+        for ind in self.indicators:
+            for question in ind.questions:
+                plan = _plan(question)
+                if plan is not None:
+                    self.plans.append(plan)
+                    plan_ind.append(self.ind_index[ind.code])
+        self.q_to_ind = np.zeros((len(self.plans), len(self.indicators)))
+        for p, j in enumerate(plan_ind):
+            self.q_to_ind[p, j] = 1.0
+        self.ind_cap = np.array([ind.max_points for ind in self.indicators], dtype=float)
+        self.ind_weight = np.array([ind.weight for ind in self.indicators], dtype=float)
+        self.ind_target = np.array([q.indicator_target(ind) for ind in self.indicators], dtype=float)
+        self.ind_max = self.ind_cap * self.ind_weight
+        self.ind_to_dim = np.zeros((len(self.indicators), len(self.dimensions)))
+        for k, dim in enumerate(self.dimensions):
+            for ind in dim.indicators:
+                self.ind_to_dim[self.ind_index[ind.code], k] = 1.0
+        self.dim_weight = np.array([d.weight for d in self.dimensions], dtype=float)
+        self.dim_scored = np.array([d.scored for d in self.dimensions], dtype=bool)
+        self.dim_max = self.ind_max @ self.ind_to_dim * self.dim_weight
+        self.scenarios = q.scenario_questions()
+        self.levels = sorted(q.levels, key=lambda lv: lv.level)
+        self.dynamic = [qq for qq in self.questions if qq.relevant or qq.formula]
+
+
+def _plan(question: Question) -> _QPlan | None:
+    if not question.scored:
+        return None
+    if question.type in ("single", "level"):
+        return _QPlan(question, "index", np.array([o.points for o in question.options] + [0.0]))
+    if question.type == "multi":
+        return _QPlan(question, "multi", np.array([o.points for o in question.options]), cap=question.max_points)
+    if question.type == "number":
+        bands = sorted(question.bands, key=lambda b: -np.inf if b.min is None else b.min)
+        return _QPlan(
+            question, "number", np.array([b.points for b in bands]),
+            edges=np.array([-np.inf if b.min is None else b.min for b in bands]),
+            uppers=np.array([np.inf if b.max is None else b.max for b in bands]),
+        )
+    return _QPlan(question, "yesno", np.array([question.no_points, question.yes_points, 0.0]))
+
+
+_COMPILED: dict[int, CompiledQuestionnaire] = {}
+
+
+def compiled(q: Questionnaire) -> CompiledQuestionnaire:
+    """Compile once per definition object (definitions are immutable)."""
+    key = id(q)
+    hit = _COMPILED.get(key)
+    if hit is None or hit.q is not q:
+        hit = _COMPILED[key] = CompiledQuestionnaire(q)
+    return hit
+
+
+# ------------------------------------------------------------------ skip logic and formulas
+
+
+def _columns(arrays: AnswerArrays, q: Questionnaire, names: frozenset[str]) -> dict[str, expr.VectorColumn]:
+    """Vector columns for the question ids an expression reads (only those: building is not free)."""
+    cols: dict[str, expr.VectorColumn] = {}
+    for question in q.questions():
+        qid = question.id
+        if qid not in names:
+            continue
+        if qid in arrays.index:
+            codes = [int(o.code) if question.type == "level" else o.code for o in question.options]
+            lookup = np.array([*codes, None], dtype=object)
+            cols[qid] = expr.VectorColumn("code", lookup[arrays.index[qid]])
+        elif qid in arrays.multi:
+            cols[qid] = expr.VectorColumn("multi", arrays.multi[qid], tuple(o.code for o in question.options))
+        elif qid in arrays.number:
+            cols[qid] = expr.VectorColumn("number", arrays.number[qid])
+        elif qid in arrays.yesno:
+            cols[qid] = expr.VectorColumn("bool", arrays.yesno[qid])
+        elif qid in arrays.present:
+            cols[qid] = expr.VectorColumn("present", arrays.present[qid])
+    return cols
+
+
+def apply_logic(c: CompiledQuestionnaire, arrays: AnswerArrays) -> tuple[AnswerArrays, dict[str, np.ndarray]]:
+    """Compute formulas and blank out skipped answers, in definition order, on a copy.
+
+    Returns the effective arrays and, for questions with a ``relevant`` rule, the mask of submissions
+    for which the question applied.
+    """
+    if not c.dynamic:
+        return arrays, {}
+    arrays = arrays.copy()
+    applied: dict[str, np.ndarray] = {}
+    n = arrays.n
+    for question in c.questions:
+        if not (question.relevant or question.formula):
+            continue
+        names = (relevance(question).names if question.relevant else frozenset()) | (
+            formula(question).names if question.formula else frozenset())
+        cols = _columns(arrays, c.q, names)
+        qid = question.id
+        if question.formula:
+            with np.errstate(all="ignore"):
+                values = np.asarray(formula(question).evaluate_vector(cols, n), dtype=float)
+            arrays.number[qid] = values
+            cols[qid] = expr.VectorColumn("number", values)
+        if question.relevant:
+            mask = np.asarray(relevance(question).evaluate_vector(cols, n), dtype=bool)
+            applied[qid] = mask
+            _blank(arrays, qid, ~mask)
+    return arrays, applied
+
+
+def _blank(arrays: AnswerArrays, qid: str, where: np.ndarray) -> None:
+    if qid in arrays.index:
+        arrays.index[qid][where] = -1
+    elif qid in arrays.multi:
+        arrays.multi[qid][where] = False
+    elif qid in arrays.number:
+        arrays.number[qid][where] = np.nan
+    elif qid in arrays.yesno:
+        arrays.yesno[qid][where] = -1
+    elif qid in arrays.present:
+        arrays.present[qid][where] = False
+
+
+# ------------------------------------------------------------------ the arithmetic
+
+
+def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
+    """n x (scored questions) matrix of points."""
+    out = np.zeros((arrays.n, len(c.plans)))
+    for p, plan in enumerate(c.plans):
+        qid = plan.question.id
+        if plan.kind == "index":
+            out[:, p] = plan.table[arrays.index[qid]]  # index -1 picks the trailing 0
+        elif plan.kind == "multi":
+            pts = arrays.multi[qid] @ plan.table
+            out[:, p] = np.minimum(pts, plan.cap) if plan.cap is not None else pts
+        elif plan.kind == "number":
+            values = arrays.number[qid]
+            pos = np.searchsorted(plan.edges, values, side="right") - 1  # type: ignore[arg-type]
+            safe = np.clip(pos, 0, len(plan.table) - 1)
+            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)  # type: ignore[index]
+            out[:, p] = np.where(inside, plan.table[safe], 0.0)
+        else:
+            out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
+    return out
+
+
+def scenario_levels(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
+    """n x (scenario questions) matrix of rated levels, 0 when missing or skipped."""
+    out = np.zeros((arrays.n, len(c.scenarios)), dtype=np.int16)
+    for s, question in enumerate(c.scenarios):
+        levels = np.array([int(o.code) for o in question.options] + [0], dtype=np.int16)
+        out[:, s] = levels[arrays.index[question.id]]
+    return out
+
+
+def _gate_mask(c: CompiledQuestionnaire, gate: Gate, ind_scores: np.ndarray, dim_scores: np.ndarray,
+               scen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ok, actual) for one gate over all submissions; ``actual`` is the count or score compared."""
+    if gate.kind == "scenarios":
+        cols = _gate_scenarios(c, gate)
+        actual = (scen[:, cols] >= gate.min_level).sum(axis=1).astype(float)
+    elif gate.kind == "indicator":
+        actual = ind_scores[:, c.ind_index[gate.code]]  # type: ignore[index]
+    else:
+        actual = dim_scores[:, c.dim_index[gate.code]]  # type: ignore[index]
+    return actual >= gate.at_least - EPS, actual
+
+
+def _gate_scenarios(c: CompiledQuestionnaire, gate: Gate) -> list[int]:
+    if gate.among == "all":
+        return list(range(len(c.scenarios)))
+    if gate.among == "binding":
+        return [i for i, s in enumerate(c.scenarios) if s.binding]
+    return [i for i, s in enumerate(c.scenarios) if s.id in gate.among]
+
+
+@dataclass
+class ScoreResult:
+    """Scores for ``n`` submissions; columns follow the definition's order."""
+
+    compiled: CompiledQuestionnaire
+    arrays: AnswerArrays  # effective answers (after skip logic and formulas)
+    applied: dict[str, np.ndarray]
+    points: np.ndarray  # n x scored questions
+    indicator_raw: np.ndarray  # n x indicators, before cap and weight
+    indicator: np.ndarray  # n x indicators
+    dimension: np.ndarray  # n x dimensions
+    total: np.ndarray
+    band_level: np.ndarray
+    level: np.ndarray
+    scenarios: np.ndarray  # n x scenario questions
+    gates: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]
+
+    @property
+    def n(self) -> int:
+        return self.arrays.n
+
+    @cached_property
+    def weak(self) -> np.ndarray:
+        """n x indicators: scored below the indicator's target (a weakness that feeds needs)."""
+        scored_ind = self.compiled.ind_to_dim[:, self.compiled.dim_scored].sum(axis=1) > 0
+        return (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+
+    @cached_property
+    def strong(self) -> np.ndarray:
+        c = self.compiled
+        scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
+        return (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per submission: total, level, band_level and one column per dimension code."""
+        data: dict[str, Any] = {"total": self.total, "level": self.level, "band_level": self.band_level}
+        for k, dim in enumerate(self.compiled.dimensions):
+            if dim.scored:
+                data[dim.code] = self.dimension[:, k]
+        return pd.DataFrame(data)
+
+    def record(self, i: int) -> dict[str, Any]:
+        """What an assessment row stores for submission ``i``."""
+        c = self.compiled
+        return {
+            "total": float(self.total[i]),
+            "level": int(self.level[i]),
+            "band_level": int(self.band_level[i]),
+            "dimension_scores": {d.code: float(self.dimension[i, k]) for k, d in enumerate(c.dimensions) if d.scored},
+            "indicator_scores": {ind.code: float(self.indicator[i, j]) for j, ind in enumerate(c.indicators)},
+            "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) for k, s in enumerate(c.scenarios)},
+            "explanation": self.explain(i),
+            "scorer_version": SCORER_VERSION,
+        }
+
+    def explain(self, i: int) -> dict[str, Any]:
+        from diagnostics.explain import explain_row  # the trail builder is long; it lives on its own
+
+        return explain_row(self, i)
+
+
+def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
+    """Score every submission in ``arrays`` against definition ``q``."""
+    c = compiled(q)
+    effective, applied = apply_logic(c, arrays)
+    points = question_points(c, effective)
+    raw = points @ c.q_to_ind
+    ind = np.round(np.minimum(raw, c.ind_cap) * c.ind_weight, DECIMALS)
+    dim = np.round(ind @ c.ind_to_dim * c.dim_weight, DECIMALS)
+    total = np.round(dim[:, c.dim_scored].sum(axis=1), DECIMALS)
+    scen = scenario_levels(c, effective)
+    level = np.zeros(effective.n, dtype=np.int16)
+    band = np.zeros(effective.n, dtype=np.int16)
+    gates: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
+    for lv in c.levels:
+        score_ok = total >= lv.min_score - EPS
+        all_ok = score_ok.copy()
+        for gate in lv.gates:
+            ok, actual = _gate_mask(c, gate, ind, dim, scen)
+            gates[(lv.level, gate.id)] = (ok, actual)
+            all_ok &= ok
+        band = np.where(score_ok, lv.level, band).astype(np.int16)
+        level = np.where(all_ok, lv.level, level).astype(np.int16)
+    return ScoreResult(c, effective, applied, points, raw, ind, dim, total, band, level, scen, gates)
+
+
+def score_answers(q: Questionnaire, rows: list[dict[str, Any]]) -> ScoreResult:
+    """Convenience: decode clean answers and score them."""
+    return score(q, decode(q, rows))
+
+
+def effective_answers(result: ScoreResult, i: int) -> dict[str, Any]:
+    return encode_row(result.compiled.q, result.arrays, i)

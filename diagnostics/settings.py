@@ -1,0 +1,46 @@
+"""All configuration, read from the environment in one place.
+
+Nothing else in the project reads ``os.environ``: the web app, the flows and the CLI all take their
+settings from ``settings`` so a deployment is described by its environment alone.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass
+class Settings:
+    """Defaults suit one developer's machine: SQLite in ``instance/`` and Prefect's embedded mode."""
+
+    database_url: str = field(default_factory=lambda: _env(
+        "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shuzhen.db'}"))
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-change-me"))
+    questionnaire_dir: Path = field(default_factory=lambda: Path(_env(
+        "SHUZHEN_QUESTIONNAIRES", str(ROOT / "questionnaires"))))
+    upload_dir: Path = field(default_factory=lambda: Path(_env(
+        "SHUZHEN_UPLOADS", str(ROOT / "instance" / "uploads"))))
+    report_dir: Path = field(default_factory=lambda: Path(_env(
+        "SHUZHEN_REPORTS", str(ROOT / "instance" / "reports"))))
+    prefect_api_url: str | None = field(default_factory=lambda: os.environ.get("PREFECT_API_URL") or None)
+    trigger_pipeline_on_submit: bool = field(default_factory=lambda: _env(
+        "SHUZHEN_TRIGGER_ON_SUBMIT", "0") == "1")
+    session_minutes: int = field(default_factory=lambda: int(_env("SHUZHEN_SESSION_MINUTES", "120")))
+    default_pilot: str = field(default_factory=lambda: _env("SHUZHEN_PILOT", "jingdezhen-ceramics"))
+    test_database_url: str | None = field(default_factory=lambda: os.environ.get("TEST_DATABASE_URL") or None)
+
+    def reload(self) -> None:
+        """Re-read the environment (tests change it)."""
+        fresh = Settings()
+        self.__dict__.update(fresh.__dict__)
+
+
+settings = Settings()

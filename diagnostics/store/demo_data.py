@@ -1,0 +1,126 @@
+"""Seed a database with the synthetic demo clusters (``shuzhen demo --enterprises N``).
+
+Two clusters (Jingdezhen ceramics, Shaoguan non-ferrous metals) share the ``N`` enterprises 60/40.
+Every enterprise has a submitted SME self-assessment; a quarter were verified on site by a commissioner
+(channel ``field``); industry modules are filled by half; one in six has an earlier (T0) submission so
+the diagnosis page can compare. Nothing is scored here: scoring is the flows' job. Rows are written in
+bulk, so 10 000 enterprises take seconds. Seeding twice is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from diagnostics.demo import synth_answers, synth_enterprises
+from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission, User
+from diagnostics.store.repo import audit, definition_of, register_shipped
+from diagnostics.taxonomy import load_taxonomy
+
+CLUSTERS = (
+    {"code": "jingdezhen-ceramics", "name_zh": "景德镇陶瓷产业集群", "name_en": "Jingdezhen ceramics cluster",
+     "industry": "ceramics", "region": "江西省景德镇市", "pilot_code": "jingdezhen-ceramics", "share": 0.6},
+    {"code": "shaoguan-nonferrous", "name_zh": "韶关有色金属产业集群", "name_en": "Shaoguan non-ferrous metals cluster",
+     "industry": "nonferrous", "region": "广东省韶关市", "pilot_code": "shaoguan-nonferrous", "share": 0.4},
+)
+SME_CODE = "sme-digital-2024-mfg"
+MODULES = {"ceramics": "ceramics-module", "nonferrous": "nonferrous-module"}
+DEMO_PASSWORD = "shuzhen-demo"
+BASE_TIME = datetime(2026, 3, 1, 9, 0, 0)
+
+
+def seed_demo(session: Session, *, enterprises: int, seed: int = 0,
+              password_hasher: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """Create the demo clusters, enterprises, users and submissions; returns counts."""
+    if session.scalar(select(func.count()).select_from(Cluster).where(Cluster.code == CLUSTERS[0]["code"])):
+        return {"created": False, "message": "demo data already present"}
+    versions = register_shipped(session)
+    counts = {"enterprises": 0, "submissions": 0, "users": 0}
+    start = 0
+    enterprise_ids: list[int] = []
+    for spec in CLUSTERS:
+        cluster = Cluster(**{k: v for k, v in spec.items() if k != "share"})
+        session.add(cluster)
+        session.flush()
+        n = int(round(enterprises * float(spec["share"]))) if spec is CLUSTERS[0] else enterprises - start
+        if n <= 0:
+            continue
+        taxonomy = load_taxonomy(str(spec["industry"]))
+        synth = synth_enterprises(n, str(spec["industry"]), [c.code for c in taxonomy.chain_links],
+                                  seed=seed, start=start)
+        start += n
+        rows = [{
+            "uscc": e.uscc, "name": e.name, "cluster_id": cluster.id, "industry_code": e.industry_code,
+            "region": e.region, "chain_links": e.chain_links, "employees": e.employees,
+            "revenue_10k": e.revenue_10k, "size_class": e.size_class, "tags": e.tags, "group_name": e.group_name,
+            "contact_name": "联系人", "contact_phone": None, "contact_email": None,
+            "pilot_willing": e.pilot_willing, "created_at": BASE_TIME, "updated_at": BASE_TIME,
+        } for e in synth]
+        ids = list(session.scalars(insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows))
+        enterprise_ids.extend(ids)
+        counts["enterprises"] += len(ids)
+        maturity = np.array([e.maturity for e in synth])
+        counts["submissions"] += _submissions(session, ids, maturity, versions, str(spec["industry"]), seed)
+    if password_hasher is not None and enterprise_ids:
+        counts["users"] = _users(session, enterprise_ids, password_hasher)
+    audit(session, "seed_demo", "database", actor="cli:demo", enterprises=counts["enterprises"], seed=seed)
+    session.flush()
+    return {"created": True, **counts}
+
+
+def _submissions(session: Session, ids: list[int], maturity: np.ndarray, versions: dict[str, Any],
+                 industry: str, seed: int) -> int:
+    rng = np.random.default_rng([seed, len(ids), 17])
+    rows: list[dict[str, Any]] = []
+    sme = versions[SME_CODE]
+    sme_def = definition_of(sme)
+    verified = rng.random(len(ids)) < 0.25
+    earlier = rng.random(len(ids)) < 1 / 6
+    answers = synth_answers(sme_def, maturity, seed=seed)
+    t0_answers = synth_answers(sme_def, np.clip(maturity - 0.15, 0, 1), seed=seed + 1)
+    for i, eid in enumerate(ids):
+        when = BASE_TIME + timedelta(days=30 + i % 60)
+        if earlier[i]:
+            rows.append(_row(eid, sme.id, t0_answers[i], "submitted", "self", when - timedelta(days=365)))
+        rows.append(_row(eid, sme.id, answers[i], "verified" if verified[i] else "submitted",
+                         "field" if verified[i] else "self", when))
+    module = versions.get(MODULES.get(industry, ""))
+    if module is not None:
+        with_module = np.nonzero(rng.random(len(ids)) < 0.5)[0]
+        mod_answers = synth_answers(definition_of(module), maturity[with_module], seed=seed + 2)
+        for k, i in enumerate(with_module):
+            rows.append(_row(ids[i], module.id, mod_answers[k], "submitted", "self",
+                             BASE_TIME + timedelta(days=40 + int(i) % 60)))
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(Submission), rows[start:start + 5000])
+    return len(rows)
+
+
+def _row(eid: int, version_id: int, answers: dict[str, Any], status: str, channel: str,
+         when: datetime) -> dict[str, Any]:
+    return {"enterprise_id": eid, "questionnaire_version_id": version_id, "status": status, "channel": channel,
+            "answers": answers, "revision": 1, "submitted_at": when, "created_at": when, "updated_at": when,
+            "verified_at": when if status == "verified" else None}
+
+
+def _users(session: Session, enterprise_ids: list[int], hasher: Callable[[str], str]) -> int:
+    """Demo logins: admin, viewer, a commissioner assigned to 20 enterprises, three enterprise users."""
+    pw = hasher(DEMO_PASSWORD)
+    jdz = session.scalar(select(Cluster.id).where(Cluster.code == CLUSTERS[0]["code"]))
+    users = [
+        User(username="admin", password_hash=pw, role="admin", display_name="工信局管理员", cluster_id=jdz),
+        User(username="viewer", password_hash=pw, role="viewer", display_name="专家（只读）", cluster_id=jdz),
+        User(username="commissioner", password_hash=pw, role="commissioner", display_name="数字专员 王工"),
+    ]
+    users += [User(username=f"enterprise{k + 1}", password_hash=pw, role="enterprise",
+                   display_name=f"企业用户 {k + 1}", enterprise_id=eid)
+              for k, eid in enumerate(enterprise_ids[:3])]
+    session.add_all(users)
+    session.flush()
+    session.add_all(Assignment(user_id=users[2].id, enterprise_id=eid) for eid in enterprise_ids[:20])
+    return len(users)

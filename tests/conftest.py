@@ -1,0 +1,90 @@
+"""Shared fixtures: a migrated database per backend, emptied between tests; the Prefect harness.
+
+Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` is set (CI sets it to the local
+PostgreSQL), on PostgreSQL too. The schema is made by the Alembic migrations, as in production.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from diagnostics.store.db import make_engine, session_factory, upgrade  # noqa: E402
+from diagnostics.store.models import Base  # noqa: E402
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database URL for the whole session (one per backend)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+        _drop_everything(url)
+    upgrade(url)
+    yield url
+    if request.param == "postgresql":
+        _drop_everything(url)
+
+
+def _drop_everything(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _engines() -> Iterator[dict[str, Engine]]:
+    cache: dict[str, Engine] = {}
+    yield cache
+    for engine in cache.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str, _engines: dict[str, Engine]) -> Iterator[Engine]:
+    """The test database's engine; every table is emptied after the test."""
+    if db_url not in _engines:
+        _engines[db_url] = make_engine(db_url)
+    eng = _engines[db_url]
+    yield eng
+    with eng.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    s = session_factory(engine)()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's test harness (a temporary API and database), started once per session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    path = Path(__file__).parent / "artifacts"
+    path.mkdir(exist_ok=True)
+    return path
