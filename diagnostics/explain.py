@@ -46,11 +46,12 @@ def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
             hi = np.inf if band.max is None else band.max
             if lo <= answer < hi:
                 rng = f"[{'' if band.min is None else _fmt(band.min)}, {'' if band.max is None else _fmt(band.max)})"
-                return f"数值 {_fmt(answer)} 落在区间 {rng}，得 {p} 分", f"value {_fmt(answer)} in band {rng}: {p} points"
+                return (f"数值 {_fmt(answer)} 落在区间 {rng}，得 {p} 分",
+                        f"value {_fmt(answer)} in band {rng}: {p} points")
         return f"数值 {_fmt(answer)} 不在任何计分区间，0 分", f"value {_fmt(answer)} is in no band: 0 points"
     if t == "yesno":
         return (f"{'是' if answer else '否'}，得 {p} 分", f"{'yes' if answer else 'no'}: {p} points")
-    return f"不计分", "not scored"
+    return "不计分", "not scored"
 
 
 def _gate_text(gate: Gate, actual: float, ok: bool) -> tuple[str, str]:
@@ -85,7 +86,8 @@ def explain_row(result: ScoreResult, i: int) -> dict[str, Any]:
                 entry: dict[str, Any] = {"id": qid, "answer": answers.get(qid), "points": pts,
                                          "scored": qid in plan_pos, "skipped": skipped}
                 if skipped:
-                    entry["rule_zh"], entry["rule_en"] = "按跳题规则不适用，0 分", "skipped by its relevance rule: 0 points"
+                    entry["rule_zh"] = "按跳题规则不适用，0 分"
+                    entry["rule_en"] = "skipped by its relevance rule: 0 points"
                 elif qid in plan_pos or question.type == "level":
                     entry["rule_zh"], entry["rule_en"] = _rule(question, answers.get(qid), pts)
                 if question.formula:

@@ -95,6 +95,12 @@ class Question(_Strict):
     # evidence
     accept: list[str] = Field(default_factory=list)  # file extensions, e.g. [pdf, jpg]
 
+    @field_validator("bands")
+    @classmethod
+    def _bands_disjoint(cls, bands: list[Band]) -> list[Band]:
+        _check_bands(bands)
+        return bands
+
     @model_validator(mode="after")
     def _type_rules(self) -> Question:
         t = self.type
@@ -116,7 +122,6 @@ class Question(_Strict):
         if t == "number":
             if self.min is not None and self.max is not None and self.min > self.max:
                 raise ValueError(f"min {self.min} is above max {self.max}")
-            _check_bands(self.bands)
         if t != "yesno" and (self.yes_points or self.no_points):
             raise ValueError("yes_points/no_points belong to 'yesno' questions")
         if t != "multi" and self.max_points is not None:

@@ -249,5 +249,6 @@ def resolve(code_or_path: str) -> LoadedQuestionnaire:
     found = load_all()
     if code_or_path not in found:
         known = ", ".join(sorted(found)) or "none"
-        raise DefinitionInvalid([DefinitionError(code_or_path, "", f"no questionnaire with this code (known: {known})")])
+        raise DefinitionInvalid(
+            [DefinitionError(code_or_path, "", f"no questionnaire with this code (known: {known})")])
     return found[code_or_path]

@@ -86,7 +86,8 @@ def questionnaire_show(code: str, as_json: bool) -> None:
         return
     click.echo(f"{q.title.zh}  {loaded.ref}")
     for dim in q.dimensions:
-        click.echo(f"  {dim.code}  {dim.title.zh}  ({'max ' + format(dim.max_points, 'g') if dim.scored else '不计分'})")
+        weight = f"max {dim.max_points:g}" if dim.scored else "不计分"
+        click.echo(f"  {dim.code}  {dim.title.zh}  ({weight})")
         for ind in dim.indicators:
             click.echo(f"    {ind.code}  {ind.title.zh}  max {ind.max_points:g} × {ind.weight:g}")
             for qq in ind.questions:

@@ -34,7 +34,8 @@ def pending_submission_ids(session: Session, *, limit: int | None = None, after_
     if cluster_id is not None:
         from diagnostics.store.models import Enterprise
 
-        stmt = stmt.join(Enterprise, Enterprise.id == Submission.enterprise_id).where(Enterprise.cluster_id == cluster_id)
+        stmt = stmt.join(Enterprise, Enterprise.id == Submission.enterprise_id).where(
+            Enterprise.cluster_id == cluster_id)
     stmt = stmt.order_by(Submission.id)
     if limit:
         stmt = stmt.limit(limit)
