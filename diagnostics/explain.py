@@ -3,17 +3,19 @@
 A respondent, a commissioner or an auditor must be able to follow every point: which answer, which rule
 of the questionnaire file gave it, where an indicator cap cut it, how weights apply, and why the next
 level was not reached (not enough points, or which gate). The trail is plain JSON (stored with every
-assessment) and adds up exactly to the stored scores.
+assessment, in compact form: ``compact_row``) and adds up exactly to the stored scores; ``expand``
+rebuilds the readable trail from it for pages and workbooks, without scoring anything again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from diagnostics.answers import encode_row
-from diagnostics.questionnaire import Gate, Question
+from diagnostics.questionnaire import Gate, Question, Questionnaire
 
 if TYPE_CHECKING:
     from diagnostics.scoring import ScoreResult
@@ -68,60 +70,121 @@ def _gate_text(gate: Gate, actual: float, ok: bool) -> tuple[str, str]:
     return f"{zh}：实际 {_fmt(actual)}，{state_zh}", f"{en}: actual {_fmt(actual)}, {state_en}"
 
 
-def explain_row(result: ScoreResult, i: int) -> dict[str, Any]:
+def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
+    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
+
+    ``expand`` turns it, with the definition and the submission's answers, into the full trail. Keeping
+    the rule texts out of the database keeps 10 000 assessments small and fast to write; the texts are
+    a pure function of the definition version the assessment points at.
+    """
     c = result.compiled
-    q = c.q
-    answers = encode_row(q, result.arrays, i)
-    plan_pos = {plan.question.id: p for p, plan in enumerate(c.plans)}
+    plan_ids, ind_codes = _ids(c)
+    computed = {}
+    for question in c.dynamic:
+        if question.formula:
+            value = float(result.arrays.number[question.id][i])
+            computed[question.id] = None if value != value else round(value, 4)  # NaN -> None
+    return {
+        "v": 1,
+        "points": dict(zip(plan_ids, np.round(result.points[i], 4).tolist(), strict=True)),
+        "raw": dict(zip(ind_codes, np.round(result.indicator_raw[i], 4).tolist(), strict=True)),
+        "skipped": [qid for qid, mask in result.applied.items() if not mask[i]],
+        "computed": computed,
+        "weak": [code for code, w in zip(ind_codes, result.weak[i], strict=True) if w],
+        "strong": [code for code, s in zip(ind_codes, result.strong[i], strict=True) if s],
+        "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
+                  for (lv, gid), (ok, actual) in result.gates.items()},
+    }
+
+
+def _ids(c: Any) -> tuple[list[str], list[str]]:
+    cached = getattr(c, "_explain_ids", None)
+    if cached is None:
+        cached = ([plan.question.id for plan in c.plans], [ind.code for ind in c.indicators])
+        c._explain_ids = cached
+    return cached
+
+
+def explain_row(result: ScoreResult, i: int) -> dict[str, Any]:
+    """The full trail of submission ``i`` (what ``expand`` gives for its stored record)."""
+    c = result.compiled
+    record = {
+        "total": float(result.total[i]), "level": int(result.level[i]), "band_level": int(result.band_level[i]),
+        "dimension_scores": {d.code: float(result.dimension[i, k]) for k, d in enumerate(c.dimensions)},
+        "indicator_scores": {ind.code: float(result.indicator[i, j]) for j, ind in enumerate(c.indicators)},
+        "explanation": compact_row(result, i),
+    }
+    return expand(c.q, record, encode_row(c.q, result.arrays, i))
+
+
+def expand(q: Questionnaire, record: Mapping[str, Any], answers: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The full explanation trail from a stored assessment record and the submission's answers.
+
+    ``record`` has the assessment's ``total``, ``level``, ``band_level``, ``dimension_scores``,
+    ``indicator_scores`` and compact ``explanation``; the answers stored in that explanation are used
+    when present (they are what was scored), else ``answers``.
+    Layout: ``dimensions`` -> ``indicators`` -> ``questions`` (answer, points, rule_zh/rule_en, skipped),
+    ``levels`` with their gates, and ``next_level`` with the reasons it was not reached.
+    """
+    compact = record["explanation"]
+    answers = compact.get("answers", answers or {})
+    skipped = set(compact.get("skipped", ()))
+    computed = compact.get("computed", {})
+    points = compact.get("points", {})
+    weak, strong = set(compact.get("weak", ())), set(compact.get("strong", ()))
+    ind_scores, dim_scores = record["indicator_scores"], record["dimension_scores"]
     dims = []
-    for k, dim in enumerate(c.dimensions):
+    for dim in q.dimensions:
         inds = []
+        dim_max = 0.0
         for ind in dim.indicators:
-            j = c.ind_index[ind.code]
             questions = []
             for question in ind.questions:
                 qid = question.id
-                skipped = qid in result.applied and not bool(result.applied[qid][i])
-                pts = float(result.points[i, plan_pos[qid]]) if qid in plan_pos else 0.0
-                entry: dict[str, Any] = {"id": qid, "answer": answers.get(qid), "points": pts,
-                                         "scored": qid in plan_pos, "skipped": skipped}
-                if skipped:
+                answer = computed.get(qid) if question.formula else answers.get(qid)
+                if qid in skipped:
+                    answer = None
+                pts = float(points.get(qid, 0.0))
+                entry: dict[str, Any] = {"id": qid, "answer": answer, "points": pts, "scored": qid in points,
+                                         "skipped": qid in skipped}
+                if qid in skipped:
                     entry["rule_zh"] = "按跳题规则不适用，0 分"
                     entry["rule_en"] = "skipped by its relevance rule: 0 points"
-                elif qid in plan_pos or question.type == "level":
-                    entry["rule_zh"], entry["rule_en"] = _rule(question, answers.get(qid), pts)
+                elif qid in points or question.type == "level":
+                    entry["rule_zh"], entry["rule_en"] = _rule(question, answer, pts)
                 if question.formula:
                     entry["formula"] = question.formula
                 questions.append(entry)
-            raw = float(result.indicator_raw[i, j])
+            raw = float(compact.get("raw", {}).get(ind.code, 0.0))
+            dim_max += ind.max_score
             inds.append({
-                "code": ind.code, "title": ind.title.model_dump(), "raw": round(raw, 4),
-                "cap": ind.max_points, "capped": raw > ind.max_points + 1e-9, "weight": ind.weight,
-                "score": float(result.indicator[i, j]), "max": float(c.ind_max[j]),
-                "target": float(c.ind_target[j]), "weak": bool(result.weak[i, j]),
-                "strong": bool(result.strong[i, j]), "feeds": list(ind.feeds), "questions": questions,
+                "code": ind.code, "title": ind.title.model_dump(), "raw": raw, "cap": ind.max_points,
+                "capped": raw > ind.max_points + 1e-9, "weight": ind.weight,
+                "score": float(ind_scores.get(ind.code, 0.0)), "max": ind.max_score,
+                "target": q.indicator_target(ind), "weak": ind.code in weak, "strong": ind.code in strong,
+                "feeds": list(ind.feeds), "questions": questions,
             })
         dims.append({
             "code": dim.code, "title": dim.title.model_dump(), "scored": dim.scored, "weight": dim.weight,
-            "score": float(result.dimension[i, k]), "max": float(c.dim_max[k]), "indicators": inds,
+            "score": float(dim_scores.get(dim.code, 0.0)), "max": dim_max * dim.weight, "indicators": inds,
         })
+    total = float(record["total"])
     levels = []
-    total = float(result.total[i])
-    for lv in c.levels:
+    for lv in sorted(q.levels, key=lambda v: v.level):
         gates = []
         for gate in lv.gates:
-            ok_arr, actual_arr = result.gates[(lv.level, gate.id)]
-            ok, actual = bool(ok_arr[i]), float(actual_arr[i])
+            ok, actual = compact.get("gates", {}).get(f"{lv.level}/{gate.id}", [False, 0.0])
             zh, en = _gate_text(gate, actual, ok)
             gates.append({"id": gate.id, "kind": gate.kind, "ok": ok, "actual": actual,
                           "required": gate.at_least, "text_zh": zh, "text_en": en})
         score_ok = total >= lv.min_score - 1e-9
         levels.append({"level": lv.level, "name": lv.name.model_dump(), "min_score": lv.min_score,
+                       "meaning": lv.meaning.model_dump() if lv.meaning else None,
                        "score_ok": score_ok, "granted": score_ok and all(g["ok"] for g in gates),
                        "gates": gates})
-    level = int(result.level[i])
+    level = int(record["level"])
     return {
-        "total": total, "max_score": q.max_score, "level": level, "band_level": int(result.band_level[i]),
+        "total": total, "max_score": q.max_score, "level": level, "band_level": int(record["band_level"]),
         "dimensions": dims, "levels": levels, "next_level": _next_level(levels, level, total),
     }
 

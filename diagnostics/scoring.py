@@ -272,7 +272,9 @@ class ScoreResult:
         return pd.DataFrame(data)
 
     def record(self, i: int) -> dict[str, Any]:
-        """What an assessment row stores for submission ``i``."""
+        """What an assessment row stores for submission ``i`` (the explanation in compact form)."""
+        from diagnostics.explain import compact_row
+
         c = self.compiled
         return {
             "total": float(self.total[i]),
@@ -281,12 +283,13 @@ class ScoreResult:
             "dimension_scores": {d.code: float(self.dimension[i, k]) for k, d in enumerate(c.dimensions) if d.scored},
             "indicator_scores": {ind.code: float(self.indicator[i, j]) for j, ind in enumerate(c.indicators)},
             "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) for k, s in enumerate(c.scenarios)},
-            "explanation": self.explain(i),
+            "explanation": compact_row(self, i),
             "scorer_version": SCORER_VERSION,
         }
 
     def explain(self, i: int) -> dict[str, Any]:
-        from diagnostics.explain import explain_row  # the trail builder is long; it lives on its own
+        """The full, readable trail of submission ``i`` (see ``diagnostics.explain.expand``)."""
+        from diagnostics.explain import explain_row
 
         return explain_row(self, i)
 

@@ -64,6 +64,9 @@ def score_submissions(session: Session, submission_ids: Sequence[int], *, flow_r
         result = score_answers(definition, [s.answers for s in group])
         for i, sub in enumerate(group):
             rec = result.record(i)
+            skipped = set(rec["explanation"]["skipped"])
+            # the answers this score was computed from, so the trail stays true after later revisions
+            rec["explanation"]["answers"] = {k: v for k, v in sub.answers.items() if k not in skipped}
             rows.append({
                 "submission_id": sub.id, "submission_revision": sub.revision, "enterprise_id": sub.enterprise_id,
                 "questionnaire_version_id": version_id, "trusted": sub.status == "verified",

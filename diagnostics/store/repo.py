@@ -69,6 +69,21 @@ def latest_assessment(session: Session, enterprise_id: int, *, questionnaire_cod
     return session.scalars(stmt.order_by(*order, Assessment.created_at.desc(), Assessment.id.desc())).first()
 
 
+def trail(assessment: Assessment) -> dict[str, Any]:
+    """The readable explanation trail of a stored assessment (formatting only, no scoring).
+
+    Assessments store their explanation compactly (numbers and the answers scored); the texts come
+    from the exact questionnaire version the assessment points at.
+    """
+    from diagnostics.explain import expand
+
+    version = assessment.submission.questionnaire_version
+    return expand(definition_of(version), {
+        "total": assessment.total, "level": assessment.level, "band_level": assessment.band_level,
+        "dimension_scores": assessment.dimension_scores, "indicator_scores": assessment.indicator_scores,
+        "explanation": assessment.explanation}, assessment.submission.answers)
+
+
 def assessments_of_submission(session: Session, submission: Submission) -> list[Assessment]:
     return list(session.scalars(select(Assessment).where(Assessment.submission_id == submission.id)
                                 .order_by(Assessment.id)))

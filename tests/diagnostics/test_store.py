@@ -17,7 +17,7 @@ from diagnostics.scoring import SCORER_VERSION
 from diagnostics.store.assessing import pending_submission_ids, score_one, score_submissions
 from diagnostics.store.db import alembic_config, downgrade, make_engine, upgrade
 from diagnostics.store.models import Assessment, Base, Enterprise, Submission
-from diagnostics.store.repo import current_version, latest_assessment
+from diagnostics.store.repo import current_version, latest_assessment, trail
 from diagnostics.uscc import make_uscc
 from tests.diagnostics.sme import SME, answers, full_foundation, scenarios
 
@@ -82,7 +82,7 @@ def test_scoring_is_idempotent_and_follows_revisions(session: Session) -> None:
     assert pending_submission_ids(session) == []
     first = session.scalar(select(Assessment).where(Assessment.submission_id == sub.id))
     assert first is not None and first.total == 50.0 and first.scorer_version == SCORER_VERSION
-    assert first.explanation["total"] == 50.0 and not first.trusted
+    assert trail(first)["total"] == 50.0 and not first.trusted
     # a commissioner corrects and verifies: a new revision, scored again, and now trusted
     sub.answers = {**sub.answers, "quality_change": "better"}
     sub.status = "verified"
@@ -92,6 +92,12 @@ def test_scoring_is_idempotent_and_follows_revisions(session: Session) -> None:
     assert again is not None and again.total == 57.0 and again.trusted
     assert session.scalar(select(func.count()).select_from(Assessment)) == 2
     assert latest_assessment(session, ent.id).id == again.id  # type: ignore[union-attr]
+    # each trail tells the answers it scored: the old one still shows the old answer
+    def quality(a: Assessment) -> dict:
+        return next(q for d in trail(a)["dimensions"] for i in d["indicators"] for q in i["questions"]
+                    if q["id"] == "quality_change")
+    assert quality(first)["answer"] == "worse" and quality(first)["points"] == 0
+    assert quality(again)["answer"] == "better" and quality(again)["points"] == 7
     session.commit()
 
 
