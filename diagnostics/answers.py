@@ -177,6 +177,12 @@ def check_answers(
         if question.relevant and not relevance(question).truth(clean | computed_values(q, clean)):
             clean.pop(question.id, None)
             continue
+        if question.constraint and question.id in clean and not _cached(question.constraint).truth(clean):
+            msg = question.constraint_message
+            errors.append(AnswerError(question.id, msg.zh if msg else f"不满足条件：{question.constraint}",
+                                      (msg.en or msg.zh) if msg else f"must satisfy: {question.constraint}"))
+            clean.pop(question.id)
+            continue
         if complete and question.required and not question.formula and question.id not in clean:
             if not any(e.question_id == question.id for e in errors):
                 errors.append(AnswerError(question.id, "此题必答", "this question is required"))

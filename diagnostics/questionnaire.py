@@ -76,6 +76,8 @@ class Question(_Strict):
     help: Text | None = None
     required: bool = True
     relevant: str | None = None  # skip logic, in the expression language (diagnostics.expr)
+    constraint: str | None = None  # must hold when answered, e.g. "devices_digital <= devices_total"
+    constraint_message: Text | None = None  # what to tell the respondent when it does not
     options: list[Option] = Field(default_factory=list)
     max_points: float | None = None  # cap for a multiple choice
     # numbers

@@ -152,7 +152,7 @@ def check_references(q: Questionnaire, file: str) -> list[DefinitionError]:
                     err(f"{qpath}.id", f"duplicate question id '{question.id}'")
                 seen_q.add(question.id)
                 reachable += question.max_possible()
-                for field in ("relevant", "formula"):
+                for field in ("relevant", "formula", "constraint"):
                     source = getattr(question, field)
                     if source is None:
                         continue
@@ -161,7 +161,7 @@ def check_references(q: Questionnaire, file: str) -> list[DefinitionError]:
                     except expr.ExpressionError as exc:
                         err(f"{qpath}.{field}", f"{exc} in: {source}")
                         continue
-                    if question.id in parsed.names:
+                    if field != "constraint" and question.id in parsed.names:
                         err(f"{qpath}.{field}", f"'{question.id}' refers to itself")
             if dim.scored and reachable + TOLERANCE < ind.max_points:
                 err(f"{ipath}.max_points",
