@@ -82,8 +82,10 @@ def test_check_answers_keeps_good_answers_and_lists_every_problem() -> None:
 
 
 def test_constraint_between_answers_is_enforced() -> None:
-    clean, errors = check_answers(SME, answers({"devices_total": 10, "devices_digital": 12, "devices_networked": 5}), complete=True)
+    too_many = answers({"devices_total": 10, "devices_digital": 12, "devices_networked": 5})
+    clean, errors = check_answers(SME, too_many, complete=True)
     assert [(e.question_id, e.message_zh) for e in errors] == [("devices_digital", "不能超过设备总数")]
     assert "devices_digital" not in clean and clean["devices_total"] == 10
-    _, ok = check_answers(SME, answers({"devices_total": 10, "devices_digital": 10, "devices_networked": 5}), complete=True)
+    at_most = answers({"devices_total": 10, "devices_digital": 10, "devices_networked": 5})
+    _, ok = check_answers(SME, at_most, complete=True)
     assert ok == []
