@@ -1,0 +1,106 @@
+"""Who may do what to which enterprise: the one place every view asks.
+
+Every URL that names an enterprise, a submission or an assessment loads it through one of the
+``*_or_abort`` functions below, which answer 404 when the row does not exist and 403 when it exists but
+belongs to someone the user may not see. Keeping the rule in one function (``allowed``) means a new view
+cannot forget a case, and the test that walks every URL of enterprise B as user A checks this file.
+
+Rules (actions are ``view``, ``answer``, ``verify``, ``manage``):
+
+=============  =====================================  =========================================
+role           enterprises                            actions
+=============  =====================================  =========================================
+enterprise     its own only                           view, answer, manage (its profile)
+commissioner   those assigned to it (``Assignment``)  view, answer (on site), verify
+admin          all                                    view, manage
+viewer         all                                    view
+=============  =====================================  =========================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from diagnostics.store.models import Assessment, Assignment, Enterprise, Submission
+from survey_app.auth_users import SessionUser
+from survey_app.extensions import db_session
+
+ACTIONS = ("view", "answer", "verify", "manage")
+_ROLE_ACTIONS = {
+    "enterprise": {"view", "answer", "manage"},
+    "commissioner": {"view", "answer", "verify"},
+    "admin": {"view", "manage"},
+    "viewer": {"view"},
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_assigned(user_id: int, enterprise_id: int) -> bool:
+    return db_session().scalar(select(Assignment.id).where(
+        Assignment.user_id == user_id, Assignment.enterprise_id == enterprise_id)) is not None
+
+
+def allowed(user: SessionUser | Any, enterprise_id: int, action: str = "view") -> bool:
+    """Whether ``user`` may perform ``action`` on enterprise ``enterprise_id``."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if action not in _ROLE_ACTIONS.get(user.role, set()):
+        return False
+    if user.role == "enterprise":
+        return user.enterprise_id == enterprise_id
+    if user.role == "commissioner":
+        return is_assigned(user.id, enterprise_id)
+    return True  # admin and viewer see every enterprise; their actions are limited above
+
+
+def _check(enterprise_id: int, action: str) -> None:
+    if not allowed(current_user, enterprise_id, action):
+        abort(403)
+
+
+def enterprise_or_abort(enterprise_id: int, action: str = "view") -> Enterprise:
+    row = db_session().get(Enterprise, enterprise_id)
+    if row is None:
+        abort(404)
+    _check(row.id, action)
+    return row
+
+
+def submission_or_abort(submission_id: int, action: str = "view") -> Submission:
+    row = db_session().get(Submission, submission_id)
+    if row is None:
+        abort(404)
+    _check(row.enterprise_id, action)
+    return row
+
+
+def assessment_or_abort(assessment_id: int, action: str = "view") -> Assessment:
+    row = db_session().get(Assessment, assessment_id)
+    if row is None:
+        abort(404)
+    _check(row.enterprise_id, action)
+    return row
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Log in first, then refuse (403) any role not listed; for pages that name no enterprise."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required(wrapper)  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,58 @@
+"""The logged-in user as Flask-Login sees it: a plain value copied from the ``users`` row.
+
+The ORM ``User`` belongs to the shared store and must not learn about Flask, so Flask-Login gets this
+small frozen value instead. Copying the few fields the app needs also means templates and the access
+helper never trigger lazy loads on a closed session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from diagnostics.store.models import User
+
+STAFF_ROLES = ("commissioner", "admin", "viewer")
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    id: int
+    username: str
+    role: str
+    enterprise_id: int | None
+    display_name: str | None
+    locale: str
+
+    # Flask-Login's protocol
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @classmethod
+    def of(cls, row: User) -> SessionUser:
+        return cls(id=row.id, username=row.username, role=row.role, enterprise_id=row.enterprise_id,
+                   display_name=row.display_name, locale=row.locale or "zh_CN")
+
+
+def load_user(user_id: str) -> SessionUser | None:
+    """Flask-Login's loader: the user row, unless deactivated since the session began."""
+    from survey_app.extensions import db_session
+
+    try:
+        row = db_session().get(User, int(user_id))
+    except ValueError:
+        return None
+    if row is None or not row.active:
+        return None
+    return SessionUser.of(row)

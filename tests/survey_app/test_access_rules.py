@@ -1,0 +1,148 @@
+"""Who sees what: user A gets 403/404 on every URL of enterprise B; staff see what their role allows.
+
+The URL list is read from the app's own URL map, so a view added later is checked too: every rule that
+names an enterprise, a submission or an assessment is requested with B's ids, by every method it
+accepts, and must refuse.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from diagnostics.store.models import Assessment, Assignment, Enterprise, Submission
+from tests.survey_app.survey_helpers import People, Web, fill_all, start_survey, submit
+
+OWNED_ARGS = {"enterprise_id", "submission_id", "assessment_id"}
+
+
+@dataclass
+class World:
+    a: Enterprise
+    b: Enterprise
+    b_draft: int
+    b_submitted: int
+    b_assessment: int
+    b_assignment: int
+
+
+@pytest.fixture
+def world(app: Flask, people: People, session: Session) -> World:
+    """Enterprise B with a draft, a submitted questionnaire and its diagnosis; A with nothing."""
+    a, b = people.enterprise("甲公司"), people.enterprise("乙公司")
+    people.user("user_a", enterprise=a)
+    people.user("user_b", enterprise=b)
+    web_b = Web(app.test_client())
+    web_b.login("user_b")
+    first = start_survey(web_b, b.id)
+    fill_all(web_b, first)
+    submit(web_b, first)
+    draft = start_survey(web_b, b.id)
+    assessment = session.query(Assessment).filter_by(submission_id=first).one()
+    commissioner = people.user("someone_elses_commissioner", role="commissioner")
+    session.add(Assignment(user_id=commissioner.id, enterprise_id=b.id))
+    session.commit()
+    assignment = session.query(Assignment).filter_by(enterprise_id=b.id).one()
+    return World(a, b, draft, first, assessment.id, assignment.id)
+
+
+def urls_naming_an_owned_row(app: Flask, w: World) -> list[tuple[str, str]]:
+    """(method, path) for every rule with an enterprise, submission or assessment id, filled with B's."""
+    out = []
+    for rule in app.url_map.iter_rules():
+        if not OWNED_ARGS & set(rule.arguments):
+            continue
+        for sub_id in (w.b_draft, w.b_submitted) if "submission_id" in rule.arguments else (None,):
+            values = {"enterprise_id": w.b.id, "submission_id": sub_id, "assessment_id": w.b_assessment,
+                      "code": "mini-survey", "page": 1, "assignment_id": w.b_assignment}
+            path = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                out.append((method, path))
+    return out
+
+
+@pytest.mark.parametrize("role", ["enterprise", "commissioner"])
+def test_every_url_of_enterprise_b_refuses_someone_without_access(app: Flask, world: World, people: People,
+                                                                  session: Session, role: str) -> None:
+    if role == "enterprise":
+        username = "user_a"
+    else:
+        username = "unassigned_commissioner"
+        people.user(username, role="commissioner")
+    web = Web(app.test_client())
+    web.login(username)
+    urls = urls_naming_an_owned_row(app, world)
+    assert len(urls) >= 18  # the survey, review, diagnosis, field and admin views are all in the map
+    before = {s.id: (s.status, s.revision, dict(s.answers)) for s in session.query(Submission)}
+    for method, path in urls:
+        response = web.get(path) if method == "GET" else web.post(path, {"revision": "1", "note": "x"})
+        assert response.status_code in (403, 404), (method, path, response.status_code)
+    session.expire_all()
+    assert {s.id: (s.status, s.revision, dict(s.answers)) for s in session.query(Submission)} == before
+
+
+def test_the_owner_reaches_the_same_pages(app: Flask, world: World) -> None:
+    web = Web(app.test_client())
+    web.login("user_b")
+    for path in (f"/enterprises/{world.b.id}", f"/enterprises/{world.b.id}/edit",
+                 f"/submissions/{world.b_draft}/pages/1", f"/submissions/{world.b_draft}/review",
+                 f"/submissions/{world.b_submitted}", f"/assessments/{world.b_assessment}"):
+        assert web.get(path).status_code == 200, path
+    assert web.get(f"/admin/enterprises/{world.b.id}/assignments").status_code == 403  # not an official
+
+
+def test_missing_rows_are_404(app: Flask, world: World) -> None:
+    web = Web(app.test_client())
+    web.login("user_b")
+    for path in ("/enterprises/999999", "/submissions/999999/pages/1", "/assessments/999999",
+                 "/submissions/999999/diagnosis"):
+        assert web.get(path).status_code == 404, path
+
+
+def test_assigned_commissioner_sees_but_does_not_manage(app: Flask, world: World) -> None:
+    web = Web(app.test_client())
+    web.login("someone_elses_commissioner")
+    assert "乙公司" in web.html("/field/")
+    assert web.get(f"/assessments/{world.b_assessment}").status_code == 200
+    assert web.get(f"/submissions/{world.b_submitted}").status_code == 200
+    assert web.get(f"/enterprises/{world.b.id}/edit").status_code == 403
+    assert web.get(f"/enterprises/{world.a.id}").status_code == 403
+
+
+def test_viewer_reads_everything_and_changes_nothing(app: Flask, world: World, people: People) -> None:
+    people.user("expert", role="viewer")
+    web = Web(app.test_client())
+    web.login("expert")
+    assert "乙公司" in web.html("/admin/enterprises")
+    assert web.get(f"/assessments/{world.b_assessment}").status_code == 200
+    assert web.get(f"/enterprises/{world.b.id}/edit").status_code == 403
+    assert web.get(f"/submissions/{world.b_draft}/pages/1").status_code == 403
+    assert web.post(f"/submissions/{world.b_submitted}/verify").status_code == 403
+    assert web.get("/admin/users").status_code == 403
+
+
+def test_dashboard_link_only_for_staff_and_only_when_it_exists(db_url: str, engine: object, questionnaire_dir: object,
+                                                              people: People, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from flask import Blueprint
+
+    from survey_app import create_app
+
+    fake = types.ModuleType("survey_app.dashboard")
+    fake.bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")  # type: ignore[attr-defined]
+    fake.bp.add_url_rule("/", "index", lambda: "cluster views")  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "survey_app.dashboard", fake)
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t"})
+    enterprise = people.enterprise()
+    people.user("owner", enterprise=enterprise)
+    people.user("expert", role="viewer")
+    staff, owner = Web(app.test_client()), Web(app.test_client())
+    staff.login("expert")
+    owner.login("owner")
+    assert 'href="/dashboard/"' in staff.html("/admin/enterprises")
+    assert 'href="/dashboard/"' not in owner.html(f"/enterprises/{enterprise.id}")
