@@ -12,8 +12,8 @@ role           enterprises                            actions
 =============  =====================================  =========================================
 enterprise     its own only                           view, answer, manage (its profile)
 commissioner   those assigned to it (``Assignment``)  view, answer (on site), verify
-admin          all                                    view, manage
-viewer         all                                    view
+admin          all, or its cluster when it has one       view, manage
+viewer         all, or its cluster when it has one       view
 =============  =====================================  =========================================
 """
 
@@ -59,7 +59,10 @@ def allowed(user: SessionUser | Any, enterprise_id: int, action: str = "view") -
         return user.enterprise_id == enterprise_id
     if user.role == "commissioner":
         return is_assigned(user.id, enterprise_id)
-    return True  # admin and viewer see every enterprise; their actions are limited above
+    scope = getattr(user, "cluster_id", None)
+    if scope is not None:  # a city official sees the city's cluster only
+        return db_session().scalar(select(Enterprise.cluster_id).where(Enterprise.id == enterprise_id)) == scope
+    return True  # a province-level admin or viewer sees every enterprise; their actions are limited above
 
 
 def _check(enterprise_id: int, action: str) -> None:

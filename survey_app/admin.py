@@ -34,6 +34,8 @@ def enterprises() -> str:
     search = (request.args.get("q") or "").strip()
     page = max(1, request.args.get("page", 1, type=int))
     stmt = select(Enterprise)
+    if current_user.cluster_id is not None:
+        stmt = stmt.where(Enterprise.cluster_id == current_user.cluster_id)
     if search:
         like = f"%{search}%"
         stmt = stmt.where(or_(Enterprise.name.like(like), Enterprise.uscc.like(like.upper())))

@@ -22,6 +22,7 @@ class SessionUser:
     enterprise_id: int | None
     display_name: str | None
     locale: str
+    cluster_id: int | None = None  # an official's scope: None sees every cluster (province level)
 
     # Flask-Login's protocol
     is_authenticated: bool = True
@@ -42,7 +43,7 @@ class SessionUser:
     @classmethod
     def of(cls, row: User) -> SessionUser:
         return cls(id=row.id, username=row.username, role=row.role, enterprise_id=row.enterprise_id,
-                   display_name=row.display_name, locale=row.locale or "zh_CN")
+                   display_name=row.display_name, locale=row.locale or "zh_CN", cluster_id=row.cluster_id)
 
 
 def load_user(user_id: str) -> SessionUser | None:

@@ -109,12 +109,13 @@ def _row(eid: int, version_id: int, answers: dict[str, Any], status: str, channe
 
 
 def _users(session: Session, enterprise_ids: list[int], hasher: Callable[[str], str]) -> int:
-    """Demo logins: admin, viewer, a commissioner assigned to 20 enterprises, three enterprise users."""
+    """Demo logins: a province-wide admin, a viewer scoped to Jingdezhen, a commissioner assigned to 20
+    enterprises, three enterprise users."""
     pw = hasher(DEMO_PASSWORD)
     jdz = session.scalar(select(Cluster.id).where(Cluster.code == CLUSTERS[0]["code"]))
     users = [
-        User(username="admin", password_hash=pw, role="admin", display_name="工信局管理员", cluster_id=jdz),
-        User(username="viewer", password_hash=pw, role="viewer", display_name="专家（只读）", cluster_id=jdz),
+        User(username="admin", password_hash=pw, role="admin", display_name="工信厅管理员（全部集群）"),
+        User(username="viewer", password_hash=pw, role="viewer", display_name="景德镇专家（只读）", cluster_id=jdz),
         User(username="commissioner", password_hash=pw, role="commissioner", display_name="数字专员 王工"),
     ]
     users += [User(username=f"enterprise{k + 1}", password_hash=pw, role="enterprise",

@@ -146,3 +146,27 @@ def test_dashboard_link_only_for_staff_and_only_when_it_exists(db_url: str, engi
     owner.login("owner")
     assert 'href="/dashboard/"' in staff.html("/admin/enterprises")
     assert 'href="/dashboard/"' not in owner.html(f"/enterprises/{enterprise.id}")
+
+
+def test_city_officials_see_only_their_cluster(app: Flask, people: People, session: Session) -> None:
+    from diagnostics.store.models import Cluster
+
+    jdz = Cluster(code="jdz", name_zh="景德镇陶瓷", industry="ceramics")
+    sg = Cluster(code="sg", name_zh="韶关有色", industry="nonferrous")
+    session.add_all([jdz, sg])
+    session.commit()
+    mine, theirs = people.enterprise("景德镇甲瓷业"), people.enterprise("韶关乙冶炼")
+    mine.cluster_id, theirs.cluster_id = jdz.id, sg.id
+    city = people.user("jdz_official", role="viewer")
+    city.cluster_id = jdz.id
+    people.user("province_admin", role="admin")
+    session.commit()
+    web = Web(app.test_client())
+    web.login("jdz_official")
+    assert web.get(f"/enterprises/{mine.id}").status_code == 200
+    assert web.get(f"/enterprises/{theirs.id}").status_code == 403
+    listing = web.html("/admin/enterprises")
+    assert "景德镇甲瓷业" in listing and "韶关乙冶炼" not in listing
+    province = Web(app.test_client())
+    province.login("province_admin")
+    assert province.get(f"/enterprises/{theirs.id}").status_code == 200
