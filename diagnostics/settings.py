@@ -36,6 +36,15 @@ class Settings:
     session_minutes: int = field(default_factory=lambda: int(_env("SHUZHEN_SESSION_MINUTES", "120")))
     default_pilot: str = field(default_factory=lambda: _env("SHUZHEN_PILOT", "jingdezhen-ceramics"))
     test_database_url: str | None = field(default_factory=lambda: os.environ.get("TEST_DATABASE_URL") or None)
+    # ---- the cluster pipeline (flows/) ----
+    score_batch_size: int = field(default_factory=lambda: int(_env("SHUZHEN_SCORE_BATCH", "2500")))
+    read_chunk_size: int = field(default_factory=lambda: int(_env("SHUZHEN_READ_CHUNK", "5000")))
+    report_batch_size: int = field(default_factory=lambda: int(_env("SHUZHEN_REPORT_BATCH", "200")))
+    # which enterprises get a diagnosis workbook on each run: "shortlist" (pilot picks and near misses;
+    # the rest are built on demand from the dashboard) or "all" (every portrait; unchanged ones are skipped)
+    report_scope: str = field(default_factory=lambda: _env("SHUZHEN_REPORT_SCOPE", "shortlist"))
+    pipeline_cron: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_CRON", "0 2 * * *"))
+    pipeline_timezone: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_TZ", "Asia/Shanghai"))
 
     def reload(self) -> None:
         """Re-read the environment (tests change it)."""

@@ -1,0 +1,145 @@
+"""Benchmark the cluster pipeline: Prefect versus the same stage functions called directly.
+
+    .venv/bin/python bench/pipeline.py [--enterprises 10000] [--scope shortlist|all] [--keep DIR]
+
+Builds the demo (``seed_demo``: two clusters, N enterprises, ~1.7 submissions each) in a fresh SQLite
+file, then in one process:
+
+1. starts Prefect's temporary server with an empty flow (embedded mode; reported on its own line,
+   it is a one-off cost of the process, not of the pipeline);
+2. runs ``pipeline_flow`` through Prefect and takes each stage's wall time from its summary;
+3. runs it again on unchanged data (nothing to score, every snapshot re-used: no new rows);
+4. empties the derived tables and the report folder and runs the identical stage functions with the
+   ``DIRECT`` runner (no Prefect at all): the difference to 2. is Prefect's overhead.
+
+Caches that would favour whichever run goes second (taxonomy, targets, compiled definitions, portrait
+frames) are cleared before each run. Peak memory is the process's maximum resident set size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flows  # noqa: E402,F401  (Prefect environment defaults first)
+from diagnostics.settings import settings  # noqa: E402
+
+STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports")
+
+
+def clear_caches() -> None:
+    from diagnostics import pilot, scoring, taxonomy
+    from diagnostics.store import cluster_data, repo
+
+    taxonomy.load_taxonomy.cache_clear()
+    pilot.load_targets.cache_clear()
+    repo._definition_from_json.cache_clear()
+    scoring._COMPILED.clear()
+    cluster_data.clear_cache()
+
+
+def counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from diagnostics.store.models import Assessment, PipelineRun, Portrait, Snapshot
+
+    with engine.connect() as conn:
+        return {t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (Assessment, Portrait, Snapshot, PipelineRun)}
+
+
+def reset_derived(engine) -> None:  # type: ignore[no-untyped-def]
+    from diagnostics.store.models import Assessment, PipelineRun, Portrait, Snapshot
+
+    with engine.begin() as conn:
+        for table in (Portrait, Snapshot, PipelineRun, Assessment):
+            conn.execute(table.__table__.delete())
+    shutil.rmtree(settings.report_dir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=10000)
+    parser.add_argument("--scope", choices=("shortlist", "all"), default="shortlist",
+                        help="which enterprises get a diagnosis workbook (default: the shortlist)")
+    parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    args = parser.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="shuzhen-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    db = work / "bench.db"
+    db.unlink(missing_ok=True)
+    settings.database_url = f"sqlite:///{db}"
+    settings.report_dir = work / "reports"
+    settings.report_scope = args.scope
+    logging.basicConfig(level=logging.WARNING)
+
+    from diagnostics.store.db import get_engine, session_scope, upgrade
+    from diagnostics.store.demo_data import seed_demo
+
+    t0 = time.perf_counter()
+    upgrade(settings.database_url)
+    engine = get_engine()
+    with session_scope(engine) as s:
+        seeded = seed_demo(s, enterprises=args.enterprises)
+    print(f"demo: {seeded['enterprises']} enterprises, {seeded['submissions']} submissions "
+          f"in {time.perf_counter() - t0:.1f} s  ({db})")
+
+    from prefect import flow
+
+    from flows.context import DIRECT
+    from flows.pipeline import pipeline_flow, run_pipeline_stages
+
+    @flow(name="bench-warmup")
+    def warmup() -> None:
+        return None
+
+    t0 = time.perf_counter()
+    warmup()
+    print(f"Prefect temporary server start (one-off, not in the figures below): {time.perf_counter() - t0:.1f} s")
+
+    clear_caches()
+    t0 = time.perf_counter()
+    with_prefect = pipeline_flow()
+    prefect_total = time.perf_counter() - t0
+    after_first = counts(engine)
+
+    clear_caches()
+    t0 = time.perf_counter()
+    again = pipeline_flow()
+    rerun_total = time.perf_counter() - t0
+    after_second = counts(engine)
+    new = [k for c in again["clusters"].values() for k, v in c["snapshots"].items() if v["new"]]
+
+    reset_derived(engine)
+    clear_caches()
+    t0 = time.perf_counter()
+    direct = run_pipeline_stages(None, runner=DIRECT)
+    direct_total = time.perf_counter() - t0
+
+    print(f"\n{'stage':<14}{'Prefect s':>11}{'direct s':>11}{'overhead':>10}")
+    for stage in STAGES:
+        p, d = with_prefect["timings"][stage], direct["timings"][stage]
+        print(f"{stage:<14}{p:>11.2f}{d:>11.2f}{(p - d) / d * 100 if d else 0:>9.1f}%")
+    print(f"{'pipeline':<14}{prefect_total:>11.2f}{direct_total:>11.2f}"
+          f"{(prefect_total - direct_total) / direct_total * 100:>9.1f}%")
+    print(f"\nrows after run 1: {after_first}")
+    print(f"rerun on unchanged data: {rerun_total:.2f} s, rows {after_second}, "
+          f"new snapshots: {new or 'none'}, {again['score']['assessments_written']} assessments written")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory (max RSS of this process, both runs): {peak:.0f} MB "
+          "(Prefect's temporary server is a separate child process, not included)")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

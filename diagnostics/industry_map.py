@@ -1,0 +1,147 @@
+"""The industry map and its four element lists (一图四清单), with coverage and the performance table.
+
+The map is a grid: rows are the taxonomy's chain links, columns its business activities, each cell
+the scenarios placed there. For every scenario the map shows how many of the cluster's enterprises
+practise it and at which level, and which data elements, knowledge models, tool software and talent
+skills it needs; the four lists invert that (each element with the scenarios that use it).
+
+Practice: an enterprise practises scenario S when it works in S's chain link and rates S at level 1
+or more. Its rating of S is its own rating of S when a module questionnaire rates map scenarios
+directly, else the best of its ratings of the generic SME scenarios S serves (``sme_scenarios``).
+``practised`` counts enterprises at ``practice_level`` or above.
+
+Coverage is seed 000's definition: chain links with at least one typical scenario / all chain links,
+stated with the taxonomy's ``chain_links_basis``. ``practised_coverage`` is the stricter, observed
+figure: links where at least one enterprise practises a typical scenario at ``practice_level``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from diagnostics.canonical import jsonable
+from diagnostics.pilot import PilotTargets, indicator_table
+from diagnostics.taxonomy import ELEMENT_KINDS, Taxonomy
+
+LEVELS = (1, 2, 3, 4)
+
+
+def scenario_practice(portraits: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    """enterprise x scenario matrix of practice levels (0 = not practised or not in the link)."""
+    n = len(portraits)
+    codes = [s.code for s in taxonomy.scenarios]
+    out = np.zeros((n, len(codes)), dtype=np.int16)
+    if n == 0:
+        return pd.DataFrame(out, columns=codes)
+    levels = pd.DataFrame.from_records(list(portraits["scenario_levels"].map(lambda d: d or {}))).fillna(0)
+    links = portraits["chain_links"].map(lambda c: set(c or [])).tolist()
+    for k, s in enumerate(taxonomy.scenarios):
+        in_link = np.fromiter((s.link in ls for ls in links), dtype=bool, count=n)
+        if s.code in levels.columns:
+            lv = levels[s.code].to_numpy(dtype=float)
+        else:
+            cols = [c for c in s.sme_scenarios if c in levels.columns]
+            lv = levels[cols].to_numpy(dtype=float).max(axis=1) if cols else np.zeros(n)
+        out[:, k] = np.where(in_link, lv, 0).astype(np.int16)
+    return pd.DataFrame(out, columns=codes, index=portraits.index)
+
+
+def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate: float) -> dict[str, float]:
+    """The figures of the performance table the platform can measure."""
+    counts = {k: len(taxonomy.elements(k)) for k in ELEMENT_KINDS}
+    assessed = len(portraits)
+    leaders = int(portraits["chain_leader"].sum()) if assessed else 0
+    sizes = set(portraits["size_class"]) - {"unknown", None} if assessed else set()
+    providers = {s.provider.zh for s in taxonomy.solutions if s.provider}
+    return {
+        "map_sets": 1.0,
+        "enterprises": float(assessed),
+        "trusted_enterprises": float(portraits["trusted"].sum()) if assessed else 0.0,
+        "chain_leaders": float(leaders),
+        "chain_leader_share": leaders / assessed if assessed else 0.0,
+        "srdi_enterprises": float(portraits["srdi"].sum()) if assessed else 0.0,
+        "size_classes": float(len(sizes)),
+        "scenarios": float(sum(1 for s in taxonomy.scenarios if s.typical)),
+        **{k: float(v) for k, v in counts.items()},
+        "element_types": float(sum(counts.values())),
+        "coverage": coverage_rate,
+        "providers": float(len(providers)),
+        "solutions": float(len(taxonomy.solutions)),
+    }
+
+
+def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: PilotTargets) -> dict[str, Any]:
+    """The industry-map snapshot payload (grid, scenarios, four lists, coverage, indicator table)."""
+    practice_level = targets.map.practice_level
+    practice = scenario_practice(portraits, taxonomy)
+    assessed = len(portraits)
+    solutions_by_scenario: dict[str, list[str]] = {}
+    for sol in taxonomy.solutions:
+        for code in sol.scenarios:
+            solutions_by_scenario.setdefault(code, []).append(sol.code)
+
+    scenarios = []
+    for s in taxonomy.scenarios:
+        lv = practice[s.code].to_numpy() if assessed else np.zeros(0)
+        practising = int((lv >= 1).sum())
+        scenarios.append({
+            "code": s.code, "name": s.name.model_dump(), "link": s.link, "activity": s.activity,
+            "typical": s.typical, "sme_scenarios": sorted(s.sme_scenarios),
+            "elements": {k: list(getattr(s, k)) for k in ELEMENT_KINDS},
+            "solutions": sorted(solutions_by_scenario.get(s.code, [])),
+            "practice": {
+                "enterprises": practising,
+                "practised": int((lv >= practice_level).sum()),
+                "levels": {str(level): int((lv == level).sum()) for level in LEVELS},
+                "mean_level": round(float(lv[lv >= 1].mean()), 4) if practising else None,
+            },
+        })
+    by_cell: dict[tuple[str, str], list[str]] = {}
+    for s in taxonomy.scenarios:
+        by_cell.setdefault((s.link, s.activity), []).append(s.code)
+    grid = [{"link": c.code, "cells": [{"activity": a.code, "scenarios": sorted(by_cell.get((c.code, a.code), []))}
+                                       for a in taxonomy.activities]} for c in taxonomy.chain_links]
+
+    element_lists: dict[str, list[dict[str, Any]]] = {}
+    for kind in ELEMENT_KINDS:
+        users: dict[str, list[str]] = {}
+        for s in taxonomy.scenarios:
+            for code in getattr(s, kind):
+                users.setdefault(code, []).append(s.code)
+        element_lists[kind] = [{"code": e.code, "name": e.name.model_dump(),
+                                "certification": e.certification.model_dump() if e.certification else None,
+                                "scenarios": sorted(users.get(e.code, []))} for e in taxonomy.elements(kind)]
+
+    typical_links = {s.link for s in taxonomy.scenarios if s.typical}
+    practised_links = {s.link for s in taxonomy.scenarios
+                       if s.typical and assessed and (practice[s.code] >= practice_level).any()}
+    link_codes = [c.code for c in taxonomy.chain_links]
+    total = len(link_codes)
+    coverage = {
+        "links_total": total, "links_covered": len(typical_links & set(link_codes)),
+        "rate": len(typical_links & set(link_codes)) / total if total else 0.0,
+        "basis": taxonomy.chain_links_basis.model_dump(),
+        "covered": [c for c in link_codes if c in typical_links],
+        "uncovered": [c for c in link_codes if c not in typical_links],
+        "practised": {"level_at_least": practice_level, "links": [c for c in link_codes if c in practised_links],
+                      "rate": len(practised_links) / total if total else 0.0},
+    }
+    metrics = measured_metrics(taxonomy, portraits, coverage["rate"])
+    return jsonable({
+        "taxonomy": {"code": taxonomy.code, "version": taxonomy.version, "title": taxonomy.title.model_dump()},
+        "pilot": targets.code,
+        "assessed": assessed,
+        "links": [{"code": c.code, "name": c.name.model_dump(), "position": c.position} for c in taxonomy.chain_links],
+        "activities": [{"code": a.code, "name": a.name.model_dump()} for a in taxonomy.activities],
+        "grid": grid,
+        "scenarios": scenarios,
+        "element_lists": element_lists,
+        "solutions": [{"code": s.code, "name": s.name.model_dump(), "scenarios": sorted(s.scenarios),
+                       "provider": s.provider.model_dump() if s.provider else None} for s in taxonomy.solutions],
+        "coverage": coverage,
+        "counts": {k: metrics[k] for k in ("scenarios", *ELEMENT_KINDS, "element_types", "providers", "solutions")},
+        "indicator_table": indicator_table(targets, metrics),
+    })

@@ -1,0 +1,335 @@
+"""Bulk reads and writes for the cluster views: frames in, snapshots and portrait rows out.
+
+The flows never touch rows one by one. Reads stream in chunks (``yield_per``) and come back as
+DataFrames whose columns ``diagnostics.portraits`` documents; writes are ``insert`` executemany calls.
+
+Snapshots are content-addressed: ``save_snapshot`` hashes the canonical payload and, when the same
+cluster already has a snapshot of that kind with that hash, returns the existing row instead of writing
+a duplicate. The pipeline run that asked for it is linked through ``PipelineRun.stats["snapshots"]``,
+so history shows every run (its flow-run id and time) and which snapshot each run saw, while the
+payloads stay free of run ids and timestamps. The *latest* view of a kind is the one the most recent
+finished run saw, not the newest row: data that changes and then changes back must show the older
+(re-used) snapshot again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Text, bindparam, case, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from diagnostics.canonical import digest, jsonable
+from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, ROW_COLUMNS, from_records
+from diagnostics.questionnaire import Questionnaire
+from diagnostics.scoring import SCORER_VERSION
+from diagnostics.store.models import (
+    Assessment,
+    Cluster,
+    Enterprise,
+    PipelineRun,
+    Portrait,
+    QuestionnaireVersion,
+    Snapshot,
+    Submission,
+    utcnow,
+)
+from diagnostics.store.repo import audit, definition_of
+
+Progress = Callable[[str], None]
+DEFAULT_CHUNK = 5000
+
+
+def _noop(_msg: str) -> None:
+    return None
+
+
+def cluster_by_code(session: Session, code: str) -> Cluster:
+    cluster = session.scalar(select(Cluster).where(Cluster.code == code))
+    if cluster is None:
+        known = ", ".join(session.scalars(select(Cluster.code).order_by(Cluster.code))) or "none"
+        raise LookupError(f"no cluster '{code}' (known: {known}) / 没有此产业集群")
+    return cluster
+
+
+def cluster_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Cluster.code).order_by(Cluster.code)))
+
+
+def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEFAULT_CHUNK,
+                     progress: Progress = _noop) -> pd.DataFrame:
+    """Every enterprise of the cluster, columns ``portraits.ENTERPRISE_COLUMNS``, by id."""
+    E = Enterprise
+    stmt = (select(E.id, E.uscc, E.name, E.industry_code, E.region, E.size_class, E.chain_links, E.tags, E.group_name,
+                   E.pilot_willing).where(E.cluster_id == cluster_id).order_by(E.id)
+            .execution_options(yield_per=chunk_size))
+    parts = []
+    for i, part in enumerate(session.execute(stmt).partitions(), start=1):
+        parts.append(pd.DataFrame([tuple(r) for r in part], columns=ENTERPRISE_COLUMNS))
+        progress(f"read enterprises: chunk {i}, {sum(len(p) for p in parts)} rows")
+    if not parts:
+        return pd.DataFrame(columns=ENTERPRISE_COLUMNS)
+    df = pd.concat(parts, ignore_index=True)
+    df["chain_links"] = df["chain_links"].map(lambda v: sorted(v or []))
+    df["tags"] = df["tags"].map(lambda v: sorted(v or []))
+    df["pilot_willing"] = df["pilot_willing"].fillna(False).astype(bool)
+    df["group_name"] = df["group_name"].astype(object).where(df["group_name"].notna(), None)
+    return df
+
+
+def assessment_frame(session: Session, cluster_id: int, codes: Sequence[str], *, chunk_size: int = DEFAULT_CHUNK,
+                     progress: Progress = _noop) -> pd.DataFrame:
+    """The assessment that speaks for each (enterprise, questionnaire code) of the cluster.
+
+    Order of preference (one SQL window, no per-enterprise queries): current scorer version first, then
+    verified on site (``trusted``) over self-assessed, then the newest. Columns
+    ``portraits.ASSESSMENT_COLUMNS``; the long explanation trail is not read here.
+    """
+    A, QV = Assessment, QuestionnaireVersion
+    rank = func.row_number().over(
+        partition_by=(A.enterprise_id, QV.code),
+        order_by=(case((A.scorer_version == SCORER_VERSION, 0), else_=1), A.trusted.desc(), A.created_at.desc(),
+                  A.id.desc()))
+    inner = (select(A.id.label("assessment_id"), A.enterprise_id, QV.code.label("questionnaire_code"),
+                    A.questionnaire_version_id, A.trusted, A.total, A.level, A.band_level, A.dimension_scores,
+                    A.indicator_scores, A.scenario_levels, rank.label("rn"))
+             .join(QV, QV.id == A.questionnaire_version_id).join(Enterprise, Enterprise.id == A.enterprise_id)
+             .where(Enterprise.cluster_id == cluster_id, QV.code.in_(list(codes))).subquery())
+    stmt = (select(*[inner.c[c] for c in ASSESSMENT_COLUMNS]).where(inner.c.rn == 1)
+            .order_by(inner.c.enterprise_id, inner.c.questionnaire_code).execution_options(yield_per=chunk_size))
+    parts = []
+    for i, part in enumerate(session.execute(stmt).partitions(), start=1):
+        parts.append(pd.DataFrame([tuple(r) for r in part], columns=ASSESSMENT_COLUMNS))
+        progress(f"read assessments: chunk {i}, {sum(len(p) for p in parts)} rows")
+    if not parts:
+        return pd.DataFrame(columns=ASSESSMENT_COLUMNS)
+    df = pd.concat(parts, ignore_index=True)
+    df["trusted"] = df["trusted"].astype(bool)
+    return df
+
+
+def definitions(session: Session, version_ids: Iterable[int]) -> dict[int, Questionnaire]:
+    """The exact definitions the given questionnaire versions hold."""
+    ids = sorted({int(v) for v in version_ids})
+    if not ids:
+        return {}
+    return {v.id: definition_of(v) for v in session.scalars(select(QuestionnaireVersion).where(
+        QuestionnaireVersion.id.in_(ids)))}
+
+
+def explanations(session: Session, assessment_ids: Sequence[int], *, chunk_size: int = 1000) -> dict[int, Any]:
+    """Explanation trails of the given assessments (only for the reports that print them)."""
+    out: dict[int, Any] = {}
+    ids = sorted({int(i) for i in assessment_ids})
+    for start in range(0, len(ids), chunk_size):
+        part = ids[start:start + chunk_size]
+        out.update(session.execute(select(Assessment.id, Assessment.explanation).where(Assessment.id.in_(part))).all())
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- runs
+
+
+def start_run(session: Session, cluster_id: int | None, flow_run_id: str | None, flow: str = "pipeline") -> int:
+    run = PipelineRun(cluster_id=cluster_id, flow_run_id=flow_run_id, status="running", started_at=utcnow(),
+                      stats={"flow": flow, "snapshots": {}})
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def update_run(session: Session, run_id: int, *, status: str | None = None, **stats: Any) -> None:
+    """Merge ``stats`` into the run's stats (snapshots merge by kind); finishing sets ``finished_at``."""
+    run = session.get(PipelineRun, run_id)
+    if run is None:
+        return
+    merged = dict(run.stats or {})
+    for key, value in stats.items():
+        if key == "snapshots":
+            merged["snapshots"] = {**merged.get("snapshots", {}), **value}
+        else:
+            merged[key] = jsonable(value)
+    run.stats = merged
+    if status:
+        run.status = status
+        if status != "running":
+            run.finished_at = utcnow()
+
+
+def save_snapshot(session: Session, cluster_id: int, kind: str, payload: dict[str, Any], *, run_id: int | None,
+                  flow_run_id: str | None) -> tuple[int, bool]:
+    """(snapshot id, created): the existing snapshot when the same content is already stored."""
+    content_hash = digest(payload)
+    where = (Snapshot.cluster_id == cluster_id, Snapshot.kind == kind, Snapshot.content_hash == content_hash)
+    existing = session.scalar(select(Snapshot.id).where(*where))
+    created = False
+    if existing is None:
+        try:
+            with session.begin_nested():
+                snap = Snapshot(cluster_id=cluster_id, kind=kind, content_hash=content_hash, payload=jsonable(payload),
+                                run_id=run_id, flow_run_id=flow_run_id, created_at=utcnow())
+                session.add(snap)
+                session.flush()
+                existing, created = snap.id, True
+        except IntegrityError:  # a concurrent run stored the same content first
+            existing = session.scalar(select(Snapshot.id).where(*where))
+    if run_id is not None:
+        update_run(session, run_id, snapshots={kind: {"id": existing, "new": created, "hash": content_hash}})
+    return int(existing), created  # type: ignore[arg-type]
+
+
+def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, Any]], *,
+                   texts: Sequence[str] | None = None, chunk_size: int = DEFAULT_CHUNK,
+                   progress: Progress = _noop) -> int:
+    """Bulk-insert portrait rows of a new snapshot (a re-used snapshot already has them).
+
+    ``texts``: each record's ``data`` already serialised (``portraits.data_texts``, made once for the
+    digest); they are bound as text (cast to JSONB on PostgreSQL) instead of being encoded again.
+    """
+    if session.scalar(select(func.count()).select_from(Portrait).where(Portrait.snapshot_id == snapshot_id)):
+        return 0
+    table = Portrait.__table__
+    stmt: Any = insert(Portrait)
+    if texts is not None:
+        data: Any = bindparam("data", type_=Text)
+        if session.get_bind().dialect.name == "postgresql":
+            data = cast(data, JSONB)
+        stmt = insert(table).values({**{c: bindparam(c) for c in ROW_COLUMNS}, "snapshot_id": bindparam("snapshot_id"),
+                                     "data": data})
+    for start in range(0, len(records), chunk_size):
+        end = min(start + chunk_size, len(records))
+        if texts is None:
+            part = [{**r, "snapshot_id": snapshot_id} for r in records[start:end]]
+        else:
+            part = [{**{c: r[c] for c in ROW_COLUMNS}, "snapshot_id": snapshot_id, "data": texts[i]}
+                    for i, r in enumerate(records[start:end], start=start)]
+        session.execute(stmt, part)
+        progress(f"wrote portraits: {end}/{len(records)}")
+    return len(records)
+
+
+_PORTRAIT_CACHE: OrderedDict[tuple[str, int, str], pd.DataFrame] = OrderedDict()
+CACHE_SIZE = 4  # a run needs one portraits frame per cluster; keep a few, drop the oldest
+
+
+def _remember(key: tuple[str, int, str], frame: pd.DataFrame) -> None:
+    _PORTRAIT_CACHE[key] = frame
+    _PORTRAIT_CACHE.move_to_end(key)
+    while len(_PORTRAIT_CACHE) > CACHE_SIZE:
+        _PORTRAIT_CACHE.popitem(last=False)
+
+
+def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEFAULT_CHUNK) -> pd.DataFrame:
+    """The portraits of one snapshot as a DataFrame (``portraits.PORTRAIT_COLUMNS``).
+
+    Snapshot content never changes, so the frame is memoised by (database, id, content hash): the
+    needs, map, shortlist and reports stages of one run do not read it again (the portraits stage
+    primes the cache, ``remember_portraits``).
+    """
+    content_hash = session.scalar(select(Snapshot.content_hash).where(Snapshot.id == snapshot_id))
+    if content_hash is None:
+        raise LookupError(f"no snapshot {snapshot_id}")
+    key = (str(session.get_bind().url), snapshot_id, content_hash)
+    hit = _PORTRAIT_CACHE.get(key)
+    if hit is not None:
+        return hit.copy()
+    P = Portrait
+    stmt = (select(P.enterprise_id, P.assessment_id, P.level, P.total, P.type_code, P.size_class,
+                   P.percentile_cluster, P.percentile_industry, P.data)
+            .where(P.snapshot_id == snapshot_id).order_by(P.enterprise_id).execution_options(yield_per=chunk_size))
+    cols = ["enterprise_id", "assessment_id", "level", "total", "type_code", "size_class", "percentile_cluster",
+            "percentile_industry", "data"]
+    records = [dict(zip(cols, r, strict=True)) for part in session.execute(stmt).partitions() for r in part]
+    frame = from_records(records)
+    _remember(key, frame)
+    return frame.copy()
+
+
+def remember_portraits(session: Session, snapshot_id: int, records: list[dict[str, Any]]) -> None:
+    """Prime the frame cache with rows just stored (or found identical), so the stages after portraits
+    in the same process do not read 10 000 rows back. The frame is built from the stored form, exactly
+    what ``portraits_frame`` would return."""
+    content_hash = session.scalar(select(Snapshot.content_hash).where(Snapshot.id == snapshot_id))
+    if content_hash is not None:
+        _remember((str(session.get_bind().url), snapshot_id, content_hash), from_records(records))
+
+
+def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:
+    """The feed map stored with a portraits snapshot (which scenarios each weak indicator feeds)."""
+    payload = session.scalar(select(Snapshot.payload).where(Snapshot.id == snapshot_id)) or {}
+    return dict(payload.get("feeds") or {})
+
+
+def clear_cache() -> None:
+    _PORTRAIT_CACHE.clear()
+
+
+# ---------------------------------------------------------------------------------------------- views
+
+
+def latest_snapshot(session: Session, cluster_id: int, kind: str) -> Snapshot | None:
+    """The snapshot of ``kind`` the most recent completed run saw (else the newest stored one)."""
+    runs = session.scalars(select(PipelineRun).where(PipelineRun.cluster_id == cluster_id,
+                                                     PipelineRun.status == "completed")
+                           .order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc()).limit(200))
+    for run in runs:
+        ref = (run.stats or {}).get("snapshots", {}).get(kind)
+        if ref:
+            snap = session.get(Snapshot, ref["id"])
+            if snap is not None:
+                return snap
+    return session.scalars(select(Snapshot).where(Snapshot.cluster_id == cluster_id, Snapshot.kind == kind)
+                           .order_by(Snapshot.created_at.desc(), Snapshot.id.desc())).first()
+
+
+def snapshot_history(session: Session, cluster_id: int, kind: str | None = None, *,
+                     limit: int = 50) -> list[dict[str, Any]]:
+    """Runs of the cluster, newest first, with the snapshot each saw and whether it was new then."""
+    runs = session.scalars(select(PipelineRun).where(PipelineRun.cluster_id == cluster_id)
+                           .order_by(PipelineRun.started_at.desc(), PipelineRun.id.desc()).limit(limit))
+    out = []
+    for run in runs:
+        snaps = (run.stats or {}).get("snapshots", {})
+        if kind is not None and kind not in snaps:
+            continue
+        out.append({"run_id": run.id, "flow_run_id": run.flow_run_id, "flow": (run.stats or {}).get("flow"),
+                    "status": run.status, "started_at": run.started_at, "finished_at": run.finished_at,
+                    "snapshots": {k: v for k, v in sorted(snaps.items()) if kind is None or k == kind},
+                    "stats": {k: v for k, v in (run.stats or {}).items() if k not in ("snapshots", "flow")}})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- rescoring
+
+
+def rebind_to_version(session: Session, questionnaire_code: str, version_id: int, *,
+                      cluster_id: int | None = None, actor: str = "flow:score") -> list[int]:
+    """Explicit rescore after a questionnaire change: move scorable submissions of ``questionnaire_code``
+    answered against an older version onto ``version_id`` (answers kept, revision bumped, audited), so
+    the next scoring pass scores them under the current definition. Old assessments stay as history."""
+    S, QV = Submission, QuestionnaireVersion
+    stmt = (select(S.id, S.questionnaire_version_id).join(QV, QV.id == S.questionnaire_version_id)
+            .where(QV.code == questionnaire_code, S.questionnaire_version_id != version_id,
+                   S.status.in_(("submitted", "verified"))).order_by(S.id))
+    if cluster_id is not None:
+        stmt = stmt.join(Enterprise, Enterprise.id == S.enterprise_id).where(Enterprise.cluster_id == cluster_id)
+    rows = session.execute(stmt).all()
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), DEFAULT_CHUNK):
+        part = ids[start:start + DEFAULT_CHUNK]
+        session.execute(update(S).where(S.id.in_(part)).values(questionnaire_version_id=version_id,
+                                                              revision=S.revision + 1, updated_at=utcnow())
+                        .execution_options(synchronize_session=False))
+    if ids:
+        moved: dict[str, list[int]] = {}
+        for sid, old in rows:
+            moved.setdefault(str(old), []).append(sid)
+        audit(session, "rescore_rebind", "questionnaire_version", version_id, actor=actor,
+              questionnaire=questionnaire_code, from_versions={k: len(v) for k, v in moved.items()},
+              submissions=ids[:1000], count=len(ids))
+    return ids

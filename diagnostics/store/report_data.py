@@ -1,0 +1,117 @@
+"""Gathering what the workbooks print: shared by the reports flow and the dashboard's on-demand download.
+
+Workbook files are content-addressed: an enterprise's file name carries the digest of its report
+input, the cluster's the digests of the snapshots it prints. A rerun with unchanged data finds every
+file already there and writes nothing; a changed enterprise gets a new file and the snapshot of the
+run points at it. Files are written to a temporary name and renamed, so a download never sees half a
+workbook.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from diagnostics.canonical import digest
+from diagnostics.questionnaire import Questionnaire
+from diagnostics.store import cluster_data
+from diagnostics.store.models import Cluster, QuestionnaireVersion, Snapshot
+from diagnostics.store.repo import definition_of
+from diagnostics.taxonomy import Taxonomy
+from diagnostics.workbooks.cluster_report import write_cluster_report
+from diagnostics.workbooks.enterprise_report import peer_benchmark, report_input, write_enterprise_report
+
+
+def titles(defs: Iterable[Questionnaire]) -> dict[str, Any]:
+    """``"<questionnaire>:<indicator>"`` -> bilingual title, for naming weaknesses."""
+    return {f"{q.code}:{ind.code}": ind.title.model_dump() for q in defs for ind in q.indicators()}
+
+
+def latest_definitions(session: Session, codes: Sequence[str]) -> list[Questionnaire]:
+    """The newest stored version of each questionnaire code (for titles only)."""
+    ids = session.scalars(select(func.max(QuestionnaireVersion.id)).where(QuestionnaireVersion.code.in_(list(codes)))
+                          .group_by(QuestionnaireVersion.code))
+    rows = session.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(list(ids))))
+    return [definition_of(v) for v in rows]
+
+
+def enterprise_inputs(session: Session, cluster: Cluster, portraits: pd.DataFrame, enterprise_ids: Sequence[int],
+                      taxonomy: Taxonomy, codes: Sequence[str], feeds: dict[str, list[str]],
+                      benchmark: dict[str, Any] | None = None) -> list[tuple[int, str, dict[str, Any]]]:
+    """(enterprise id, USCC, report input) for the given enterprises of a portraits frame."""
+    rows = portraits[portraits["enterprise_id"].isin(list(enterprise_ids))]
+    if rows.empty:
+        return []
+    bench = benchmark if benchmark is not None else peer_benchmark(portraits)
+    trails = cluster_data.explanations(session, rows["assessment_id"].tolist())
+    defs = list(cluster_data.definitions(session, rows["questionnaire_version_id"].tolist()).values())
+    names = titles([*defs, *latest_definitions(session, codes)])
+    type_names = {t.code: t.name.model_dump() for t in taxonomy.portrait_types}
+    info = {"code": cluster.code, "name": cluster.name_zh, "name_en": cluster.name_en}
+    out = []
+    for rec in rows.to_dict(orient="records"):
+        data = report_input(rec, trails.get(int(rec["assessment_id"])), bench, taxonomy, names, info, feeds,
+                            type_names)
+        out.append((int(rec["enterprise_id"]), str(rec["uscc"]), data))
+    return out
+
+
+def _atomic(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_enterprise_files(root: Path, cluster_code: str, inputs: list[tuple[int, str, dict[str, Any]]]
+                           ) -> tuple[dict[str, str], int]:
+    """Write each enterprise workbook unless its content-named file exists; (paths by id, files written)."""
+    paths: dict[str, str] = {}
+    written = 0
+    for eid, uscc, data in inputs:
+        rel = f"{cluster_code}/enterprises/{uscc}-{digest(data)[:12]}.xlsx"
+        target = root / rel
+        if not target.exists():
+            _atomic(target, lambda p, data=data: write_enterprise_report(p, data))
+            written += 1
+        paths[str(eid)] = rel
+    return paths, written
+
+
+def snapshot_payloads(session: Session, snapshot_ids: dict[str, int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(payload by kind, content hash by kind) of the given snapshots."""
+    rows = session.execute(select(Snapshot.kind, Snapshot.payload, Snapshot.content_hash)
+                           .where(Snapshot.id.in_(list(snapshot_ids.values())))).all()
+    return {k: p for k, p, _ in rows}, {k: h for k, _, h in rows}
+
+
+def write_cluster_file(root: Path, cluster: Cluster, payloads: dict[str, Any], hashes: dict[str, str],
+                       portraits: pd.DataFrame) -> tuple[str, bool]:
+    """The cluster workbook for exactly these snapshots; (relative path, written now)."""
+    key = digest(sorted(hashes.items()))[:12]
+    rel = f"{cluster.code}/cluster-{cluster.code}-{key}.xlsx"
+    target = root / rel
+    if target.exists():
+        return rel, False
+    info = {"code": cluster.code, "name": cluster.name_zh}
+    _atomic(target, lambda p: write_cluster_report(p, info, payloads, portraits))
+    return rel, True
+
+
+def report_scope(portraits: pd.DataFrame, shortlist: dict[str, Any] | None, scope: str) -> list[int]:
+    """Which enterprises get a workbook this run: every portrait, or the pilot picks and near misses."""
+    if scope == "all":
+        return sorted(int(e) for e in portraits["enterprise_id"])
+    sl = shortlist or {}
+    ids = {int(p["enterprise_id"]) for p in [*sl.get("picks", []), *sl.get("near_misses", [])]}
+    return sorted(ids)

@@ -1,0 +1,32 @@
+"""Prefect flows: thin orchestration of the cluster pipeline (score, portraits, needs, map, shortlist, reports).
+
+Environment defaults for Prefect are set HERE, before Prefect is imported, because Prefect reads its
+settings at import time (and the temporary server it starts in embedded mode is a child process that
+inherits this environment). This is the one place outside ``diagnostics.settings`` that touches
+``os.environ``, and it only *defaults* values (an operator's own setting always wins):
+
+- ``PREFECT_SERVER_ANALYTICS_ENABLED=false`` and ``DO_NOT_TRACK=1``: no telemetry from server or client
+  (the machines this runs on often have no outbound internet, and failed telemetry calls are log noise);
+- ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90``: Prefect's embedded temporary server takes
+  4-10 s to start on a 2-core machine, more under load; the default timeout is too tight;
+- embedded mode only (no ``PREFECT_API_URL``): ``PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED=false``
+  and ``PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED=false``. The temporary server and its database
+  are thrown away when the process ends, so writing every task-run event into it serves nobody; worse,
+  these two services keep the server's SQLite and a CPU core busy while the pipeline computes (the next
+  flow run's API calls wait for them; on 2 cores it cost ~1 s of a 25 s run), and when the server is
+  stopped mid-flush the recorder logs a ``CancelledError`` traceback per pending batch. Flow runs, their
+  states and logs are still recorded, and a real server (``PREFECT_API_URL``) is untouched.
+"""
+
+from __future__ import annotations
+
+import os
+
+from diagnostics.settings import settings
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+if not settings.prefect_api_url:
+    os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "false")

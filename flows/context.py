@@ -1,0 +1,223 @@
+"""What every stage flow shares: the cluster it works on, run bookkeeping, and the ``Runner``.
+
+A stage is written once, as a plain function that calls its steps through a ``Runner``. The Prefect
+flows run it with ``PREFECT`` (each step a task, each stage a subflow, logs to the run logger); the
+benchmark runs the very same function with ``DIRECT`` (plain calls) to measure Prefect's overhead on
+identical work. Steps open their own database session (``session_scope``) and call one
+``diagnostics`` function on a whole batch: never one task per row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from diagnostics.pilot import PilotTargets, targets_for_cluster
+from diagnostics.store import cluster_data
+from diagnostics.store.db import get_engine, session_scope
+from diagnostics.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger("shuzhen.flows")
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    """A cluster as the stages need it: ids, names, its taxonomy and its pilot's targets."""
+
+    id: int
+    code: str
+    name: str
+    industry: str
+    pilot_code: str | None
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(self.industry)
+
+    @cached_property
+    def targets(self) -> PilotTargets:
+        return targets_for_cluster(self.pilot_code)
+
+
+def cluster_context(code: str) -> ClusterContext:
+    with session_scope(get_engine()) as s:
+        c = cluster_data.cluster_by_code(s, code)
+        return ClusterContext(c.id, c.code, c.name_zh, c.industry, c.pilot_code)
+
+
+def cluster_codes(code: str | None) -> list[str]:
+    """The one cluster asked for, or every cluster."""
+    with session_scope(get_engine()) as s:
+        return [cluster_data.cluster_by_code(s, code).code] if code else cluster_data.cluster_codes(s)
+
+
+def open_run(cluster: str, flow: str, flow_run_id: str | None) -> int:
+    with session_scope(get_engine()) as s:
+        return cluster_data.start_run(s, cluster_data.cluster_by_code(s, cluster).id, flow_run_id, flow)
+
+
+def close_run(run_id: int, status: str, **stats: Any) -> None:
+    with session_scope(get_engine()) as s:
+        cluster_data.update_run(s, run_id, status=status, **stats)
+
+
+def store_snapshot(cluster_id: int, kind: str, payload: dict[str, Any], run_id: int | None,
+                   flow_run_id: str | None) -> int:
+    """Save a view (or find the identical one) and link it to the run; returns the snapshot id."""
+    with session_scope(get_engine()) as s:
+        snapshot_id, created = cluster_data.save_snapshot(s, cluster_id, kind, payload, run_id=run_id,
+                                                          flow_run_id=flow_run_id)
+    log.debug("%s snapshot %s (%s)", kind, snapshot_id, "new" if created else "unchanged")
+    return snapshot_id
+
+
+def upstream(cluster_id: int, kind: str, snapshot_id: int | None) -> int:
+    """The snapshot a stage reads: the one handed over by the pipeline, else the latest."""
+    if snapshot_id is not None:
+        return snapshot_id
+    with session_scope(get_engine()) as s:
+        snap = cluster_data.latest_snapshot(s, cluster_id, kind)
+        if snap is None:
+            raise LookupError(f"no '{kind}' snapshot for cluster {cluster_id} yet: run the portraits flow first / "
+                              "尚无画像快照")
+        return snap.id
+
+
+def read_portraits(snapshot_id: int) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """A portraits snapshot's rows as a frame, with its feed map (which scenarios each weakness feeds)."""
+    with session_scope(get_engine()) as s:
+        return cluster_data.portraits_frame(s, snapshot_id), cluster_data.portrait_feeds(s, snapshot_id)
+
+
+def per_cluster(cluster: str | None, flow: str, run_ids: dict[str, int] | None, runner: Runner,
+                body: Callable[[ClusterContext, int, str | None], Any]) -> dict[str, Any]:
+    """Run a stage's ``body`` for one cluster or every cluster; returns its result per cluster code.
+
+    A stage started by the pipeline writes into the pipeline's run of each cluster (``run_ids``); a
+    stage started on its own opens (and closes) a run per cluster, so history shows it too.
+    """
+    out: dict[str, Any] = {}
+    flow_run_id = runner.flow_run_id()
+    for code in cluster_codes(cluster):
+        ctx = cluster_context(code)
+        run_id = (run_ids or {}).get(code)
+        own = run_id is None
+        if run_id is None:
+            run_id = open_run(code, flow, flow_run_id)
+        try:
+            out[code] = body(ctx, run_id, flow_run_id)
+        except BaseException as exc:
+            if own:
+                close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        if own:
+            close_run(run_id, "completed")
+    return out
+
+
+def run_view(cluster: str | None, kind: str, compute: Any, *, portraits: dict[str, int] | None,
+             run_ids: dict[str, int] | None, runner: Runner) -> dict[str, int]:
+    """The shape every portraits-based view shares: read portraits, compute one payload, store it."""
+
+    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> int:
+        source = upstream(ctx.id, "portraits", (portraits or {}).get(ctx.code))
+        frame, feeds = read_portraits(source)  # not a task: in a pipeline run it is a cache hit
+        payload = runner.task(compute, ctx, frame, feeds)
+        snapshot_id = runner.task(store_snapshot, ctx.id, kind, payload, run_id, flow_run_id)
+        runner.log(f"{kind}[{ctx.code}]: snapshot {snapshot_id} from portraits {source}")
+        return snapshot_id
+
+    return per_cluster(cluster, kind, run_ids, runner, body)
+
+
+class Runner:
+    """How a stage calls its steps. ``DIRECT`` calls them; ``PrefectRunner`` makes tasks and subflows."""
+
+    name = "direct"
+
+    def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    def flow(self, flow_obj: Any, stage: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return stage(*args, runner=self, **kwargs)
+
+    def log(self, message: str) -> None:
+        log.info(message)
+
+    def flow_run_id(self) -> str | None:
+        return None
+
+
+DIRECT = Runner()
+
+
+
+class PrefectRunner(Runner):
+    """Steps become Prefect tasks and stages become subflows; logs go to the run's logger.
+
+    Tasks neither cache nor persist results: their inputs are whole clusters (frames, thousands of
+    rows) that live for one run. Non-scalar arguments are wrapped in ``quote`` so Prefect does not walk
+    10 000 nested rows looking for upstream futures on every call.
+    """
+
+    name = "prefect"
+
+    def __init__(self) -> None:
+        self._tasks: dict[Callable[..., Any], Any] = {}
+        self._quiet: tuple[Any, Any] = (None, None)
+
+    def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+
+        wrapped = self._tasks.get(fn)
+        if wrapped is None:
+            wrapped = self._tasks[fn] = task(fn, name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
+                                             persist_result=False)
+        from prefect.utilities.annotations import quote
+
+        def q(value: Any) -> Any:
+            return value if value is None or isinstance(value, (str, int, float, bool)) else quote(value)
+
+        return wrapped(*[q(a) for a in args], **{k: q(v) for k, v in kwargs.items()})
+
+    def flow(self, flow_obj: Any, stage: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a stage as a subflow, without its own heartbeat thread.
+
+        Prefect joins a flow run's heartbeat thread on exit, and that thread sleeps in 1 s steps: ~0.5 s
+        lost per subflow. The parent pipeline run keeps its heartbeat, and a subflow lives and dies in
+        its parent's process, so crash detection loses nothing. The quieter settings are derived once.
+        """
+        import prefect.context
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+        current = prefect.context.get_settings_context()
+        base, quiet = self._quiet
+        if base is not current.settings:
+            quiet = current.settings.copy_with_update(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+            self._quiet = (current.settings, quiet)
+        with prefect.context.SettingsContext(profile=current.profile, settings=quiet):
+            return flow_obj(*args, **kwargs)
+
+    def log(self, message: str) -> None:
+        from prefect import get_run_logger
+        from prefect.exceptions import MissingContextError
+
+        try:
+            get_run_logger().info(message)
+        except MissingContextError:
+            log.info(message)
+
+    def flow_run_id(self) -> str | None:
+        from prefect.runtime import flow_run
+
+        value = flow_run.id
+        return str(value) if value else None
+
+
+PREFECT = PrefectRunner()

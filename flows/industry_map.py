@@ -1,0 +1,27 @@
+"""Industry-map flow: the 一图四清单 snapshot (grid, practice, four lists, coverage, indicator table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from prefect import flow
+
+from diagnostics.industry_map import build_industry_map
+from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
+
+
+def compute_map(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
+    return build_industry_map(ctx.taxonomy, portraits, ctx.targets)
+
+
+def run_industry_map(cluster: str | None = None, *, portraits: dict[str, int] | None = None,
+                     run_ids: dict[str, int] | None = None, runner: Runner = DIRECT) -> dict[str, int]:
+    return run_view(cluster, "industry_map", compute_map, portraits=portraits, run_ids=run_ids, runner=runner)
+
+
+@flow(name="industry-map", persist_result=False)
+def industry_map_flow(cluster: str | None = None, portraits: dict[str, int] | None = None,
+                      run_ids: dict[str, int] | None = None) -> dict[str, int]:
+    """Build each cluster's industry map; returns the industry_map snapshot id per cluster."""
+    return run_industry_map(cluster, portraits=portraits, run_ids=run_ids, runner=PREFECT)

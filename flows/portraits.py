@@ -1,0 +1,91 @@
+"""Portraits flow: read the cluster in bulk, build every enterprise's portrait, store snapshot + rows.
+
+Three tasks: a chunked read (enterprises and the assessment that speaks for each), the pure
+``diagnostics.portraits.build_portraits`` over the whole cluster, and one bulk write. An unchanged
+cluster hashes to the snapshot it already has: no new snapshot row, no new portrait rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from prefect import flow
+
+from diagnostics import portraits as portraits_mod
+from diagnostics.questionnaire import Questionnaire
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data
+from diagnostics.store.db import get_engine, session_scope
+from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
+
+
+@dataclass
+class PortraitInputs:
+    enterprises: pd.DataFrame
+    assessments: pd.DataFrame
+    definitions: dict[int, Questionnaire]
+
+
+def read_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitInputs:
+    codes = [ctx.targets.questionnaire, *ctx.targets.modules]
+    chunk = settings.read_chunk_size
+    with session_scope(get_engine()) as s:
+        ents = cluster_data.enterprise_frame(s, ctx.id, chunk_size=chunk, progress=progress or cluster_data._noop)
+        assess = cluster_data.assessment_frame(s, ctx.id, codes, chunk_size=chunk,
+                                               progress=progress or cluster_data._noop)
+        defs = cluster_data.definitions(s, assess["questionnaire_version_id"].tolist())
+    return PortraitInputs(ents, assess, defs)
+
+
+@dataclass
+class PortraitRows:
+    """Portraits as stored: rows, their ``data`` as JSON text (serialised once), and the payload."""
+
+    records: list[dict[str, Any]]
+    texts: list[str]
+    payload: dict[str, Any]
+
+
+def compute_portraits(ctx: ClusterContext, inputs: PortraitInputs) -> PortraitRows:
+    frame = portraits_mod.build_portraits(inputs.enterprises, inputs.assessments, inputs.definitions, ctx.taxonomy,
+                                          primary=ctx.targets.questionnaire)
+    records = portraits_mod.to_records(frame)
+    texts = portraits_mod.data_texts(records)
+    payload = portraits_mod.summary(frame, ctx.taxonomy, enterprises_total=len(inputs.enterprises),
+                                    primary=ctx.targets.questionnaire, feeds=portraits_mod.feed_map(inputs.definitions),
+                                    records=records, texts=texts)
+    return PortraitRows(records, texts, payload)
+
+
+def store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None, flow_run_id: str | None) -> int:
+    records = rows.records
+    with session_scope(get_engine()) as s:
+        snapshot_id, created = cluster_data.save_snapshot(s, ctx.id, "portraits", rows.payload, run_id=run_id,
+                                                          flow_run_id=flow_run_id)
+        if created:
+            cluster_data.save_portraits(s, snapshot_id, records, texts=rows.texts,
+                                        chunk_size=settings.read_chunk_size)
+        cluster_data.remember_portraits(s, snapshot_id, records)
+    return snapshot_id
+
+
+def run_portraits(cluster: str | None = None, *, run_ids: dict[str, int] | None = None,
+                  runner: Runner = DIRECT) -> dict[str, int]:
+    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> int:
+        inputs = runner.task(read_cluster, ctx, runner.log)
+        rows = runner.task(compute_portraits, ctx, inputs)
+        snapshot_id = runner.task(store_portraits, ctx, rows, run_id, flow_run_id)
+        payload = rows.payload
+        runner.log(f"portraits[{ctx.code}]: {payload['assessed']} of {payload['enterprises']} enterprises, "
+                   f"snapshot {snapshot_id}")
+        return snapshot_id
+
+    return per_cluster(cluster, "portraits", run_ids, runner, body)
+
+
+@flow(name="portraits", persist_result=False)
+def portraits_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None) -> dict[str, int]:
+    """Build and store portraits (one cluster, or all); returns the portraits snapshot id per cluster."""
+    return run_portraits(cluster, run_ids=run_ids, runner=PREFECT)

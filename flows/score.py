@@ -1,0 +1,62 @@
+"""Score flow: every submitted or verified submission not yet scored under the current scorer.
+
+The work is ``diagnostics.store.assessing.score_submissions``; this flow only finds what is pending
+and hands it over in batches (``settings.score_batch_size`` per task, a progress line per batch).
+Running it again with nothing new finds nothing and writes nothing: an assessment is unique per
+(submission, revision, scorer version).
+
+A changed questionnaire file does not silently rescore old submissions: they stay scored against the
+version they were answered on. ``rescore="<questionnaire code>"`` is the explicit switch: it moves that
+code's submissions onto the current version (answers kept, revision bumped, audited) and scores them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data
+from diagnostics.store.assessing import chunks, pending_submission_ids, score_submissions
+from diagnostics.store.db import get_engine, session_scope
+from diagnostics.store.repo import current_version
+from flows.context import DIRECT, PREFECT, Runner
+
+
+def find_pending(cluster: str | None, rescore: str | None) -> list[int]:
+    """Ids to score (after moving ``rescore``'s submissions to its current version, when asked)."""
+    with session_scope(get_engine()) as s:
+        cluster_id = cluster_data.cluster_by_code(s, cluster).id if cluster else None
+        if rescore:
+            version = current_version(s, rescore)
+            cluster_data.rebind_to_version(s, rescore, version.id, cluster_id=cluster_id)
+        return pending_submission_ids(s, cluster_id=cluster_id)
+
+
+def score_batch(submission_ids: list[int], flow_run_id: str | None) -> int:
+    with session_scope(get_engine()) as s:
+        return score_submissions(s, submission_ids, flow_run_id=flow_run_id)
+
+
+def run_score(cluster: str | None = None, *, rescore: str | None = None, batch_size: int | None = None,
+              runner: Runner = DIRECT) -> dict[str, Any]:
+    ids = runner.task(find_pending, cluster, rescore)
+    size = batch_size or settings.score_batch_size
+    batches = list(chunks(ids, size))
+    written = done = 0
+    flow_run_id = runner.flow_run_id()
+    for k, batch in enumerate(batches, start=1):
+        written += runner.task(score_batch, batch, flow_run_id)
+        done += len(batch)
+        runner.log(f"score: batch {k}/{len(batches)} done, {done}/{len(ids)} submissions, "
+                   f"{written} assessments written")
+    if not batches:
+        runner.log("score: nothing pending")
+    return {"pending": len(ids), "assessments_written": written, "batches": len(batches)}
+
+
+@flow(name="score", persist_result=False)
+def score_flow(cluster: str | None = None, rescore: str | None = None, batch_size: int | None = None) -> dict[str, Any]:
+    """Score pending submissions (of one cluster, or all) in batches."""
+    return run_score(cluster, rescore=rescore, batch_size=batch_size, runner=PREFECT)

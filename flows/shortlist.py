@@ -1,0 +1,37 @@
+"""Shortlist flow: N pilot enterprises under the pilot's quotas, each pick and near miss explained."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from prefect import flow
+
+from diagnostics.shortlist import select_shortlist
+from diagnostics.store import cluster_data
+from diagnostics.store.db import get_engine, session_scope
+from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
+
+
+def max_score(portraits: pd.DataFrame) -> float:
+    """The primary questionnaire's maximum, from the stored definitions the portraits were scored on."""
+    with session_scope(get_engine()) as s:
+        defs = cluster_data.definitions(s, portraits["questionnaire_version_id"].dropna().astype(int).unique())
+    return max((q.max_score for q in defs.values()), default=100.0)
+
+
+def compute_shortlist(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
+    return select_shortlist(portraits, ctx.targets.shortlist, [c.code for c in ctx.taxonomy.chain_links],
+                            max_score=max_score(portraits))
+
+
+def run_shortlist(cluster: str | None = None, *, portraits: dict[str, int] | None = None,
+                  run_ids: dict[str, int] | None = None, runner: Runner = DIRECT) -> dict[str, int]:
+    return run_view(cluster, "shortlist", compute_shortlist, portraits=portraits, run_ids=run_ids, runner=runner)
+
+
+@flow(name="shortlist", persist_result=False)
+def shortlist_flow(cluster: str | None = None, portraits: dict[str, int] | None = None,
+                   run_ids: dict[str, int] | None = None) -> dict[str, int]:
+    """Select each cluster's pilot shortlist; returns the shortlist snapshot id per cluster."""
+    return run_shortlist(cluster, portraits=portraits, run_ids=run_ids, runner=PREFECT)

@@ -1,0 +1,67 @@
+"""Pilot target files: the shipped figures match the seed notices; mistakes are reported with a path."""
+
+from __future__ import annotations
+
+import pytest
+
+from diagnostics.pilot import indicator_table, load_targets, parse_targets
+from diagnostics.questionnaire_loader import DefinitionInvalid
+from diagnostics.taxonomy import shipped_taxonomies
+
+
+def test_jingdezhen_targets_are_the_seed_figures():
+    t = load_targets("jingdezhen-ceramics")
+    mins = {x.metric: x.min for x in t.targets if x.min is not None}
+    assert mins["scenarios"] == 21 and mins["element_types"] == 55 and mins["enterprises"] == 30
+    assert mins["chain_leader_share"] == 0.10 and mins["providers"] == 12 and mins["solutions"] == 22
+    assert t.shortlist.size == 30 and t.shortlist.min_chain_leader_share == 0.10
+    assert t.taxonomy == "ceramics" and t.taxonomy in shipped_taxonomies()
+    assert all(x.source for x in t.targets if x.min is not None)  # every promised figure says where it is from
+
+
+def test_shaoguan_targets():
+    t = load_targets("shaoguan-nonferrous")
+    mins = {x.metric: x.min for x in t.targets if x.min is not None}
+    assert mins["enterprises"] == 15 and mins["solutions"] == 3
+    assert t.shortlist.size == 10
+
+
+def test_errors_name_the_file_and_path():
+    text = """
+code: p
+title: 试点
+taxonomy: ceramics
+questionnaire: q
+targets:
+  - {metric: scenarioz, min: 21}
+  - {metric: coverage, min: 80}
+shortlist:
+  size: 5
+  min_per_size: {huge: 1}
+colour: red
+"""
+    with pytest.raises(DefinitionInvalid) as exc:
+        parse_targets(text, "p.yaml")
+    found = {(e.file, e.path) for e in exc.value.errors}
+    assert found == {("p.yaml", "targets[0]"), ("p.yaml", "targets[1]"), ("p.yaml", "shortlist"),
+                     ("p.yaml", "colour")}
+    messages = " | ".join(e.message for e in exc.value.errors)
+    assert "unknown metric 'scenarioz'" in messages and "write 0.1 for 10 %" in messages
+    assert "unknown size class(es) huge" in messages and "unknown field" in messages
+
+
+def test_size_minimums_cannot_exceed_the_list():
+    text = ("code: p\ntitle: t\ntaxonomy: x\nquestionnaire: q\n"
+            "shortlist: {size: 3, min_per_size: {small: 2, large: 2}}\n")
+    with pytest.raises(DefinitionInvalid, match="adds up to 4, more than size 3"):
+        parse_targets(text, "p.yaml")
+
+
+def test_indicator_table_status_and_order():
+    t = parse_targets("code: p\ntitle: t\ntaxonomy: x\nquestionnaire: q\nshortlist: {size: 3}\ntargets:\n"
+                      "  - {metric: coverage, min: 1.0}\n  - {metric: scenarios, min: 21}\n  - {metric: providers}\n",
+                      "p.yaml")
+    rows = indicator_table(t, {"scenarios": 21, "coverage": 0.875, "solutions": 4})
+    assert [(r["metric"], r["value"], r["target"], r["status"]) for r in rows] == [
+        ("coverage", 0.875, 1.0, "not_met"), ("scenarios", 21, 21, "met"), ("providers", None, None, "no_target"),
+        ("solutions", 4, None, "no_target")]

@@ -1,0 +1,107 @@
+"""Portraits on the hand-made mini cluster (figures worked out in the comments)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from diagnostics.portraits import build_portraits, feed_map, from_records, percentile, summary, to_records
+from tests.diagnostics.cluster_fixtures import assessment, enterprise, frames, questionnaire, taxonomy
+
+
+def mini_cluster() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """E1..E4 assessed, E5 not. Targets are 6 points (0.6 x 10) per indicator.
+
+    E1 small/firing (3, 10, 5) = 18, L2: weak quality (6-3)/6 = 0.5 and market 1/6, strong equipment.
+    E2 medium/raw+forming, chain leader (6, 0, 10) = 16, L2: weak equipment 1.0, strong market.
+    E3 small/sales (0, 0, 0) = 0, L0: all three weak at 1.0.
+    E4 large/firing, srdi, other industry (10, 10, 10) = 30, L4, verified on site: no weakness.
+    """
+    ents = [enterprise(1, size="small", links=["firing"]),
+            enterprise(2, size="medium", links=["raw", "forming"], tags=["chain_leader"], group="甲集团"),
+            enterprise(3, size="small", links=["sales"]),
+            enterprise(4, size="large", links=["firing"], tags=["srdi"], industry="3075"),
+            enterprise(5, size="micro", links=["packing"])]
+    assess = [assessment(11, 1, (3, 10, 5), level=2, scenarios={"quality": 2, "energy": 1}),
+              assessment(12, 2, (6, 0, 10), level=2, scenarios={"production_control": 3}),
+              assessment(13, 3, (0, 0, 0), level=0),
+              assessment(14, 4, (10, 10, 10), level=4, trusted=True,
+                         scenarios={"quality": 4, "energy": 3, "marketing": 2})]
+    return frames(ents, assess)
+
+
+def portraits() -> pd.DataFrame:
+    ents, assess = mini_cluster()
+    return build_portraits(ents, assess, {1: questionnaire()}, taxonomy(), primary="mini-q")
+
+
+def test_one_portrait_per_assessed_enterprise():
+    p = portraits()
+    assert p["enterprise_id"].tolist() == [1, 2, 3, 4]  # E5 has no assessment
+
+
+def test_weaknesses_with_severity_and_feeds():
+    p = portraits().set_index("enterprise_id")
+    w1 = p.loc[1, "weaknesses"]
+    assert [(w["code"], w["severity"]) for w in w1] == [("i_quality", 0.5), ("i_market", 0.1667)]
+    assert w1[0] == {"q": "mini-q", "code": "i_quality", "score": 3.0, "target": 6.0, "severity": 0.5}
+    assert [s["code"] for s in p.loc[1, "strengths"]] == ["i_equipment"]
+    assert p.loc[4, "weaknesses"] == []
+    assert p.loc[1, "need"] == pytest.approx((0.5 + 0.1667) / 3, abs=1e-4)
+    assert p.loc[3, "need"] == 1.0
+
+
+def test_percentiles_in_cluster_and_industry():
+    p = portraits().set_index("enterprise_id")
+    # totals 18, 16, 0, 30 -> ranks 3, 2, 1, 4 of 4
+    assert p["percentile_cluster"].to_dict() == {1: 66.67, 2: 33.33, 3: 0.0, 4: 100.0}
+    # industry 3074 holds E1..E3 (ranks 3, 2, 1 of 3); E4 is alone in 3075
+    assert p["percentile_industry"].to_dict() == {1: 100.0, 2: 50.0, 3: 0.0, 4: 100.0}
+
+
+def test_percentile_ties_share_the_mid_rank():
+    assert percentile(pd.Series([10.0, 20.0, 20.0, 40.0])).tolist() == [0.0, 50.0, 50.0, 100.0]
+
+
+def test_types_come_from_taxonomy_rules_first_match_wins():
+    p = portraits().set_index("enterprise_id")
+    # E2 is level 2 but a chain leader: the 'leader' rule comes first
+    assert p["type_code"].to_dict() == {1: "follower", 2: "leader", 3: "not_started", 4: "leader"}
+
+
+def test_verified_and_profile_fields():
+    p = portraits().set_index("enterprise_id")
+    assert p.loc[4, "trusted"] and not p.loc[1, "trusted"]
+    assert p.loc[1, "dimensions"]["foundation"] == {"score": 13.0, "max": 20.0, "share": 0.65}
+    assert p.loc[2, "positions"] == ["midstream", "upstream"]
+    assert p.loc[2, "chain_leader"] and p.loc[4, "srdi"]
+
+
+def test_module_weaknesses_join_the_primary_portrait():
+    ents, assess = mini_cluster()
+    module = assessment(21, 1, (10, 0, 10), level=3, code="mini-module", version_id=2)
+    assess = pd.concat([assess, pd.DataFrame([module])], ignore_index=True)
+    module_q = questionnaire().model_copy(update={"code": "mini-module"})
+    p = build_portraits(ents, assess, {1: questionnaire(), 2: module_q}, taxonomy(), primary="mini-q")
+    e1 = p.set_index("enterprise_id").loc[1]
+    assert e1["total"] == 18.0  # level and total stay the primary questionnaire's
+    assert ("mini-module", "i_equipment") in {(w["q"], w["code"]) for w in e1["weaknesses"]}
+    assert e1["modules"] == {"mini-module": {"assessment_id": 21, "total": 20.0, "level": 3, "trusted": False}}
+    assert e1["need"] == pytest.approx((0.5 + 0.1667 + 1.0) / 6, abs=1e-4)
+
+
+def test_records_round_trip_and_summary():
+    p = portraits()
+    feeds = feed_map({1: questionnaire()})  # kept once per snapshot, not in every weakness
+    assert feeds == {"mini-q:i_equipment": ["energy", "equipment"], "mini-q:i_market": ["marketing"],
+                     "mini-q:i_quality": ["quality"]}
+    back = from_records(to_records(p))
+    assert back["weaknesses"].tolist() == p["weaknesses"].tolist()
+    assert back["type_code"].tolist() == p["type_code"].tolist()
+    s = summary(p, taxonomy(), enterprises_total=5, primary="mini-q", feeds=feeds)
+    assert s["assessed"] == 4 and s["not_assessed"] == 1 and s["trusted"] == 1
+    assert s["levels"] == {"0": 1, "1": 0, "2": 2, "3": 0, "4": 1}
+    assert [(t["code"], t["count"]) for t in s["types"]] == [
+        ("leader", 2), ("follower", 1), ("beginner", 0), ("not_started", 1), (None, 0)]
+    assert s["rows_digest"] == summary(back, taxonomy(), enterprises_total=5, primary="mini-q",
+                                     feeds=feeds)["rows_digest"]

@@ -1,0 +1,137 @@
+"""The whole pipeline through Prefect on the demo clusters: rows written, reruns idempotent, answers
+arriving later recomputed, and the same snapshots whether run through Prefect or directly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import flows  # noqa: F401  (Prefect defaults before the session's Prefect harness starts)
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data
+from diagnostics.store.demo_data import seed_demo
+from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
+
+pytestmark = pytest.mark.prefect
+KINDS = {"portraits", "needs", "industry_map", "shortlist", "reports"}
+ENTERPRISES = 150  # 90 in Jingdezhen, 60 in Shaoguan
+
+
+@pytest.fixture
+def demo(session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The demo clusters, with the largest firm of each made large and willing so quotas can hold."""
+    monkeypatch.setattr(settings, "database_url", db_url)
+    monkeypatch.setattr(settings, "report_dir", tmp_path / "reports")
+    monkeypatch.setattr(settings, "score_batch_size", 100)  # several batches even on a small demo
+    cluster_data.clear_cache()
+    seeded = seed_demo(session, enterprises=ENTERPRISES)
+    for cluster_id in session.scalars(select(Enterprise.cluster_id).distinct()):
+        top = session.scalars(select(Enterprise).where(Enterprise.cluster_id == cluster_id)
+                              .order_by(Enterprise.revenue_10k.desc())).first()
+        top.size_class, top.pilot_willing = "large", True  # type: ignore[union-attr]
+    session.commit()
+    scorable = session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.status.in_(("submitted", "verified"))))
+    return {**seeded, "scorable": scorable}
+
+
+def count(session: Session, model: Any, *where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def snapshot_refs(summary: dict[str, Any]) -> dict[tuple[str, str], tuple[int, str, bool]]:
+    return {(code, kind): (ref["id"], ref["hash"], ref["new"]) for code, c in summary["clusters"].items()
+            for kind, ref in c["snapshots"].items()}
+
+
+def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], session: Session) -> None:
+    from flows.context import DIRECT
+    from flows.pipeline import run_pipeline_stages
+    from flows.trigger import run_pipeline
+
+    first = run_pipeline()
+
+    # rows written: every scorable submission scored once, a portrait per enterprise, 5 views x 2 clusters
+    assert first["score"]["assessments_written"] == demo["scorable"] == count(session, Assessment)
+    assert first["score"]["batches"] == -(-demo["scorable"] // 100)
+    assert count(session, Portrait) == ENTERPRISES
+    assert count(session, Snapshot) == 10
+    runs = session.scalars(select(PipelineRun).order_by(PipelineRun.id)).all()
+    assert [r.status for r in runs] == ["completed", "completed"]
+    assert all(r.flow_run_id and r.finished_at for r in runs)
+    assert session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.flow_run_id.is_(None))) == 0
+    refs = snapshot_refs(first)
+    assert {kind for _, kind in refs} == KINDS and all(new for _, _, new in refs.values())
+
+    jdz = cluster_data.cluster_by_code(session, "jingdezhen-ceramics")
+    shortlist = cluster_data.latest_snapshot(session, jdz.id, "shortlist").payload  # type: ignore[union-attr]
+    assert shortlist["status"] == "optimal" and len(shortlist["picks"]) == 30
+    assert all(c["met"] for c in shortlist["checks"])
+    assert all(p["reasons_zh"] and p["reasons_en"] for p in shortlist["picks"])
+    table = {r["metric"]: r for r in cluster_data.latest_snapshot(session, jdz.id, "industry_map").payload[
+        "indicator_table"]}  # type: ignore[union-attr]
+    assert table["enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
+    reports = cluster_data.latest_snapshot(session, jdz.id, "reports").payload  # type: ignore[union-attr]
+    book = openpyxl.load_workbook(settings.report_dir / reports["cluster_workbook"], read_only=True)
+    assert "试点名单 Shortlist" in book.sheetnames
+    assert len(reports["enterprise_workbooks"]) == 30 + len(shortlist["near_misses"])
+    assert all((settings.report_dir / p).exists() for p in reports["enterprise_workbooks"].values())
+
+    # run again with nothing new: no assessment, snapshot or portrait rows; the same snapshots re-used
+    second = run_pipeline()
+    assert second["score"]["assessments_written"] == 0
+    assert (count(session, Assessment), count(session, Portrait), count(session, Snapshot)) == (
+        demo["scorable"], ENTERPRISES, 10)
+    assert {k: v[:2] for k, v in snapshot_refs(second).items()} == {k: v[:2] for k, v in refs.items()}
+    assert not any(new for _, _, new in snapshot_refs(second).values())
+    assert count(session, PipelineRun) == 4
+
+    # an answer arrives (a commissioner verifies a Jingdezhen submission): only that cluster changes
+    sub = session.scalars(select(Submission).join(Enterprise).where(
+        Enterprise.cluster_id == jdz.id, Submission.status == "submitted").order_by(Submission.id)).first()
+    session.execute(update(Submission).where(Submission.id == sub.id).values(  # type: ignore[union-attr]
+        status="verified", revision=Submission.revision + 1))
+    session.commit()
+    third = run_pipeline()
+    assert third["score"]["assessments_written"] == 1
+    changed = {key for key, (_, _, new) in snapshot_refs(third).items() if new}
+    assert ("jingdezhen-ceramics", "portraits") in changed
+    assert not {key for key in changed if key[0] == "shaoguan-nonferrous"}
+    assert count(session, Portrait) == ENTERPRISES + 90
+
+    # the same stage functions without Prefect give exactly the snapshots Prefect stored
+    direct = run_pipeline_stages(None, runner=DIRECT)
+    assert {k: v[:2] for k, v in snapshot_refs(direct).items()} == {k: v[:2] for k, v in snapshot_refs(third).items()}
+
+    history = cluster_data.snapshot_history(session, jdz.id, "portraits")
+    assert [h["snapshots"]["portraits"]["new"] for h in history] == [False, True, False, True]
+    assert all(h["flow_run_id"] for h in history[1:])  # the direct run (newest) has no Prefect id
+
+
+def test_stage_flows_run_alone_on_the_latest_portraits(prefect_harness: None, demo: dict[str, Any],
+                                                       session: Session) -> None:
+    from flows.needs import needs_flow
+    from flows.portraits import portraits_flow
+    from flows.score import score_flow
+
+    assert score_flow(cluster="shaoguan-nonferrous")["pending"] > 0
+    assert score_flow(cluster="shaoguan-nonferrous")["pending"] == 0  # nothing new: nothing to do
+    portraits = portraits_flow(cluster="shaoguan-nonferrous")
+    needs = needs_flow(cluster="shaoguan-nonferrous")
+    assert set(portraits) == set(needs) == {"shaoguan-nonferrous"}
+    sg = cluster_data.cluster_by_code(session, "shaoguan-nonferrous")
+    assert cluster_data.latest_snapshot(session, sg.id, "needs").id == needs["shaoguan-nonferrous"]  # type: ignore[union-attr]
+    flows_seen = [h["flow"] for h in cluster_data.snapshot_history(session, sg.id)]
+    assert flows_seen == ["needs", "portraits"]  # each stage run on its own is its own run in history
+
+
+def test_a_stage_without_portraits_says_so(prefect_harness: None, demo: dict[str, Any]) -> None:
+    from flows.shortlist import shortlist_flow
+
+    with pytest.raises(LookupError, match="run the portraits flow first"):
+        shortlist_flow(cluster="jingdezhen-ceramics")

@@ -1,0 +1,48 @@
+"""The score flow's rules: batches, nothing twice, and an explicit rescore after a questionnaire change."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from diagnostics.settings import settings
+from diagnostics.store.demo_data import SME_CODE, seed_demo
+from diagnostics.store.models import Assessment, AuditLog, QuestionnaireVersion, Submission
+
+
+def count(session: Session, *where: object) -> int:
+    return session.scalar(select(func.count()).select_from(Assessment).where(*where)) or 0  # type: ignore[arg-type]
+
+
+def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch):
+    from flows import score
+    from flows.context import DIRECT
+
+    monkeypatch.setattr(settings, "database_url", db_url)
+    seed_demo(session, enterprises=24)
+    session.commit()
+    sme = session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == SME_CODE))
+    sme_subs = session.scalar(select(func.count()).select_from(Submission).where(
+        Submission.questionnaire_version_id == sme.id, Submission.status.in_(("submitted", "verified"))))  # type: ignore[union-attr]
+
+    first = score.run_score(batch_size=10, runner=DIRECT)
+    assert first["assessments_written"] == first["pending"] > sme_subs  # SME and module submissions
+    assert first["batches"] == -(-first["pending"] // 10)
+    assert score.run_score(runner=DIRECT)["pending"] == 0  # nothing new, nothing done
+
+    # the questionnaire file changes: old submissions keep their scores until a rescore is asked for
+    changed = QuestionnaireVersion(code=SME_CODE, version="2024.2", content_hash="f" * 64, title_zh=sme.title_zh,  # type: ignore[union-attr]
+                                   definition={**sme.definition, "version": "2024.2"}, source_text="")  # type: ignore[union-attr]
+    session.add(changed)
+    session.commit()
+    assert score.run_score(runner=DIRECT)["pending"] == 0
+    monkeypatch.setattr(score, "current_version", lambda _s, code: changed)
+    again = score.run_score(rescore=SME_CODE, runner=DIRECT)
+    assert again["assessments_written"] == sme_subs
+    session.expire_all()
+    assert count(session, Assessment.questionnaire_version_id == changed.id) == sme_subs
+    assert count(session) == first["assessments_written"] + sme_subs  # the old assessments stay as history
+    audit = session.scalar(select(AuditLog).where(AuditLog.action == "rescore_rebind"))
+    assert audit is not None and audit.details["count"] == sme_subs
+    assert score.run_score(rescore=SME_CODE, runner=DIRECT)["pending"] == 0
