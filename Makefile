@@ -32,7 +32,7 @@ browser:
 	fi
 
 translations: install
-	if [ -d survey_app/translations ]; then $(VENV)/bin/pybabel compile -q -d survey_app/translations; fi
+	if [ -d survey_app/translations ]; then $(VENV)/bin/pybabel compile -d survey_app/translations; fi
 
 migrate: install
 	$(SHUZHEN) db upgrade
