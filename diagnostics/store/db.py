@@ -17,10 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from diagnostics.settings import ROOT, settings
 
 
-def make_engine(url: str | None = None) -> Engine:
-    url = url or settings.database_url
+def _ensure_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its folder (``instance/`` on a fresh clone)."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or settings.database_url
+    _ensure_sqlite_dir(url)
     engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
 
@@ -76,6 +81,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Bring the schema at ``url`` to ``revision`` (the only way tables are made)."""
     from alembic import command
 
+    _ensure_sqlite_dir(url or settings.database_url)
     command.upgrade(alembic_config(url), revision)
 
 
