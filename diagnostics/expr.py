@@ -136,11 +136,8 @@ def _literal(node: ast.AST) -> Any:
     raise ExpressionError("list items must be literals / 列表元素须为常量")
 
 
-class _Scalar(ast.NodeVisitor):
-    """Evaluates on one submission's answers (None = missing)."""
-
-    def __init__(self, answers: Mapping[str, Any]) -> None:
-        self.answers = answers
+class _Evaluator(ast.NodeVisitor):
+    """What both evaluators share: literals, and true/false spelt as names."""
 
     def generic_visit(self, node: ast.AST) -> Any:  # pragma: no cover - parse() rejects these
         raise ExpressionError(f"unsupported node {type(node).__name__}")
@@ -153,7 +150,20 @@ class _Scalar(ast.NodeVisitor):
             return True
         if node.id in ("false", "False"):
             return False
-        value = self.answers.get(node.id)
+        return self.lookup(node.id)
+
+    def lookup(self, name: str) -> Any:
+        raise NotImplementedError
+
+
+class _Scalar(_Evaluator):
+    """Evaluates on one submission's answers (None = missing)."""
+
+    def __init__(self, answers: Mapping[str, Any]) -> None:
+        self.answers = answers
+
+    def lookup(self, name: str) -> Any:
+        value = self.answers.get(name)
         if isinstance(value, float) and math.isnan(value):
             return None
         if value == "" or value == []:
@@ -235,7 +245,7 @@ def _same(left: Any, item: Any) -> bool:
     return a == b
 
 
-class _Vector(ast.NodeVisitor):
+class _Vector(_Evaluator):
     """Evaluates on columns of many submissions with numpy; mirrors ``_Scalar`` exactly."""
 
     def __init__(self, columns: Mapping[str, VectorColumn], n: int) -> None:
@@ -245,15 +255,8 @@ class _Vector(ast.NodeVisitor):
     def _full(self, value: Any) -> np.ndarray:
         return np.full(self.n, value, dtype=object if isinstance(value, str) else None)
 
-    def visit_Constant(self, node: ast.Constant) -> Any:
-        return node.value
-
-    def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in ("true", "True"):
-            return True
-        if node.id in ("false", "False"):
-            return False
-        col = self.columns.get(node.id)
+    def lookup(self, name: str) -> Any:
+        col = self.columns.get(name)
         if col is None:
             return self._full(np.nan)
         if col.kind == "bool":
@@ -261,7 +264,7 @@ class _Vector(ast.NodeVisitor):
         if col.kind == "present":
             return col.values.astype(bool)
         if col.kind == "multi":
-            raise ExpressionError(f"use selected({node.id}, 'CODE') or count({node.id}) for a multiple choice")
+            raise ExpressionError(f"use selected({name}, 'CODE') or count({name}) for a multiple choice")
         return col.values
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:

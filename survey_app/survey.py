@@ -98,6 +98,27 @@ def _render_page(sub: Submission, q: Questionnaire, index: int, form: AnswerForm
         progress=drafts.progress(q, answers), outdated=_outdated(sub), **extra), status
 
 
+def _save_page(sub: Submission, q: Questionnaire, index: int, revision: str | None,
+               posted: dict[str, Any]) -> drafts.PageSave | None:
+    """Merge one page's answers into the draft and commit; None when someone else saved meanwhile.
+
+    Both the page's own POST and its background autosave go through here, so they share the rule: a
+    stale revision never overwrites (the caller shows both versions), good answers are kept even when
+    others on the page are refused.
+    """
+    if revision != str(sub.revision):
+        return None
+    result = drafts.merge_page(q, sub.answers, index, posted)
+    if result.answers != sub.answers:
+        sub.answers = result.answers
+        try:
+            db_session().commit()
+        except StaleDataError:
+            db_session().rollback()
+            return None
+    return result
+
+
 @bp.route("/submissions/<int:submission_id>/pages/<int:page>", methods=["GET", "POST"])
 @login_required
 def page(submission_id: int, page: int) -> Response | tuple[str, int]:
@@ -114,16 +135,9 @@ def page(submission_id: int, page: int) -> Response | tuple[str, int]:
     form = page_form(content_hash, q, index, lang(), formdata=request.form)
     form.validate()  # CSRF was checked before the view; answer values are parsed by the domain below
     posted = raw_answers(form, drafts.questions_on(q, index))
-    if form.revision.data != str(sub.revision):
-        return _conflict(sub, q, index, form, posted)
-    result = drafts.merge_page(q, sub.answers, index, posted)
-    if result.answers != sub.answers:
-        sub.answers = result.answers
-        try:
-            db_session().commit()
-        except StaleDataError:
-            db_session().rollback()
-            return _conflict(db_session().get(Submission, submission_id), q, index, form, posted)
+    result = _save_page(sub, q, index, form.revision.data, posted)
+    if result is None:
+        return _conflict(db_session().get(Submission, submission_id), q, index, form, posted)
     form.revision.data = str(sub.revision)
     if result.errors:
         return _render_page(sub, q, index, form, result.visible, 422, errors=result.errors)
@@ -180,19 +194,10 @@ def autosave(submission_id: int, page: int) -> tuple[Response, int]:
     index = _page_or_404(q, page)
     form = page_form(sub.questionnaire_version.content_hash, q, index, lang(), formdata=request.form)
     posted = raw_answers(form, drafts.questions_on(q, index))
-    if form.revision.data != str(sub.revision):
+    result = _save_page(sub, q, index, form.revision.data, posted)
+    if result is None:
         return jsonify({"ok": False, "error": "conflict", "message": _(
             "Someone else saved this questionnaire meanwhile. Press “Save” to see their answers next to yours.")}), 409
-    result = drafts.merge_page(q, sub.answers, index, posted)
-    if result.answers != sub.answers:
-        sub.answers = result.answers
-        try:
-            db_session().commit()
-        except StaleDataError:
-            db_session().rollback()
-            return jsonify({"ok": False, "error": "conflict", "message": _(
-                "Someone else saved this questionnaire meanwhile. Press “Save” to see their answers next to "
-                "yours.")}), 409
     page_ids = [qq.id for qq in drafts.questions_on(q, index)]
     computed = computed_display(q, index, result.answers)
     return jsonify({
