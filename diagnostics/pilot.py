@@ -17,11 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from diagnostics.questionnaire import CODE_PATTERN
-from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, format_loc
+from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
 from diagnostics.text import Text
 
@@ -128,24 +127,7 @@ class PilotTargets(_Strict):
 
 def parse_targets(text: str, file: str = "<text>") -> PilotTargets:
     """Validate target ``text``; raise ``DefinitionInvalid`` listing every error with its path."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DefinitionInvalid([DefinitionError(file, "", f"YAML syntax: {exc}")]) from None
-    if not isinstance(data, dict):
-        raise DefinitionInvalid([DefinitionError(file, "", "the file must hold a mapping (code, targets, ...)")])
-    try:
-        return PilotTargets.model_validate(data)
-    except ValidationError as exc:
-        errors = []
-        for e in exc.errors():
-            msg = str(e.get("msg", "")).removeprefix("Value error, ")
-            if e.get("type") == "extra_forbidden":
-                msg = "unknown field (misspelt?)"
-            elif e.get("type") == "missing":
-                msg = "required field is missing"
-            errors.append(DefinitionError(file, format_loc(e["loc"]), msg))
-        raise DefinitionInvalid(errors) from None
+    return validate_yaml(text, file, PilotTargets, "code, targets")
 
 
 def targets_dir() -> Path:
@@ -154,11 +136,7 @@ def targets_dir() -> Path:
 
 def load_targets_file(path: str | Path) -> PilotTargets:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DefinitionInvalid([DefinitionError(str(path), "", f"cannot read: {exc.strerror}")]) from None
-    return parse_targets(text, path.name)
+    return parse_targets(read_text(path), path.name)
 
 
 @cache

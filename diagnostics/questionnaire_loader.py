@@ -13,16 +13,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from diagnostics import expr
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.settings import settings
 
 TOLERANCE = 1e-6
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,12 @@ def content_hash(definition: Questionnaire) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def parse_text(text: str, file: str = "<text>") -> LoadedQuestionnaire:
-    """Validate definition ``text``; raise ``DefinitionInvalid`` listing every error."""
+def validate_yaml(text: str, file: str, model: type[M], fields_hint: str) -> M:
+    """Parse YAML ``text`` into ``model``; raise ``DefinitionInvalid`` with every error located.
+
+    Shared by questionnaires, taxonomies and pilot targets, so all three report a YAML slip by line and
+    column and a pydantic error by its path into the file, in the same words.
+    """
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -98,19 +103,32 @@ def parse_text(text: str, file: str = "<text>") -> LoadedQuestionnaire:
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionInvalid([DefinitionError(file, where, f"YAML syntax: {problem}")]) from None
     if not isinstance(data, dict):
-        raise DefinitionInvalid([DefinitionError(file, "", "the file must hold a mapping (code, version, ...)")])
+        raise DefinitionInvalid([DefinitionError(file, "", f"the file must hold a mapping ({fields_hint}, ...)")])
     try:
-        definition = Questionnaire.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = [DefinitionError(file, format_loc(e["loc"]), _clean_msg(e)) for e in exc.errors()]
         raise DefinitionInvalid(errors) from None
+
+
+def read_text(path: Path) -> str:
+    """A definition file's text; an unreadable file is a located error, not a traceback."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DefinitionInvalid([DefinitionError(str(path), "", f"cannot read: {exc.strerror}")]) from None
+
+
+def parse_text(text: str, file: str = "<text>") -> LoadedQuestionnaire:
+    """Validate definition ``text``; raise ``DefinitionInvalid`` listing every error."""
+    definition = validate_yaml(text, file, Questionnaire, "code, version")
     errors = check_references(definition, file)
     if errors:
         raise DefinitionInvalid(errors)
     return LoadedQuestionnaire(definition, content_hash(definition), None, text)
 
 
-def _clean_msg(err: dict[str, Any]) -> str:
+def _clean_msg(err: Any) -> str:
     msg = str(err.get("msg", ""))
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
@@ -212,10 +230,7 @@ def check_references(q: Questionnaire, file: str) -> list[DefinitionError]:
 def load_file(path: str | Path) -> LoadedQuestionnaire:
     """Load and validate one definition file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DefinitionInvalid([DefinitionError(str(path), "", f"cannot read: {exc.strerror}")]) from None
+    text = read_text(path)
     loaded = parse_text(text, path.name)
     return LoadedQuestionnaire(loaded.definition, loaded.content_hash, path, text)
 

@@ -11,11 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from diagnostics.questionnaire import CODE_PATTERN
-from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, format_loc
+from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
 from diagnostics.text import Text
 
@@ -149,15 +148,7 @@ def check_taxonomy(t: Taxonomy, file: str) -> list[DefinitionError]:
 
 
 def parse_taxonomy(text: str, file: str = "<text>") -> Taxonomy:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DefinitionInvalid([DefinitionError(file, "", f"YAML syntax: {exc}")]) from None
-    try:
-        t = Taxonomy.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionInvalid(
-            [DefinitionError(file, format_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+    t = validate_yaml(text, file, Taxonomy, "code, chain_links, scenarios")
     errors = check_taxonomy(t, file)
     if errors:
         raise DefinitionInvalid(errors)
@@ -174,7 +165,7 @@ def load_taxonomy(code: str) -> Taxonomy:
     path = taxonomy_dir() / f"{code}.yaml"
     if not path.exists():
         raise DefinitionInvalid([DefinitionError(str(path), "", f"no taxonomy '{code}'")])
-    return parse_taxonomy(path.read_text(encoding="utf-8"), path.name)
+    return parse_taxonomy(read_text(path), path.name)
 
 
 def shipped_taxonomies() -> list[str]:
