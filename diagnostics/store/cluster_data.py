@@ -61,6 +61,18 @@ def cluster_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Cluster.code).order_by(Cluster.code)))
 
 
+def _read_chunked(session: Session, stmt: Any, columns: Sequence[str], label: str,
+                  progress: Progress) -> pd.DataFrame:
+    """Run a ``yield_per`` query chunk by chunk into one DataFrame, with a progress line per chunk."""
+    parts: list[pd.DataFrame] = []
+    rows = 0
+    for i, part in enumerate(session.execute(stmt).partitions(), start=1):
+        parts.append(pd.DataFrame([tuple(r) for r in part], columns=list(columns)))
+        rows += len(parts[-1])
+        progress(f"read {label}: chunk {i}, {rows} rows")
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
+
+
 def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEFAULT_CHUNK,
                      progress: Progress = _noop) -> pd.DataFrame:
     """Every enterprise of the cluster, columns ``portraits.ENTERPRISE_COLUMNS``, by id."""
@@ -68,13 +80,9 @@ def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEF
     stmt = (select(E.id, E.uscc, E.name, E.industry_code, E.region, E.size_class, E.chain_links, E.tags, E.group_name,
                    E.pilot_willing).where(E.cluster_id == cluster_id).order_by(E.id)
             .execution_options(yield_per=chunk_size))
-    parts = []
-    for i, part in enumerate(session.execute(stmt).partitions(), start=1):
-        parts.append(pd.DataFrame([tuple(r) for r in part], columns=ENTERPRISE_COLUMNS))
-        progress(f"read enterprises: chunk {i}, {sum(len(p) for p in parts)} rows")
-    if not parts:
-        return pd.DataFrame(columns=ENTERPRISE_COLUMNS)
-    df = pd.concat(parts, ignore_index=True)
+    df = _read_chunked(session, stmt, ENTERPRISE_COLUMNS, "enterprises", progress)
+    if df.empty:
+        return df
     df["chain_links"] = df["chain_links"].map(lambda v: sorted(v or []))
     df["tags"] = df["tags"].map(lambda v: sorted(v or []))
     df["pilot_willing"] = df["pilot_willing"].fillna(False).astype(bool)
@@ -102,13 +110,9 @@ def assessment_frame(session: Session, cluster_id: int, codes: Sequence[str], *,
              .where(Enterprise.cluster_id == cluster_id, QV.code.in_(list(codes))).subquery())
     stmt = (select(*[inner.c[c] for c in ASSESSMENT_COLUMNS]).where(inner.c.rn == 1)
             .order_by(inner.c.enterprise_id, inner.c.questionnaire_code).execution_options(yield_per=chunk_size))
-    parts = []
-    for i, part in enumerate(session.execute(stmt).partitions(), start=1):
-        parts.append(pd.DataFrame([tuple(r) for r in part], columns=ASSESSMENT_COLUMNS))
-        progress(f"read assessments: chunk {i}, {sum(len(p) for p in parts)} rows")
-    if not parts:
-        return pd.DataFrame(columns=ASSESSMENT_COLUMNS)
-    df = pd.concat(parts, ignore_index=True)
+    df = _read_chunked(session, stmt, ASSESSMENT_COLUMNS, "assessments", progress)
+    if df.empty:
+        return df
     df["trusted"] = df["trusted"].astype(bool)
     return df
 
