@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from diagnostics.programme.config import ProgrammeSettings
 from diagnostics.questionnaire import CODE_PATTERN
 from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
@@ -112,6 +113,7 @@ class PilotTargets(_Strict):
     shortlist: ShortlistQuotas
     needs: NeedsSettings = NeedsSettings()
     map: MapSettings = MapSettings()
+    programme: ProgrammeSettings = ProgrammeSettings()  # issue 10: project rules, evaluation, acceptance
 
     @model_validator(mode="after")
     def _unique_metrics(self) -> PilotTargets:
