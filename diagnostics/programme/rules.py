@@ -94,7 +94,8 @@ def check_project(project: ProjectFacts, existing: Sequence[ProjectFacts], rules
     if project.started_on and project.ends_on:
         days = (project.ends_on - project.started_on).days
         if days < 0:
-            errors.append(RuleError("ends_on", "dates", "结束日期早于开始日期。", "The end date is before the start date."))
+            errors.append(RuleError("ends_on", "dates", "结束日期早于开始日期。",
+                                    "The end date is before the start date."))
         elif rules.max_duration_days is not None and days > rules.max_duration_days:
             errors.append(RuleError("ends_on", "max_duration",
                                     f"实施期原则上不超过一年（{rules.max_duration_days}天），本项目{days}天。",

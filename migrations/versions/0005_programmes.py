@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
+
 revision: str = '0005_programmes'
 down_revision: str | None = '0001'
 branch_labels: str | Sequence[str] | None = None
@@ -41,7 +43,7 @@ def upgrade() -> None:
     sa.Column('region', sa.String(length=100), nullable=True),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('group_name', sa.String(length=200), nullable=True),
-    sa.Column('scenarios', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('scenarios', JSON_TYPE, nullable=False),
     sa.Column('capability', sa.Text(), nullable=True),
     sa.Column('references', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
@@ -58,7 +60,7 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('name_zh', sa.String(length=200), nullable=False),
     sa.Column('name_en', sa.String(length=200), nullable=True),
-    sa.Column('scenarios', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('scenarios', JSON_TYPE, nullable=False),
     sa.Column('provider_id', sa.Integer(), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('standardised', sa.Boolean(), nullable=False),
@@ -82,7 +84,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('lead_kind', sa.String(length=16), nullable=False),
     sa.Column('direction', sa.String(length=16), nullable=False),
-    sa.Column('scenarios', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('scenarios', JSON_TYPE, nullable=False),
     sa.Column('solution_id', sa.Integer(), nullable=True),
     sa.Column('planned_investment_10k', sa.Float(), nullable=True),
     sa.Column('started_on', sa.Date(), nullable=True),
@@ -139,7 +141,7 @@ def upgrade() -> None:
     sa.Column('scenario', sa.String(length=64), nullable=True),
     sa.Column('solution_id', sa.Integer(), nullable=True),
     sa.Column('project_id', sa.Integer(), nullable=True),
-    sa.Column('figures', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('figures', JSON_TYPE, nullable=False),
     sa.Column('evidence', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], ),
