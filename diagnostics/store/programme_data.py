@@ -1,0 +1,228 @@
+"""The queries the programme pages, the report flow and the pilot's indicator table share.
+
+``programme_counts`` is what the pilot's indicator table reads for the programme's own figures
+(participants, chain-leader share among participants, providers, solutions, deployments, cases,
+reports), counted from the records, never from the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from diagnostics.programme.baseline import CheckpointFacts, Measurement
+from diagnostics.programme.rules import Party, ProjectFacts
+from diagnostics.store.models import Assessment, Cluster, Enterprise, QuestionnaireVersion, Snapshot
+from diagnostics.store.models_programme import (
+    Case,
+    Checkpoint,
+    CheckpointAssessment,
+    Deployment,
+    Expert,
+    PilotProject,
+    PoolSolution,
+    ProjectMember,
+    Provider,
+)
+from diagnostics.taxonomy import Taxonomy
+
+REPORT_KIND = "research_report"  # snapshot kind of a generated research report
+
+
+@dataclass(frozen=True)
+class ProgrammeCounts:
+    participants: int  # distinct enterprises that are members of a pilot project of the cluster
+    chain_leaders: int  # of which tagged chain_leader
+    chain_leader_share: float | None  # None when there is no participant
+    providers: int
+    solutions: int
+    deployments: int  # not cancelled
+    cases: int
+    benchmark_cases: int
+    reports: int  # distinct research reports generated for the cluster
+    experts: int
+
+    def as_measured(self) -> dict[str, float | None]:
+        return {k: (None if v is None else float(v)) for k, v in asdict(self).items()}
+
+
+def participant_ids(session: Session, cluster_id: int) -> list[int]:
+    """Enterprises in the cluster's pilot projects (members of any role)."""
+    stmt = (select(ProjectMember.enterprise_id).distinct()
+            .join(PilotProject, PilotProject.id == ProjectMember.project_id)
+            .where(PilotProject.cluster_id == cluster_id, ProjectMember.enterprise_id.is_not(None)))
+    return sorted(int(x) for x in session.scalars(stmt) if x is not None)
+
+
+def count_participants(session: Session, cluster_id: int) -> int:
+    return len(participant_ids(session, cluster_id))
+
+
+def chain_leader_share(session: Session, cluster_id: int) -> tuple[int, float | None]:
+    """(chain leaders among participants, their share; None without participants)."""
+    ids = participant_ids(session, cluster_id)
+    if not ids:
+        return 0, None
+    tags = session.scalars(select(Enterprise.tags).where(Enterprise.id.in_(ids)))
+    leaders = sum(1 for t in tags if "chain_leader" in (t or []))
+    return leaders, leaders / len(ids)
+
+
+def count_providers(session: Session, cluster_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(Provider).where(Provider.cluster_id == cluster_id)) or 0)
+
+
+def count_solutions(session: Session, cluster_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(PoolSolution)
+                              .where(PoolSolution.cluster_id == cluster_id)) or 0)
+
+
+def count_deployments(session: Session, cluster_id: int) -> int:
+    stmt = (select(func.count()).select_from(Deployment).join(PoolSolution, PoolSolution.id == Deployment.solution_id)
+            .where(PoolSolution.cluster_id == cluster_id, Deployment.status != "cancelled"))
+    return int(session.scalar(stmt) or 0)
+
+
+def count_cases(session: Session, cluster_id: int, kind: str | None = None) -> int:
+    stmt = select(func.count()).select_from(Case).where(Case.cluster_id == cluster_id)
+    if kind:
+        stmt = stmt.where(Case.kind == kind)
+    return int(session.scalar(stmt) or 0)
+
+
+def count_reports(session: Session, cluster_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(Snapshot).where(
+        Snapshot.cluster_id == cluster_id, Snapshot.kind == REPORT_KIND)) or 0)
+
+
+def programme_counts(session: Session, cluster_id: int) -> ProgrammeCounts:
+    leaders, share = chain_leader_share(session, cluster_id)
+    return ProgrammeCounts(
+        participants=count_participants(session, cluster_id), chain_leaders=leaders, chain_leader_share=share,
+        providers=count_providers(session, cluster_id), solutions=count_solutions(session, cluster_id),
+        deployments=count_deployments(session, cluster_id), cases=count_cases(session, cluster_id),
+        benchmark_cases=count_cases(session, cluster_id, "benchmark"), reports=count_reports(session, cluster_id),
+        experts=int(session.scalar(select(func.count()).select_from(Expert).where(Expert.cluster_id == cluster_id))
+                    or 0))
+
+
+# ---- the solution pool -----------------------------------------------------------------------------------
+
+def seed_pool(session: Session, cluster: Cluster, taxonomy: Taxonomy) -> int:
+    """Copy the taxonomy's solutions into the cluster's pool (once each; edits are never overwritten)."""
+    have = set(session.scalars(select(PoolSolution.code).where(PoolSolution.cluster_id == cluster.id)))
+    added = 0
+    for sol in taxonomy.solutions:
+        if sol.code in have:
+            continue
+        session.add(PoolSolution(cluster_id=cluster.id, code=sol.code, name_zh=sol.name.zh, name_en=sol.name.en,
+                                 scenarios=list(sol.scenarios), from_taxonomy=True,
+                                 description=sol.description.zh if sol.description else None))
+        added += 1
+    session.flush()
+    return added
+
+
+# ---- projects as the rules see them ---------------------------------------------------------------------
+
+def project_facts(session: Session, cluster_id: int | None = None,
+                  project_ids: Sequence[int] | None = None) -> list[ProjectFacts]:
+    """Stored projects as :class:`ProjectFacts` (the rules count over every cluster: a firm's quota is
+    the province's, not one cluster's)."""
+    stmt = select(PilotProject)
+    if cluster_id is not None:
+        stmt = stmt.where(PilotProject.cluster_id == cluster_id)
+    if project_ids is not None:
+        stmt = stmt.where(PilotProject.id.in_(project_ids))
+    projects = list(session.scalars(stmt.order_by(PilotProject.id)))
+    if not projects:
+        return []
+    members = list(session.execute(
+        select(ProjectMember, Enterprise.name, Enterprise.group_name, Provider.name, Provider.group_name)
+        .outerjoin(Enterprise, Enterprise.id == ProjectMember.enterprise_id)
+        .outerjoin(Provider, Provider.id == ProjectMember.provider_id)
+        .where(ProjectMember.project_id.in_([p.id for p in projects]))))
+    parties: dict[int, list[Party]] = {}
+    landing: dict[int, list[int]] = {}
+    for m, ename, egroup, pname, pgroup in members:
+        party = (Party(ename, enterprise_id=m.enterprise_id, group=egroup) if m.enterprise_id is not None
+                 else Party(pname, provider_id=m.provider_id, group=pgroup))
+        parties.setdefault(m.project_id, []).append(party)
+        if m.role == "landing" and m.enterprise_id is not None:
+            landing.setdefault(m.project_id, []).append(m.enterprise_id)
+    return [ProjectFacts(p.name, p.year, p.lead_kind, tuple(parties.get(p.id, [])), p.planned_investment_10k,
+                         p.started_on, p.ends_on, tuple(landing.get(p.id, [])), p.id) for p in projects]
+
+
+def parties_for(session: Session, provider_ids: Sequence[int], enterprise_ids: Sequence[int]) -> tuple[Party, ...]:
+    provs = {p.id: p for p in session.scalars(select(Provider).where(Provider.id.in_(provider_ids)))}
+    ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(enterprise_ids)))}
+    return (tuple(Party(provs[i].name, provider_id=i, group=provs[i].group_name) for i in provider_ids if i in provs)
+            + tuple(Party(ents[i].name, enterprise_id=i, group=ents[i].group_name)
+                    for i in enterprise_ids if i in ents))
+
+
+# ---- checkpoints -----------------------------------------------------------------------------------------
+
+def link_assessment(session: Session, checkpoint: Checkpoint, assessment: Assessment) -> CheckpointAssessment:
+    """Link ``assessment`` to a checkpoint for its enterprise (replacing an earlier link), keeping its version."""
+    row = session.scalar(select(CheckpointAssessment).where(
+        CheckpointAssessment.checkpoint_id == checkpoint.id, CheckpointAssessment.enterprise_id == assessment.enterprise_id))
+    if row is None:
+        row = CheckpointAssessment(checkpoint_id=checkpoint.id, enterprise_id=assessment.enterprise_id,
+                                   assessment_id=assessment.id,
+                                   questionnaire_version_id=assessment.questionnaire_version_id)
+        session.add(row)
+    else:
+        row.assessment_id = assessment.id
+        row.questionnaire_version_id = assessment.questionnaire_version_id
+    session.flush()
+    return row
+
+
+def measurements(session: Session, project_ids: Sequence[int]) -> dict[int, list[Measurement]]:
+    """Every linked checkpoint assessment of the projects, per project."""
+    if not project_ids:
+        return {}
+    rows = session.execute(
+        select(Checkpoint.project_id, Checkpoint.kind, CheckpointAssessment.enterprise_id, Assessment,
+               QuestionnaireVersion.code, QuestionnaireVersion.version, QuestionnaireVersion.content_hash)
+        .join(CheckpointAssessment, CheckpointAssessment.checkpoint_id == Checkpoint.id)
+        .join(Assessment, Assessment.id == CheckpointAssessment.assessment_id)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == CheckpointAssessment.questionnaire_version_id)
+        .where(Checkpoint.project_id.in_(project_ids)))
+    out: dict[int, list[Measurement]] = {}
+    for pid, kind, eid, a, code, version, digest in rows:
+        out.setdefault(pid, []).append(Measurement(eid, kind, a.id, float(a.total), int(a.level),
+                                                   {k: float(v) for k, v in (a.indicator_scores or {}).items()},
+                                                   code, version, digest))
+    return out
+
+
+def checkpoint_facts(session: Session, project_id: int) -> list[CheckpointFacts]:
+    order = {"t0": 0, "half_year": 1, "one_year": 2}
+    cps = sorted(session.scalars(select(Checkpoint).where(Checkpoint.project_id == project_id)),
+                 key=lambda c: order.get(c.kind, 9))
+    assessed: dict[int, int] = {}
+    if cps:
+        for cid, n in session.execute(select(CheckpointAssessment.checkpoint_id, func.count())
+                                      .where(CheckpointAssessment.checkpoint_id.in_([c.id for c in cps]))
+                                      .group_by(CheckpointAssessment.checkpoint_id)):
+            assessed[int(cid)] = int(n)
+    return [CheckpointFacts(c.kind, c.held_on is not None, c.actual_investment_10k, int(assessed.get(c.id, 0)))
+            for c in cps]
+
+
+def project_members(session: Session, project_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(ProjectMember, Enterprise, Provider)
+        .outerjoin(Enterprise, Enterprise.id == ProjectMember.enterprise_id)
+        .outerjoin(Provider, Provider.id == ProjectMember.provider_id)
+        .where(ProjectMember.project_id == project_id).order_by(ProjectMember.id))
+    return [{"member": m, "enterprise": e, "provider": p} for m, e, p in rows]
+
+

@@ -1,0 +1,112 @@
+"""The pilot's programme figures are the records' counts; T0/T1 comparisons flag version changes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from diagnostics.pilot import load_targets
+from diagnostics.programme.baseline import participant_changes, pilot_acceptance, project_acceptance
+from diagnostics.store import programme_data as pd_
+from diagnostics.store.models import Snapshot
+from diagnostics.store.models_programme import Checkpoint, ProjectMember
+from diagnostics.taxonomy import load_taxonomy
+from tests.programme import builders as b
+
+
+def test_indicator_counts_equal_the_records_of_a_hand_built_pilot(session: Session) -> None:
+    c = b.cluster(session)
+    other = b.cluster(session, "other-cluster")
+    firms = [b.enterprise(session, c, n, tags=["chain_leader"] if n in (1, 2) else []) for n in range(1, 11)]
+    outsider = b.enterprise(session, other, 50)
+    provs = [b.provider(session, c, n) for n in range(3)]
+    b.provider(session, other, 9)
+    sol = b.solution(session, c, "kiln")
+    sol2 = b.solution(session, c, "glaze")
+    b.solution(session, other, "kiln")
+    p1 = b.project(session, c, "项目一", provs[0], firms[:3], solution_id=sol.id)
+    b.project(session, c, "项目二", provs[1], firms[2:5])  # firm 3 is in both (different years allowed)
+    session.add(ProjectMember(project_id=p1.id, role="member", provider_id=provs[2].id))
+    b.project(session, other, "别的集群", provs[1], [outsider])
+    b.deploy(session, sol, provs[0], firms[0], project_id=p1.id)
+    b.deploy(session, sol, provs[0], firms[7], project_id=p1.id, replication=True)
+    b.deploy(session, sol2, provs[1], firms[8], status="cancelled")
+    b.case(session, c, firms[0])
+    b.case(session, c, firms[1], kind="benchmark")
+    session.add(Snapshot(cluster_id=c.id, kind=pd_.REPORT_KIND, content_hash="r1", payload={}))
+    session.flush()
+
+    counts = pd_.programme_counts(session, c.id)
+    assert counts.participants == 5  # firms 1..5, each counted once
+    assert counts.chain_leaders == 2 and counts.chain_leader_share == 0.4
+    assert counts.providers == 3 and counts.solutions == 2
+    assert counts.deployments == 2  # the cancelled one does not count
+    assert (counts.cases, counts.benchmark_cases, counts.reports) == (2, 1, 1)
+    assert pd_.programme_counts(session, other.id).participants == 1
+
+    rows = {r.indicator.zh: r for r in pilot_acceptance(counts.as_measured(),
+                                                        load_targets("jingdezhen-ceramics").programme.acceptance)}
+    participants = rows["试点项目参与企业（家）"]
+    assert (participants.actual, participants.target, participants.status) == (5.0, 30, "not_met")
+    assert rows["行业数字化转型研究报告（篇）"].status == "met"
+
+
+def test_pool_is_seeded_from_the_taxonomy_once_and_edits_survive(session: Session) -> None:
+    c = b.cluster(session)
+    taxonomy = load_taxonomy("ceramics")
+    assert pd_.seed_pool(session, c, taxonomy) == len(taxonomy.solutions) > 0
+    first = pd_.count_solutions(session, c.id)
+    sol = session.scalars(select(b.PoolSolution).where(b.PoolSolution.cluster_id == c.id)).first()
+    assert sol is not None
+    sol.name_zh = "改过的名称"
+    assert pd_.seed_pool(session, c, taxonomy) == 0
+    session.refresh(sol)
+    assert sol.name_zh == "改过的名称" and pd_.count_solutions(session, c.id) == first
+
+
+def test_t0_t1_comparison_on_a_hand_built_project(session: Session) -> None:
+    c = b.cluster(session)
+    v1, v2 = b.version(session), b.version(session, v="2025.1")
+    a_firm, b_firm, c_firm = (b.enterprise(session, c, n) for n in (1, 2, 3))
+    prov = b.provider(session, c, 1)
+    p = b.project(session, c, "窑炉", prov, [a_firm, b_firm, c_firm])
+    cps = {cp.kind: cp for cp in session.scalars(select(Checkpoint).where(Checkpoint.project_id == p.id))}
+    pd_.link_assessment(session, cps["t0"], b.assess(session, a_firm, v1, 42.0, 2, indicators={"net": 4.0}))
+    pd_.link_assessment(session, cps["half_year"], b.assess(session, a_firm, v1, 50.0, 2, datetime(2025, 9, 1),
+                                                            {"net": 6.0}))
+    pd_.link_assessment(session, cps["one_year"], b.assess(session, a_firm, v1, 63.5, 3, datetime(2026, 3, 1),
+                                                           {"net": 8.0}))
+    pd_.link_assessment(session, cps["t0"], b.assess(session, b_firm, v1, 30.0, 1))
+    pd_.link_assessment(session, cps["half_year"], b.assess(session, b_firm, v2, 45.0, 2, datetime(2025, 9, 1)))
+    cps["half_year"].held_on = date(2025, 9, 5)
+    cps["half_year"].actual_investment_10k = 70
+    changes = {ch.enterprise_id: ch for ch in participant_changes(
+        [a_firm.id, b_firm.id, c_firm.id], pd_.measurements(session, [p.id])[p.id])}
+
+    a = changes[a_firm.id]  # one-year T1 wins over half-year
+    assert a.comparable and a.total_change == 21.5 and a.level_change == 1 and a.indicator_changes == {"net": 4.0}
+    flagged = changes[b_firm.id]
+    assert not flagged.comparable and flagged.total_change == 15.0
+    assert flagged.note is not None and "2024.1 → " in flagged.note.zh and "2025.1" in flagged.note.zh
+    assert not changes[c_firm.id].comparable and changes[c_firm.id].note is not None
+
+    sheet = {r.indicator.zh: r for r in project_acceptance(
+        planned_investment_10k=150, participants=3, checkpoints=pd_.checkpoint_facts(session, p.id),
+        landing_deployments_done=1, landing_sites=3, replications=0, changes=list(changes.values()))}
+    baseline = sheet["完成T0基线评估的参与企业（家）"]
+    assert baseline.actual == 2 and baseline.status == "not_met"
+    assert sheet["T0→T1 平均总分变化（分）"].actual == 21.5  # only the comparable pair
+    assert sheet["实际投入（T1 半年期，万元）"].actual == 70
+    assert sheet["实际投入（T1 一年期，万元）"].status == "no_data"
+
+
+def test_project_facts_feed_the_rules_from_the_database(session: Session) -> None:
+    c = b.cluster(session)
+    firm = b.enterprise(session, c, 1, group="红叶集团")
+    prov = b.provider(session, c, 1)
+    b.project(session, c, "已有项目", prov, [firm])
+    facts = pd_.project_facts(session)
+    assert facts[0].enterprise_ids == {firm.id} and facts[0].provider_ids == {prov.id}
+    assert facts[0].groups == {"红叶集团"} and facts[0].landing_enterprise_ids == (firm.id,)
