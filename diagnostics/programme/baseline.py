@@ -127,7 +127,8 @@ def project_acceptance(*, planned_investment_10k: float | None, participants: in
         target = planned_investment_10k if cp.kind == "one_year" else None  # the full sum is due at one year
         name = Text(zh=f"实际投入（{label.zh}，万元）", en=f"Actual investment ({label.en}, 10k yuan)")
         rows.append(AcceptanceRow(name, "10k_yuan", target, cp.actual_investment_10k,
-                                  _status(target, cp.actual_investment_10k), "" if cp.held else "未召开 / not held yet"))
+                                  _status(target, cp.actual_investment_10k),
+                                  "" if cp.held else "未召开 / not held yet"))
     rows.append(AcceptanceRow(Text(zh="场景落地单位完成部署（家）", en="Landing sites with the solution deployed"),
                               "count", float(landing_sites), float(landing_deployments_done),
                               _status(float(landing_sites), float(landing_deployments_done))))

@@ -171,7 +171,8 @@ def parties_for(session: Session, provider_ids: Sequence[int], enterprise_ids: S
 def link_assessment(session: Session, checkpoint: Checkpoint, assessment: Assessment) -> CheckpointAssessment:
     """Link ``assessment`` to a checkpoint for its enterprise (replacing an earlier link), keeping its version."""
     row = session.scalar(select(CheckpointAssessment).where(
-        CheckpointAssessment.checkpoint_id == checkpoint.id, CheckpointAssessment.enterprise_id == assessment.enterprise_id))
+        CheckpointAssessment.checkpoint_id == checkpoint.id,
+        CheckpointAssessment.enterprise_id == assessment.enterprise_id))
     if row is None:
         row = CheckpointAssessment(checkpoint_id=checkpoint.id, enterprise_id=assessment.enterprise_id,
                                    assessment_id=assessment.id,
