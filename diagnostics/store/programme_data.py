@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from diagnostics.programme.baseline import CheckpointFacts, Measurement
+from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
 from diagnostics.programme.rules import Party, ProjectFacts
 from diagnostics.store.models import Assessment, Cluster, Enterprise, QuestionnaireVersion, Snapshot
 from diagnostics.store.models_programme import (
@@ -227,3 +228,76 @@ def project_members(session: Session, project_id: int) -> list[dict[str, Any]]:
     return [{"member": m, "enterprise": e, "provider": p} for m, e, p in rows]
 
 
+
+
+# ---- the evaluation panel --------------------------------------------------------------------------------
+
+def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
+                     ) -> tuple[pd.DataFrame, dict[str, list[int]], dict[str, list[int]]]:
+    """The panel :func:`diagnostics.programme.evaluation.evaluate` reads, and the participants per scenario
+    and per solution.
+
+    Participants: T0 and latest T1 linked at their project's checkpoints, on the same version (pairs
+    across versions are flagged on the project page and left out here). Non-participants: their first and
+    last assessment of ``questionnaire_code``, when both exist on the same version and differ.
+    """
+    projects = list(session.scalars(select(PilotProject).where(PilotProject.cluster_id == cluster_id)))
+    by_project = measurements(session, [p.id for p in projects])
+    ents = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.cluster_id == cluster_id))}
+    sol_names = {int(i): str(n) for i, n in session.execute(
+        select(PoolSolution.id, PoolSolution.name_zh).where(PoolSolution.cluster_id == cluster_id))}
+    rows: list[dict[str, Any]] = []
+    scenarios: dict[str, list[int]] = {}
+    solutions: dict[str, list[int]] = {}
+    seen: set[int] = set()
+    members = set(participant_ids(session, cluster_id))
+    for p in projects:
+        pids = [m["enterprise"].id for m in project_members(session, p.id) if m["enterprise"] is not None]
+        for ch in participant_changes(pids, by_project.get(p.id, [])):
+            if not ch.comparable or ch.t0 is None or ch.t1 is None or ch.enterprise_id in seen:
+                continue
+            seen.add(ch.enterprise_id)
+            rows.append(_panel_row(ents.get(ch.enterprise_id), True, ch.t0, ch.t1))
+            for code in p.scenarios or []:
+                scenarios.setdefault(str(code), []).append(ch.enterprise_id)
+            if p.solution_id is not None:
+                solutions.setdefault(sol_names.get(p.solution_id, str(p.solution_id)), []).append(ch.enterprise_id)
+    history = session.execute(
+        select(Assessment.enterprise_id, Assessment.id, Assessment.total, Assessment.level, Assessment.indicator_scores,
+               Assessment.submission_id, QuestionnaireVersion.content_hash)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Assessment.questionnaire_version_id)
+        .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
+        .where(Enterprise.cluster_id == cluster_id, QuestionnaireVersion.code == questionnaire_code)
+        .order_by(Assessment.enterprise_id, Assessment.created_at, Assessment.id))
+    firsts: dict[int, Any] = {}
+    lasts: dict[int, Any] = {}
+    for row in history:
+        if row.enterprise_id in members:
+            continue
+        firsts.setdefault(row.enterprise_id, row)
+        lasts[row.enterprise_id] = row
+    for eid, first in firsts.items():
+        last = lasts[eid]
+        if last.submission_id == first.submission_id or last.content_hash != first.content_hash:
+            continue
+        rows.append(_panel_row(ents.get(eid), False, _as_measurement(first), _as_measurement(last)))
+    columns = ["enterprise_id", "participant", "link", "size_class", "t0_total", "t1_total", "t0_level", "t1_level"]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+    return frame, scenarios, solutions
+
+
+def _as_measurement(row: Any) -> Measurement:
+    return Measurement(int(row.enterprise_id), "", int(row.id), float(row.total), int(row.level),
+                       {k: float(v) for k, v in (row.indicator_scores or {}).items()}, "", "", str(row.content_hash))
+
+
+def _panel_row(e: Enterprise | None, participant: bool, t0: Measurement, t1: Measurement) -> dict[str, Any]:
+    links = (e.chain_links if e is not None else None) or ["–"]
+    row: dict[str, Any] = {"enterprise_id": t0.enterprise_id, "participant": participant, "link": str(links[0]),
+                           "size_class": (e.size_class if e is not None else None) or "–",
+                           "t0_total": t0.total, "t1_total": t1.total, "t0_level": t0.level, "t1_level": t1.level}
+    for code, value in t0.indicators.items():
+        if code in t1.indicators:
+            row[f"t0_{code}"] = value
+            row[f"t1_{code}"] = t1.indicators[code]
+    return row

@@ -110,3 +110,28 @@ def test_project_facts_feed_the_rules_from_the_database(session: Session) -> Non
     facts = pd_.project_facts(session)
     assert facts[0].enterprise_ids == {firm.id} and facts[0].provider_ids == {prov.id}
     assert facts[0].groups == {"红叶集团"} and facts[0].landing_enterprise_ids == (firm.id,)
+
+
+def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_their_history(session: Session) -> None:
+    c = b.cluster(session)
+    v1, v2 = b.version(session), b.version(session, v="2025.1")
+    part, moved, other, once, switched = (b.enterprise(session, c, n) for n in (1, 2, 3, 4, 5))
+    sol = b.solution(session, c, "kiln")
+    p = b.project(session, c, "窑炉", b.provider(session, c, 1), [part, moved], solution_id=sol.id)
+    p.scenarios = ["kiln_control"]
+    cps = {cp.kind: cp for cp in session.scalars(select(Checkpoint).where(Checkpoint.project_id == p.id))}
+    pd_.link_assessment(session, cps["t0"], b.assess(session, part, v1, 40, 2))
+    pd_.link_assessment(session, cps["one_year"], b.assess(session, part, v1, 55, 2, datetime(2026, 3, 1)))
+    pd_.link_assessment(session, cps["t0"], b.assess(session, moved, v1, 40, 2))
+    pd_.link_assessment(session, cps["one_year"], b.assess(session, moved, v2, 55, 2, datetime(2026, 3, 1)))
+    b.assess(session, other, v1, 30, 1)
+    b.assess(session, other, v1, 36, 1, datetime(2026, 3, 1))
+    b.assess(session, once, v1, 50, 2)  # one assessment only: no change to measure
+    b.assess(session, switched, v1, 50, 2)
+    b.assess(session, switched, v2, 58, 2, datetime(2026, 3, 1))  # across versions: left out
+    panel, scenarios, solutions = pd_.evaluation_panel(session, c.id, "sme-digital-2024-mfg")
+    rows = panel.set_index("enterprise_id")
+    assert sorted(rows.index) == sorted([part.id, other.id])
+    assert bool(rows.loc[part.id, "participant"]) and rows.loc[part.id, "t1_total"] == 55
+    assert not bool(rows.loc[other.id, "participant"]) and rows.loc[other.id, "t1_total"] == 36
+    assert scenarios == {"kiln_control": [part.id]} and solutions == {"方案kiln": [part.id]}
