@@ -32,6 +32,7 @@ from diagnostics.store.models_programme import (
 from diagnostics.taxonomy import Taxonomy
 
 REPORT_KIND = "research_report"  # snapshot kind of a generated research report
+REPORT_KINDS = (REPORT_KIND,)  # every kind of report the pilot's "reports" indicator counts
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,11 @@ def count_cases(session: Session, cluster_id: int, kind: str | None = None) -> i
 
 
 def count_reports(session: Session, cluster_id: int) -> int:
-    return int(session.scalar(select(func.count()).select_from(Snapshot).where(
-        Snapshot.cluster_id == cluster_id, Snapshot.kind == REPORT_KIND)) or 0)
+    """Research reports of the cluster: regenerating the report (new data, new snapshot) updates the one
+    report (研究报告（篇）counts documents, not versions), so this is 0 or 1 per report kind."""
+    kinds = session.scalars(select(Snapshot.kind).distinct().where(
+        Snapshot.cluster_id == cluster_id, Snapshot.kind.in_(REPORT_KINDS)))
+    return len(list(kinds))
 
 
 def programme_counts(session: Session, cluster_id: int) -> ProgrammeCounts:

@@ -36,6 +36,7 @@ def test_indicator_counts_equal_the_records_of_a_hand_built_pilot(session: Sessi
     b.case(session, c, firms[0])
     b.case(session, c, firms[1], kind="benchmark")
     session.add(Snapshot(cluster_id=c.id, kind=pd_.REPORT_KIND, content_hash="r1", payload={}))
+    session.add(Snapshot(cluster_id=c.id, kind=pd_.REPORT_KIND, content_hash="r2", payload={}))  # regenerated
     session.flush()
 
     counts = pd_.programme_counts(session, c.id)
@@ -43,7 +44,7 @@ def test_indicator_counts_equal_the_records_of_a_hand_built_pilot(session: Sessi
     assert counts.chain_leaders == 2 and counts.chain_leader_share == 0.4
     assert counts.providers == 3 and counts.solutions == 2
     assert counts.deployments == 2  # the cancelled one does not count
-    assert (counts.cases, counts.benchmark_cases, counts.reports) == (2, 1, 1)
+    assert (counts.cases, counts.benchmark_cases, counts.reports) == (2, 1, 1)  # one report, two versions
     assert pd_.programme_counts(session, other.id).participants == 1
 
     rows = {r.indicator.zh: r for r in pilot_acceptance(counts.as_measured(),

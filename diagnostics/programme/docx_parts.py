@@ -1,0 +1,131 @@
+"""The pieces every generated Word document shares: a CJK-ready document, tables, figures with captions.
+
+python-docx writes the OOXML; charts are drawn by matplotlib with its object API (``Figure`` and the Agg
+canvas, no pyplot state), with a CJK font when one is installed. Without one, charts fall back to the
+English labels (Chinese glyphs would render as empty boxes) and the caller says so in the document.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from matplotlib import font_manager, rc_context
+from matplotlib.figure import Figure
+
+from diagnostics.text import Text
+from diagnostics.workbooks.safe import FIXED_TIME
+
+CJK_FONT_NAMES = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+                  "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC")
+CJK_FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts/noto-cjk")
+DOC_FONT_EAST_ASIA = "宋体"  # Word substitutes its own CJK font when this one is absent
+
+
+@cache
+def cjk_font() -> str | None:
+    """The family name of an installed font that draws Chinese, or None."""
+    for folder in CJK_FONT_DIRS:
+        for path in font_manager.findSystemFonts(fontpaths=[folder]):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONT_NAMES:
+        if name in names:
+            return name
+    return next((n for n in sorted(names) if "CJK" in n), None)
+
+
+def label(text: Text | dict[str, Any] | str | None) -> str:
+    """A chart label: Chinese when a CJK font is installed, else English (falling back to the code)."""
+    if text is None:
+        return ""
+    value = text if isinstance(text, Text) else Text.model_validate(text)
+    return value.zh if cjk_font() else (value.en or value.zh.encode("ascii", "replace").decode())
+
+
+def new_document(title: str, subtitle: str | None = None) -> DocumentObject:
+    doc = Document()
+    for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "Heading 3", "Caption"):
+        style = doc.styles[style_name]
+        rpr = style.element.get_or_add_rPr()
+        rpr.get_or_add_rFonts().set(qn("w:eastAsia"), DOC_FONT_EAST_ASIA)
+    doc.styles["Normal"].font.size = Pt(10.5)
+    props = doc.core_properties  # fixed, so the same records give the same bytes (content-named files)
+    props.author = "数诊 Shuzhen"
+    props.title = title
+    props.created = props.modified = FIXED_TIME
+    props.last_modified_by = "数诊 Shuzhen"
+    props.revision = 1
+    doc.add_heading(title, level=0)
+    if subtitle:
+        doc.add_paragraph(subtitle)
+    return doc
+
+
+def table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    t = doc.add_table(rows=1, cols=len(header))
+    t.style = "Table Grid"
+    for cell, text in zip(t.rows[0].cells, header, strict=True):
+        cell.text = str(text)
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in rows:
+        cells = t.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = "–" if value is None else str(value)
+    doc.add_paragraph()
+
+
+def figure(doc: DocumentObject, fig: Figure, caption: str) -> None:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    doc.add_picture(io.BytesIO(buf.getvalue()), width=Cm(15))
+    doc.add_paragraph(caption, style="Caption")
+
+
+def chart_style() -> Any:
+    """The rc context charts are drawn in: the CJK font when there is one, and small neat text."""
+    font = cjk_font()
+    rc: dict[str, Any] = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+    if font:
+        rc["font.family"] = [font, "DejaVu Sans"]
+    return rc_context(rc)  # type: ignore[arg-type]
+
+
+def new_figure(width: float = 7.5, height: float = 3.6) -> Figure:
+    return Figure(figsize=(width, height), dpi=110, layout="constrained")
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.1f}%"
+
+
+def save(doc: DocumentObject) -> bytes:
+    """The document's bytes with every zip entry dated ``FIXED_TIME``: python-docx stamps entries with
+    the clock, which would make identical records give a different file (and a different hash) each run."""
+    raw = io.BytesIO()
+    doc.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()

@@ -1,0 +1,108 @@
+"""The capability handbook and the research report open in python-docx / openpyxl and hold what they promise."""
+
+from __future__ import annotations
+
+import io
+
+import docx
+import openpyxl
+import pandas as pd
+
+from diagnostics.programme.config import EvaluationSettings
+from diagnostics.programme.evaluation import evaluate
+from diagnostics.programme.handbook import (
+    CaseInfo,
+    ProviderInfo,
+    SolutionInfo,
+    build_handbook,
+    handbook_docx,
+    handbook_xlsx,
+)
+from diagnostics.programme.report import ProjectChange, ReportInputs, Source, levels_by, research_report_docx
+from diagnostics.taxonomy import load_taxonomy
+from tests.programme.test_evaluation import constructed
+
+TAX = load_taxonomy("ceramics")
+KILN = TAX.scenarios[0].code
+PROVIDERS = [ProviderInfo(1, "=景德镇窑联科技", "specialised", "景德镇", None, (KILN,), "窑炉温控", "三家瓷厂"),
+             ProviderInfo(2, "中国电信景德镇分公司", "telecom", "景德镇", None, (), "5G专网", None)]
+SOLUTIONS = [SolutionInfo(7, "窑炉智能温控方案", (KILN,), 1, True, True, False, "10-30万元", 2)]
+CASES = [CaseInfo("红叶陶瓷窑炉改造", "benchmark", "红叶陶瓷", KILN, 7, (("合格率", "%", 88.0, 94.5),), "验收报告")]
+
+
+def headings(document: docx.document.Document) -> list[str]:
+    return [p.text for p in document.paragraphs
+            if p.style is not None and p.style.name.startswith(("Heading", "Title"))]
+
+
+def test_handbook_docx_runs_scenario_to_providers_solutions_and_cases() -> None:
+    hb = build_handbook("景德镇陶瓷产业集群", TAX, PROVIDERS, SOLUTIONS, CASES)
+    assert [e.code for e in hb.served] == [KILN] and len(hb.unserved) == len(TAX.scenarios) - 1
+    document = docx.Document(io.BytesIO(handbook_docx(hb)))
+    heads = headings(document)
+    assert heads[0] == "景德镇陶瓷产业集群服务商能力手册"
+    assert "一、服务商名录" in heads and "三、尚无服务商或方案的场景" in heads
+    assert any(h.startswith(TAX.scenarios[0].name.zh) for h in heads)
+    texts = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    assert ["窑炉智能温控方案", "=景德镇窑联科技", "标准化、可复用", "10-30万元", "2"] in texts
+    assert any(r[0] == "红叶陶瓷窑炉改造" and "88→94.5%" in r[3] for r in texts)
+    assert len(document.tables[0].rows) == 3  # header + two providers
+
+
+def test_handbook_xlsx_has_the_same_content_and_never_a_formula() -> None:
+    hb = build_handbook("景德镇陶瓷产业集群", TAX, PROVIDERS, SOLUTIONS, CASES)
+    wb = openpyxl.load_workbook(io.BytesIO(handbook_xlsx(hb)))
+    assert wb.sheetnames == ["服务商", "分场景能力", "待补场景"]
+    providers = wb["服务商"]
+    assert providers["A2"].value == "=景德镇窑联科技" and providers["A2"].data_type == "s"
+    kinds = [row[3] for row in wb["分场景能力"].iter_rows(min_row=2, values_only=True)]
+    assert kinds == ["服务商", "解决方案", "案例"]
+    assert wb["待补场景"].max_row == len(TAX.scenarios)  # header + every unserved scenario
+
+
+def portraits(n: int = 40) -> pd.DataFrame:
+    links = [c.code for c in TAX.chain_links]
+    return pd.DataFrame({"enterprise_id": range(1, n + 1), "level": [i % 5 for i in range(n)],
+                         "total": [20.0 + i for i in range(n)],
+                         "size_class": [("large", "medium", "small", "micro")[i % 4] for i in range(n)],
+                         "chain_links": [[links[i % len(links)]] for i in range(n)]})
+
+
+def test_levels_by_link_and_size_count_every_enterprise() -> None:
+    p = portraits()
+    by_link = levels_by(p, "chain_links", [c.code for c in TAX.chain_links])
+    assert int(by_link.to_numpy().sum()) == 40
+    by_size = levels_by(p, "size_class", ["large", "medium", "small", "micro"])
+    assert by_size.loc["large"].sum() == 10 and by_size.loc["large", 0] == 2  # levels 0 and 4 for ids 1, 5, ...
+
+
+def test_research_report_holds_its_sections_tables_figures_and_sources() -> None:
+    needs = {"scenarios": [{"rank": 1, "scenario": KILN, "name": TAX.scenarios[0].name.model_dump(),
+                            "enterprises": 12, "share": 0.3, "common": True}]}
+    imap = {"coverage": {"links_total": 8, "links_covered": 7, "rate": 0.875, "uncovered": ["cultural_creative"]}}
+    inputs = ReportInputs(
+        cluster="景德镇陶瓷产业集群", pilot="景德镇试点", taxonomy=TAX, portraits=portraits(),
+        portraits_source=Source("portraits", 11, "a" * 64), needs=needs, needs_source=Source("needs", 12, "b" * 64),
+        industry_map=imap, map_source=Source("industry_map", 13, "c" * 64),
+        projects=[ProjectChange("窑炉智能控制", 3, 2, 1, 41.0, 55.5)],
+        evaluation=evaluate(constructed(), EvaluationSettings(min_firms=5)), cases=CASES,
+        counts={"providers": 2.0, "solutions": 1.0, "deployments": 2.0})
+    data = research_report_docx(inputs)
+    assert data == research_report_docx(inputs)  # same records, same bytes: the file name is its hash
+    document = docx.Document(io.BytesIO(data))
+    heads = headings(document)
+    assert heads[0] == "景德镇陶瓷产业集群数字化转型研究报告"
+    for h in ("数据来源", "一、产业链数字化水平", "二、共性需求与痛点", "三、图谱覆盖", "四、试点项目与成效（T0→T1）",
+              "五、典型案例", "六、转型路径"):
+        assert h in heads
+    assert len(document.inline_shapes) == 4  # levels by link, by size, needs, T0/T1
+    captions = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Caption"]
+    assert len(captions) == 4 and all("数据来源" in c for c in captions)
+    assert "portraits 快照 #11（aaaaaaaaaaaa）" in captions[0]
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "已诊断企业40家" in body and "覆盖率87.5%" in body and "服务商2家" in body
+    sources = [[c.text for c in r.cells] for r in document.tables[0].rows]
+    assert ["needs", "#12", "b" * 64] in sources
+    rows = [[c.text for c in r.cells] for t in document.tables for r in t.rows]
+    assert ["窑炉智能控制", "3", "2", "1", "41", "55.5"] in rows
+    assert any(r[0] == "total" and r[5] != "–" for r in rows)  # the evaluation's interval is printed
