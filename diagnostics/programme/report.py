@@ -28,7 +28,7 @@ from diagnostics.programme.docx_parts import (
     save,
     table,
 )
-from diagnostics.programme.evaluation import Evaluation
+from diagnostics.programme.evaluation import Estimate, Evaluation
 from diagnostics.programme.handbook import CaseInfo
 from diagnostics.size_class import SIZE_LABELS
 from diagnostics.taxonomy import Taxonomy
@@ -78,6 +78,7 @@ class ReportInputs:
     evaluation: Evaluation | None = None
     cases: Sequence[CaseInfo] = ()
     counts: Mapping[str, float | None] = field(default_factory=dict)
+    outcome_names: Mapping[str, str] = field(default_factory=dict)  # indicator code -> its title
 
 
 def levels_by(portraits: pd.DataFrame, column: str, keys: Sequence[str]) -> pd.DataFrame:
@@ -122,6 +123,13 @@ def _bars(names: Sequence[str], values: Sequence[float], title: str, xlabel: str
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     return fig
+
+
+def _estimate_name(e: Estimate, data: ReportInputs) -> str:
+    if e.group is not None:
+        scenario = next((s for s in data.taxonomy.scenarios if s.code == e.group), None)
+        return f"场景：{scenario.name.zh}" if scenario else f"方案：{e.group}"
+    return {"total": "总分", "level": "等级"}.get(e.outcome) or data.outcome_names.get(e.outcome, e.outcome)
 
 
 def research_report_docx(data: ReportInputs) -> bytes:
@@ -223,7 +231,8 @@ def _build(data: ReportInputs) -> bytes:
         doc.add_paragraph(f"评估：{ev.participants}家参与企业与{ev.comparison_pool}家有两次评估的非参与企业比较"
                           "（同环节、同规模，按T0等级和总分匹配，双重差分，自助法区间）。")
         table(doc, ["指标/分组", "参与企业（家）", "参与企业变化", "可比企业变化", "估计效果", "区间", "说明"],
-              [[e.group or e.outcome, e.participants, fmt(e.participant_change), fmt(e.control_change), fmt(e.effect),
+              [[_estimate_name(e, data), e.participants, fmt(e.participant_change), fmt(e.control_change),
+                fmt(e.effect),
                 "–" if e.low is None else f"{fmt(e.low)} ~ {fmt(e.high)}", e.note.zh]
                for e in [*ev.overall, *ev.by_scenario, *ev.by_solution]])
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from diagnostics.demo import synth_answers, synth_enterprises
 from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission, User
+from diagnostics.store.programme_demo import seed_programme_demo
 from diagnostics.store.repo import audit, definition_of, register_shipped
 from diagnostics.taxonomy import load_taxonomy
 
@@ -68,6 +69,7 @@ def seed_demo(session: Session, *, enterprises: int, seed: int = 0,
         counts["submissions"] += _submissions(session, ids, maturity, versions, str(spec["industry"]), seed)
     if password_hasher is not None and enterprise_ids:
         counts["users"] = _users(session, enterprise_ids, password_hasher)
+    counts["programme"] = sum(seed_programme_demo(session, seed=seed).values())  # issue 10: providers, projects
     audit(session, "seed_demo", "database", actor="cli:demo", enterprises=counts["enterprises"], seed=seed)
     session.flush()
     return {"created": True, **counts}

@@ -30,6 +30,7 @@ from diagnostics.store.programme_data import (
     programme_counts,
     project_members,
 )
+from diagnostics.store.repo import current_version, definition_of
 from diagnostics.taxonomy import load_taxonomy
 
 
@@ -98,7 +99,11 @@ def report_inputs(session: Session, cluster: Cluster) -> ReportInputs:
     needs = cluster_data.latest_snapshot(session, cluster.id, "needs")
     imap = cluster_data.latest_snapshot(session, cluster.id, "industry_map")
     panel, scenarios, solutions = evaluation_panel(session, cluster.id, targets.questionnaire)
-    evaluation = evaluate(panel, targets.programme.evaluation, scenarios=scenarios, solutions=solutions)
+    questionnaire = definition_of(current_version(session, targets.questionnaire))
+    indicators = {i.code: i.title.zh for i in questionnaire.indicators()}
+    outcomes = ["total", "level", *[c for c in indicators if f"t0_{c}" in panel.columns]]
+    evaluation = evaluate(panel, targets.programme.evaluation, outcomes=outcomes, scenarios=scenarios,
+                          solutions=solutions)
     source = _source(snap)
     assert source is not None
     return ReportInputs(
@@ -107,7 +112,7 @@ def report_inputs(session: Session, cluster: Cluster) -> ReportInputs:
         portraits_source=source, needs=needs.payload if needs else None, needs_source=_source(needs),
         industry_map=imap.payload if imap else None, map_source=_source(imap),
         projects=project_changes(session, cluster.id), evaluation=evaluation, cases=cases_info(session, cluster.id),
-        counts=programme_counts(session, cluster.id).as_measured())
+        counts=programme_counts(session, cluster.id).as_measured(), outcome_names=indicators)
 
 
 def write_research_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,

@@ -105,4 +105,4 @@ def test_research_report_holds_its_sections_tables_figures_and_sources() -> None
     assert ["needs", "#12", "b" * 64] in sources
     rows = [[c.text for c in r.cells] for t in document.tables for r in t.rows]
     assert ["窑炉智能控制", "3", "2", "1", "41", "55.5"] in rows
-    assert any(r[0] == "total" and r[5] != "–" for r in rows)  # the evaluation's interval is printed
+    assert any(r[0] == "总分" and r[5] != "–" for r in rows)  # the evaluation's interval is printed

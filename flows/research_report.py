@@ -1,0 +1,42 @@
+"""Research-report flow: the 行业数字化转型研究报告 of each cluster, one task per cluster.
+
+Thin: the step opens a session and calls ``diagnostics.store.programme_documents.write_research_report``,
+which reads the latest portraits, needs and industry-map snapshots and the programme records, writes a
+content-named .docx under ``SHUZHEN_REPORTS`` and records a ``research_report`` snapshot naming the file
+and the snapshots it was built from. The officials' page calls the same function for a fresh copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+
+from diagnostics.settings import settings
+from diagnostics.store.db import get_engine, session_scope
+from diagnostics.store.models import Cluster
+from diagnostics.store.programme_documents import write_research_report
+from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
+
+
+def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
+    with session_scope(get_engine()) as s:
+        cluster = s.get(Cluster, ctx.id)
+        assert cluster is not None
+        return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id)
+
+
+def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None,
+                        runner: Runner = DIRECT) -> dict[str, Any]:
+    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
+        result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id)
+        runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']})")
+        return result
+
+    return per_cluster(cluster, "research_report", run_ids, runner, body)
+
+
+@flow(name="research-report", persist_result=False)
+def research_report_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None) -> dict[str, Any]:
+    """Write each cluster's research report; returns file, hash and snapshot id per cluster."""
+    return run_research_report(cluster, run_ids=run_ids, runner=PREFECT)

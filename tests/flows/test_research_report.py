@@ -1,0 +1,54 @@
+"""The research-report flow through Prefect on the demo: one report per cluster, built from the latest
+snapshots and the programme demo records, recorded as a snapshot; a rerun on unchanged data is the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import flows  # noqa: F401  (Prefect defaults before the session's Prefect harness starts)
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data
+from diagnostics.store.demo_data import seed_demo
+from diagnostics.store.models import Cluster, Snapshot
+from diagnostics.store.programme_data import programme_counts
+from flows.context import DIRECT
+from flows.pipeline import run_pipeline_stages
+
+pytestmark = pytest.mark.prefect
+
+
+def test_research_report_flow_writes_one_traceable_report_per_cluster(
+        prefect_harness: None, session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.research_report import research_report_flow
+
+    monkeypatch.setattr(settings, "database_url", db_url)
+    monkeypatch.setattr(settings, "report_dir", tmp_path)
+    cluster_data.clear_cache()
+    seed_demo(session, enterprises=120)
+    session.commit()
+    run_pipeline_stages(None, runner=DIRECT)
+
+    first = research_report_flow()
+    assert set(first) == {"jingdezhen-ceramics", "shaoguan-nonferrous"}
+    jdz = first["jingdezhen-ceramics"]
+    document = docx.Document(str(tmp_path / jdz["file"]))
+    assert document.paragraphs[0].text == "景德镇陶瓷产业集群数字化转型研究报告"
+    portraits = cluster_data.latest_snapshot(session, jdz_id := session.scalar(
+        select(Cluster.id).where(Cluster.code == "jingdezhen-ceramics")), "portraits")
+    assert portraits is not None
+    captions = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Caption"]
+    assert len(document.inline_shapes) == len(captions) == 4
+    assert f"portraits 快照 #{portraits.id}（{portraits.content_hash[:12]}）" in captions[0]
+    rows = [[c.text for c in r.cells] for t in document.tables for r in t.rows]
+    counts = programme_counts(session, jdz_id)
+    assert counts.participants == 9 and counts.providers == 12 and counts.cases == 3 and counts.reports == 1
+    assert any(r[0].endswith("试点项目") and r[1] == "3" for r in rows)  # the projects' T0/T1 table
+
+    again = research_report_flow()
+    assert again["jingdezhen-ceramics"]["snapshot_id"] == jdz["snapshot_id"]  # unchanged data: same report
+    assert session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "research_report")) == 2
