@@ -52,6 +52,8 @@ AREAS: dict[str, frozenset[Role]] = {
     "assignments": frozenset({Role.ADMIN}),  # assign commissioners to enterprises
     "accounts": frozenset({Role.ADMIN}),  # staff accounts
     "field": frozenset({Role.COMMISSIONER}),  # the commissioner's own enterprises
+    "programme": OFFICIALS,  # pilot programmes: providers, pool, projects, cases, evaluation, handbook, report
+    "programme_edit": frozenset({Role.ADMIN}),  # create and edit the programme records
 }
 
 

@@ -12,6 +12,7 @@ diagnosis/     ``/submissions/<id>/diagnosis``, ``/assessments/<id>``, Plotly's 
 field/         commissioners: ``/field/``, ``/submissions/<id>/verify``
 admin/         officials: ``/admin/enterprises``, assignments, ``/admin/users``
 dashboard/     officials: the cluster views the pipeline computed, their history, workbooks
+programme/     officials: providers, solution pool, projects and checkpoints, cases, 懂行人, evaluation
 =============  ====================================================================
 
 and what they share: ``access`` (who may see which enterprise), ``db`` (the request's session),
@@ -34,11 +35,24 @@ from werkzeug.wrappers import Response
 
 from diagnostics.roles import Role, may_open
 from diagnostics.settings import settings
-from survey_app import accounts, admin, dashboard, db, diagnosis, enterprise, errors, extensions, field, i18n, survey
+from survey_app import (
+    accounts,
+    admin,
+    dashboard,
+    db,
+    diagnosis,
+    enterprise,
+    errors,
+    extensions,
+    field,
+    i18n,
+    programme,
+    survey,
+)
 from survey_app.accounts.throttle import AddressLimiter
 from survey_app.forms import ButtonForm, LanguageForm, input_attrs
 
-BLUEPRINTS = (accounts, enterprise, survey, diagnosis, field, admin, dashboard)
+BLUEPRINTS = (accounts, enterprise, survey, diagnosis, field, admin, dashboard, programme)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -85,6 +99,7 @@ _AREA_LINKS = (  # (area in the role table, endpoint, label)
     ("enterprise_list", "admin.enterprises", _l("Enterprises")),
     ("accounts", "admin.users", _l("Accounts")),
     ("dashboard", "dashboard.index", _l("Cluster dashboard")),
+    ("programme", "programme.index", _l("Pilot programme")),
 )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
 from diagnostics.programme.rules import Party, ProjectFacts
-from diagnostics.store.models import Assessment, Cluster, Enterprise, QuestionnaireVersion, Snapshot
+from diagnostics.store.models import Assessment, Cluster, Enterprise, QuestionnaireVersion, Snapshot, Submission
 from diagnostics.store.models_programme import (
     Case,
     Checkpoint,
@@ -305,3 +306,22 @@ def _panel_row(e: Enterprise | None, participant: bool, t0: Measurement, t1: Mea
             row[f"t0_{code}"] = value
             row[f"t1_{code}"] = t1.indicators[code]
     return row
+
+
+def link_latest_assessments(session: Session, checkpoint: Checkpoint, enterprise_ids: Sequence[int],
+                            questionnaire_code: str, up_to: datetime | None = None) -> int:
+    """Link to ``checkpoint`` each enterprise's latest assessment of ``questionnaire_code`` submitted up
+    to ``up_to`` (verified first, as everywhere); returns how many were linked."""
+    linked = 0
+    for eid in enterprise_ids:
+        stmt = (select(Assessment).join(Submission, Submission.id == Assessment.submission_id)
+                .join(QuestionnaireVersion, QuestionnaireVersion.id == Assessment.questionnaire_version_id)
+                .where(Assessment.enterprise_id == eid, QuestionnaireVersion.code == questionnaire_code))
+        if up_to is not None:
+            stmt = stmt.where(Submission.submitted_at <= up_to)
+        found = session.scalars(stmt.order_by(Assessment.trusted.desc(), Submission.submitted_at.desc(),
+                                              Assessment.id.desc())).first()
+        if found is not None:
+            link_assessment(session, checkpoint, found)
+            linked += 1
+    return linked

@@ -1,0 +1,362 @@
+"""Programme pages for officials: the programme overview and acceptance sheet, providers, the solution
+pool, deployments, cases, 懂行人, the evaluation, and the handbook / research report downloads.
+
+Admins edit; viewers read (the role table's ``programme`` and ``programme_edit`` areas). Every rule
+(the programme rules, the "1+N" check, USCC validation, the counts) is a ``diagnostics`` function;
+the views ask and render. Projects and their checkpoints are in ``projects.py``.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from diagnostics.pilot import targets_for_cluster
+from diagnostics.programme.baseline import pilot_acceptance
+from diagnostics.programme.evaluation import evaluate
+from diagnostics.programme.handbook import handbook_docx, handbook_xlsx
+from diagnostics.programme.rules import check_replication
+from diagnostics.settings import settings
+from diagnostics.store.models import Cluster, Enterprise
+from diagnostics.store.models_programme import Case, Deployment, Expert, PilotProject, PoolSolution, Provider
+from diagnostics.store.programme_data import evaluation_panel, programme_counts, seed_pool
+from diagnostics.store.programme_documents import handbook_for, write_research_report
+from diagnostics.store.repo import audit
+from diagnostics.taxonomy import load_taxonomy
+from diagnostics.uscc import validate_uscc
+from survey_app.access import area_required
+from survey_app.db import db_session
+from survey_app.i18n import pick, tx
+from survey_app.programme import bp
+from survey_app.programme.common import cluster, clusters, enterprise_by_code, row_or_abort
+from survey_app.programme.forms import (
+    CASE_NAMES,
+    DIRECTION_NAMES,
+    KIND_NAMES,
+    STATUS_NAMES,
+    Bi,
+    CaseForm,
+    DeploymentForm,
+    ExpertForm,
+    ProviderForm,
+    SolutionForm,
+)
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NONE = (0, Bi("（无）", "(none)"))
+
+
+def names() -> dict[str, dict[str, str]]:
+    """Display names of the stored codes, in the page's language."""
+    return {group: {k: pick(*v) for k, v in table.items()} for group, table in (
+        ("kind", KIND_NAMES), ("direction", DIRECTION_NAMES), ("status", STATUS_NAMES), ("case", CASE_NAMES))}
+
+
+def scenario_choices(c: Cluster) -> list[tuple[str, str]]:
+    return [(s.code, tx(s.name)) for s in load_taxonomy(c.industry).scenarios]
+
+
+def scenario_names(c: Cluster) -> dict[str, str]:
+    return dict(scenario_choices(c))
+
+
+def _commit(what: str, entity: str, entity_id: int | None, **details: object) -> None:
+    db = db_session()
+    audit(db, what, entity, entity_id, user_id=current_user.id, **details)
+    db.commit()
+
+
+@bp.route("/")
+@area_required("programme")
+def index() -> str:
+    c = cluster()
+    db = db_session()
+    targets = targets_for_cluster(c.pilot_code)
+    counts = programme_counts(db, c.id)
+    sheet = pilot_acceptance(counts.as_measured(), targets.programme.acceptance)
+    projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id).order_by(PilotProject.id)))
+    return render_template("programme/index.html", cluster=c, clusters=clusters(), counts=counts, sheet=sheet,
+                           projects=projects, names=names())
+
+
+# ---- providers ------------------------------------------------------------------------------------------
+
+@bp.route("/providers")
+@area_required("programme")
+def providers() -> str:
+    c = cluster()
+    rows = list(db_session().scalars(select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name)))
+    return render_template("programme/providers.html", cluster=c, rows=rows, names=names(),
+                           scenarios=scenario_names(c))
+
+
+@bp.route("/providers/new", methods=["GET", "POST"], defaults={"provider_id": None})
+@bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
+@area_required("programme_edit")
+def provider_form(provider_id: int | None) -> ResponseReturnValue:
+    row = row_or_abort(Provider, provider_id) if provider_id else None
+    c = db_session().get(Cluster, row.cluster_id) if row and row.cluster_id else cluster()
+    assert c is not None
+    form = ProviderForm(obj=row)
+    form.scenarios.choices = scenario_choices(c)
+    if form.validate_on_submit():
+        code = None
+        if form.uscc.data:
+            result = validate_uscc(form.uscc.data)
+            if not result.ok:
+                form.uscc.errors = [pick(result.message_zh, result.message_en)]
+            code = result.code
+        taken = code and db_session().scalar(select(Provider.id).where(Provider.uscc == code,
+                                                                       Provider.id != (row.id if row else 0)))
+        if taken:
+            form.uscc.errors = [pick("该统一社会信用代码已登记为另一家服务商。",
+                                     "Another provider has this credit code.")]
+        if not form.uscc.errors:
+            target = row or Provider(cluster_id=c.id)
+            form.populate_obj(target)
+            target.uscc = code
+            target.scenarios = list(form.scenarios.data or [])
+            db_session().add(target)
+            db_session().flush()
+            _commit("edit" if row else "create", "provider", target.id)
+            flash(pick("服务商已保存。", "Provider saved."), "success")
+            return redirect(url_for("programme.providers", cluster=c.code))
+    return render_template("programme/form.html", cluster=c, form=form,
+                           title=pick("编辑服务商", "Edit provider") if row else pick("登记服务商", "New provider"),
+                           back=url_for("programme.providers", cluster=c.code))
+
+
+# ---- the solution pool ----------------------------------------------------------------------------------
+
+@bp.route("/solutions")
+@area_required("programme")
+def solutions() -> str:
+    c = cluster()
+    db = db_session()
+    rows = list(db.scalars(select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code)))
+    provs = {p.id: p.name for p in db.scalars(select(Provider).where(Provider.cluster_id == c.id))}
+    deployments = list(db.execute(
+        select(Deployment, Enterprise.name, PoolSolution.name_zh)
+        .join(Enterprise, Enterprise.id == Deployment.enterprise_id)
+        .join(PoolSolution, PoolSolution.id == Deployment.solution_id).where(PoolSolution.cluster_id == c.id)
+        .order_by(Deployment.id.desc())))
+    return render_template("programme/solutions.html", cluster=c, rows=rows, providers=provs, names=names(),
+                           scenarios=scenario_names(c), deployments=deployments)
+
+
+@bp.route("/solutions/seed", methods=["POST"])
+@area_required("programme_edit")
+def seed_solutions() -> Response:
+    c = cluster()
+    added = seed_pool(db_session(), c, load_taxonomy(c.industry))
+    _commit("seed_pool", "cluster", c.id, added=added)
+    flash(pick(f"已从产业分类导入{added}个解决方案。", f"{added} solutions added from the taxonomy."), "success")
+    return redirect(url_for("programme.solutions", cluster=c.code))
+
+
+@bp.route("/solutions/new", methods=["GET", "POST"], defaults={"solution_id": None})
+@bp.route("/solutions/<int:solution_id>/edit", methods=["GET", "POST"])
+@area_required("programme_edit")
+def solution_form(solution_id: int | None) -> ResponseReturnValue:
+    db = db_session()
+    row = row_or_abort(PoolSolution, solution_id) if solution_id else None
+    c = db.get(Cluster, row.cluster_id) if row else cluster()
+    assert c is not None
+    form = SolutionForm(obj=row)
+    form.scenarios.choices = scenario_choices(c)
+    form.provider_id.choices = [NONE, *[(p.id, p.name) for p in db.scalars(
+        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]]
+    if request.method == "GET" and row is not None:
+        form.provider_id.data = row.provider_id or 0
+    if form.validate_on_submit():
+        clash = db.scalar(select(PoolSolution.id).where(PoolSolution.cluster_id == c.id,
+                                                        PoolSolution.code == form.code.data,
+                                                        PoolSolution.id != (row.id if row else 0)))
+        if clash:
+            form.code.errors = [pick("本集群已有该代码的解决方案。",
+                                     "This cluster already has a solution with this code.")]
+        else:
+            target = row or PoolSolution(cluster_id=c.id)
+            form.populate_obj(target)
+            target.provider_id = form.provider_id.data or None
+            target.scenarios = list(form.scenarios.data or [])
+            db.add(target)
+            db.flush()
+            _commit("edit" if row else "create", "pool_solution", target.id)
+            flash(pick("解决方案已保存。", "Solution saved."), "success")
+            return redirect(url_for("programme.solutions", cluster=c.code))
+    return render_template("programme/form.html", cluster=c, form=form,
+                           title=pick("编辑解决方案", "Edit solution") if row else pick("新增解决方案", "New solution"),
+                           back=url_for("programme.solutions", cluster=c.code))
+
+
+@bp.route("/deployments/new", methods=["GET", "POST"])
+@area_required("programme_edit")
+def deployment_form() -> ResponseReturnValue:
+    db = db_session()
+    c = cluster()
+    form = DeploymentForm()
+    pool = list(db.scalars(select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code)))
+    form.solution_id.choices = [(s.id, s.name_zh) for s in pool]
+    form.provider_id.choices = [NONE, *[(p.id, p.name) for p in db.scalars(
+        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]]
+    projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id)))
+    form.project_id.choices = [NONE, *[(p.id, p.name) for p in projects]]
+    if request.method == "GET":
+        form.project_id.data = request.args.get("project", 0, type=int)
+        form.solution_id.data = request.args.get("solution", 0, type=int)
+    if form.validate_on_submit():
+        enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
+        if error:
+            form.enterprise_uscc.errors = [error]
+        project = next((p for p in projects if p.id == form.project_id.data), None)
+        if enterprise is not None and form.replication.data:
+            if project is None:
+                form.project_id.errors = [pick("“1+N”复制推广须选择所属试点项目。",
+                                               "A '1+N' replication belongs to a project.")]
+            else:
+                landed = list(db.scalars(select(Deployment.enterprise_id).where(
+                    Deployment.project_id == project.id, Deployment.solution_id == project.solution_id)))
+                for e in check_replication(project.solution_id, form.solution_id.data, enterprise.id, landed):
+                    getattr(form, e.field, form.solution_id).errors = [pick(e.message_zh, e.message_en)]
+        if enterprise is not None and not form.errors:
+            row = Deployment(solution_id=form.solution_id.data, provider_id=form.provider_id.data or None,
+                             enterprise_id=enterprise.id, project_id=project.id if project else None,
+                             replication=bool(form.replication.data), status=form.status.data,
+                             started_on=form.started_on.data, finished_on=form.finished_on.data)
+            db.add(row)
+            db.flush()
+            _commit("create", "deployment", row.id)
+            flash(pick("应用实施已记录。", "Deployment recorded."), "success")
+            if project is not None:
+                return redirect(url_for("programme.project", project_id=project.id))
+            return redirect(url_for("programme.solutions", cluster=c.code))
+    return render_template("programme/form.html", cluster=c, form=form,
+                           title=pick("记录应用实施", "Record a deployment"),
+                           back=url_for("programme.solutions", cluster=c.code))
+
+
+# ---- cases and people -----------------------------------------------------------------------------------
+
+@bp.route("/cases")
+@area_required("programme")
+def cases() -> str:
+    c = cluster()
+    db = db_session()
+    rows = list(db.execute(select(Case, Enterprise.name).join(Enterprise, Enterprise.id == Case.enterprise_id)
+                           .where(Case.cluster_id == c.id).order_by(Case.kind.desc(), Case.id)))
+    sols = {s.id: s.name_zh for s in db.scalars(select(PoolSolution).where(PoolSolution.cluster_id == c.id))}
+    return render_template("programme/cases.html", cluster=c, rows=rows, solutions=sols, names=names(),
+                           scenarios=scenario_names(c))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@area_required("programme_edit")
+def case_form() -> ResponseReturnValue:
+    db = db_session()
+    c = cluster()
+    form = CaseForm()
+    form.scenario.choices = [("", pick("（无）", "(none)")), *scenario_choices(c)]
+    form.solution_id.choices = [NONE, *[(s.id, s.name_zh) for s in db.scalars(
+        select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]]
+    if form.validate_on_submit():
+        enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
+        if error:
+            form.enterprise_uscc.errors = [error]
+        else:
+            assert enterprise is not None
+            figures = ([{"name": form.figure_name.data, "unit": form.figure_unit.data or "",
+                         "before": form.before.data, "after": form.after.data}] if form.figure_name.data else [])
+            row = Case(cluster_id=c.id, kind=form.kind.data, title=form.title.data, enterprise_id=enterprise.id,
+                       scenario=form.scenario.data or None, solution_id=form.solution_id.data or None,
+                       figures=figures, evidence=form.evidence.data or None)
+            db.add(row)
+            db.flush()
+            _commit("create", "case", row.id)
+            flash(pick("案例已保存。", "Case saved."), "success")
+            return redirect(url_for("programme.cases", cluster=c.code))
+    return render_template("programme/form.html", cluster=c, form=form, title=pick("登记案例", "New case"),
+                           back=url_for("programme.cases", cluster=c.code))
+
+
+@bp.route("/experts")
+@area_required("programme")
+def experts() -> str:
+    c = cluster()
+    rows = list(db_session().scalars(select(Expert).where(Expert.cluster_id == c.id).order_by(Expert.name)))
+    links = {lk.code: tx(lk.name) for lk in load_taxonomy(c.industry).chain_links}
+    return render_template("programme/experts.html", cluster=c, rows=rows, links=links)
+
+
+@bp.route("/experts/new", methods=["GET", "POST"])
+@area_required("programme_edit")
+def expert_form() -> ResponseReturnValue:
+    c = cluster()
+    form = ExpertForm()
+    form.chain_link.choices = [("", pick("（无）", "(none)")),
+                               *[(lk.code, tx(lk.name)) for lk in load_taxonomy(c.industry).chain_links]]
+    if form.validate_on_submit():
+        row = Expert(cluster_id=c.id)
+        form.populate_obj(row)
+        row.chain_link = form.chain_link.data or None
+        db_session().add(row)
+        db_session().flush()
+        _commit("create", "expert", row.id)
+        flash(pick("懂行人已登记。", "Person saved."), "success")
+        return redirect(url_for("programme.experts", cluster=c.code))
+    return render_template("programme/form.html", cluster=c, form=form, title=pick("登记懂行人", "New 懂行人"),
+                           back=url_for("programme.experts", cluster=c.code))
+
+
+# ---- evaluation and documents ---------------------------------------------------------------------------
+
+@bp.route("/evaluation")
+@area_required("programme")
+def evaluation() -> str:
+    c = cluster()
+    targets = targets_for_cluster(c.pilot_code)
+    panel, by_scenario, by_solution = evaluation_panel(db_session(), c.id, targets.questionnaire)
+    result = evaluate(panel, targets.programme.evaluation, scenarios=by_scenario, solutions=by_solution)
+    return render_template("programme/evaluation.html", cluster=c, result=result, settings=targets.programme.evaluation,
+                           scenarios=scenario_names(c))
+
+
+@bp.route("/handbook.<fmt>")
+@area_required("programme")
+def handbook(fmt: str) -> Response:
+    c = cluster()
+    hb = handbook_for(db_session(), c)
+    if fmt == "docx":
+        data, mime = handbook_docx(hb), DOCX
+    elif fmt == "xlsx":
+        data, mime = handbook_xlsx(hb), XLSX
+    else:
+        return Response(status=404)
+    return send_file(io.BytesIO(data), mimetype=mime, as_attachment=True,
+                     download_name=f"{c.code}-capability-handbook.{fmt}")
+
+
+@bp.route("/research-report.docx")
+@area_required("programme")
+def research_report() -> Response:
+    c = cluster()
+    db = db_session()
+    try:
+        result = write_research_report(db, c, settings.report_dir)
+    except LookupError:
+        flash(pick("该集群尚无画像快照：请先运行流水线（shuzhen pipeline run）。",
+                   "No portraits snapshot for this cluster yet: run the pipeline first."), "error")
+        return redirect(url_for("programme.index", cluster=c.code))
+    try:
+        db.commit()
+    except IntegrityError:  # the flow stored the same report at the same moment
+        db.rollback()
+    return send_file(settings.report_dir / result["file"], mimetype=DOCX, as_attachment=True,
+                     download_name=f"{c.code}-research-report.docx")
