@@ -3,11 +3,13 @@ page-specific words live beside their fields instead of in the shared catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from diagnostics.store.models_programme import CASE_KINDS, DEPLOYMENT_STATUSES, DIRECTIONS, PROVIDER_KINDS
@@ -41,8 +43,13 @@ LEAD_NAMES = {"provider": ("服务商牵头", "Led by a provider"),
               "manufacturer": ("制造业企业牵头", "Led by a manufacturer")}
 
 
-def choices(names: dict[str, tuple[str, str]], order: tuple[str, ...]) -> list[tuple[str, Any]]:
-    return [(k, Bi(*names[k])) for k in order]
+def choices(names: dict[str, tuple[str, str]], order: tuple[str, ...]) -> list[SelectChoice]:
+    return [SelectChoice(k, Bi(*names[k])) for k in order]  # type: ignore[arg-type]  (a label that renders lazily)
+
+
+def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(v, label) for v, label in pairs]
 
 
 class ProviderForm(FlaskForm):

@@ -41,7 +41,7 @@ from survey_app.db import db_session
 from survey_app.i18n import pick
 from survey_app.programme import bp
 from survey_app.programme.common import cluster, enterprises_by_lines, row_or_abort
-from survey_app.programme.forms import AcceptanceItemForm, AttachExpertForm, CheckpointForm, ProjectForm
+from survey_app.programme.forms import AcceptanceItemForm, AttachExpertForm, CheckpointForm, ProjectForm, options
 from survey_app.programme.routes import NONE, names, scenario_choices, scenario_names
 
 CHECKPOINT_OFFSETS = {"t0": 0, "half_year": 182, "one_year": 365}  # seed 001 三.(四): 半年期和1年期末验收
@@ -80,11 +80,11 @@ def project_form(project_id: int | None) -> ResponseReturnValue:
     c = db.get(Cluster, row.cluster_id) if row else cluster()
     assert c is not None
     form = ProjectForm(obj=row)
-    form.scenarios.choices = scenario_choices(c)
-    form.solution_id.choices = [NONE, *[(s.id, s.name_zh) for s in db.scalars(
-        select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]]
-    form.providers.choices = [(p.id, p.name) for p in db.scalars(
-        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]
+    form.scenarios.choices = options(scenario_choices(c))
+    form.solution_id.choices = options([NONE, *[(s.id, s.name_zh) for s in db.scalars(
+        select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]])
+    form.providers.choices = options([(p.id, p.name) for p in db.scalars(
+        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))])
     if request.method == "GET":
         if row is None:
             form.year.data = datetime.now().year
@@ -181,8 +181,8 @@ def project(project_id: int) -> str:
     experts = list(db.scalars(select(Expert).join(ProjectExpert, ProjectExpert.expert_id == Expert.id)
                               .where(ProjectExpert.project_id == row.id)))
     attach = AttachExpertForm()
-    attach.expert_id.choices = [(e.id, e.name) for e in db.scalars(
-        select(Expert).where(Expert.cluster_id == row.cluster_id).order_by(Expert.name)) if e not in experts]
+    attach.expert_id.choices = options([(e.id, e.name) for e in db.scalars(
+        select(Expert).where(Expert.cluster_id == row.cluster_id).order_by(Expert.name)) if e not in experts])
     solution = db.get(PoolSolution, row.solution_id) if row.solution_id else None
     return render_template("programme/project.html", cluster=c, project=row, members=members, changes=changes,
                            firm_names=firm_names, checkpoints=checkpoints, labels=CHECKPOINT_LABELS,
@@ -247,8 +247,8 @@ def attach_expert(project_id: int) -> Response:
     db = db_session()
     row = row_or_abort(PilotProject, project_id)
     form = AttachExpertForm()
-    form.expert_id.choices = [(e.id, e.name) for e in db.scalars(
-        select(Expert).where(Expert.cluster_id == row.cluster_id))]
+    form.expert_id.choices = options([(e.id, e.name) for e in db.scalars(
+        select(Expert).where(Expert.cluster_id == row.cluster_id))])
     if form.validate_on_submit() and db.scalar(select(ProjectExpert.id).where(
             ProjectExpert.project_id == row.id, ProjectExpert.expert_id == form.expert_id.data)) is None:
         db.add(ProjectExpert(project_id=row.id, expert_id=form.expert_id.data))

@@ -46,6 +46,7 @@ from survey_app.programme.forms import (
     ExpertForm,
     ProviderForm,
     SolutionForm,
+    options,
 )
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -105,7 +106,7 @@ def provider_form(provider_id: int | None) -> ResponseReturnValue:
     c = db_session().get(Cluster, row.cluster_id) if row and row.cluster_id else cluster()
     assert c is not None
     form = ProviderForm(obj=row)
-    form.scenarios.choices = scenario_choices(c)
+    form.scenarios.choices = options(scenario_choices(c))
     if form.validate_on_submit():
         code = None
         if form.uscc.data:
@@ -170,9 +171,9 @@ def solution_form(solution_id: int | None) -> ResponseReturnValue:
     c = db.get(Cluster, row.cluster_id) if row else cluster()
     assert c is not None
     form = SolutionForm(obj=row)
-    form.scenarios.choices = scenario_choices(c)
-    form.provider_id.choices = [NONE, *[(p.id, p.name) for p in db.scalars(
-        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]]
+    form.scenarios.choices = options(scenario_choices(c))
+    form.provider_id.choices = options([NONE, *[(p.id, p.name) for p in db.scalars(
+        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]])
     if request.method == "GET" and row is not None:
         form.provider_id.data = row.provider_id or 0
     if form.validate_on_submit():
@@ -204,11 +205,11 @@ def deployment_form() -> ResponseReturnValue:
     c = cluster()
     form = DeploymentForm()
     pool = list(db.scalars(select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code)))
-    form.solution_id.choices = [(s.id, s.name_zh) for s in pool]
-    form.provider_id.choices = [NONE, *[(p.id, p.name) for p in db.scalars(
-        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]]
+    form.solution_id.choices = options([(s.id, s.name_zh) for s in pool])
+    form.provider_id.choices = options([NONE, *[(p.id, p.name) for p in db.scalars(
+        select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]])
     projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id)))
-    form.project_id.choices = [NONE, *[(p.id, p.name) for p in projects]]
+    form.project_id.choices = options([NONE, *[(p.id, p.name) for p in projects]])
     if request.method == "GET":
         form.project_id.data = request.args.get("project", 0, type=int)
         form.solution_id.data = request.args.get("solution", 0, type=int)
@@ -263,9 +264,9 @@ def case_form() -> ResponseReturnValue:
     db = db_session()
     c = cluster()
     form = CaseForm()
-    form.scenario.choices = [("", pick("（无）", "(none)")), *scenario_choices(c)]
-    form.solution_id.choices = [NONE, *[(s.id, s.name_zh) for s in db.scalars(
-        select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]]
+    form.scenario.choices = options([("", pick("（无）", "(none)")), *scenario_choices(c)])
+    form.solution_id.choices = options([NONE, *[(s.id, s.name_zh) for s in db.scalars(
+        select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]])
     if form.validate_on_submit():
         enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
         if error:
@@ -300,8 +301,8 @@ def experts() -> str:
 def expert_form() -> ResponseReturnValue:
     c = cluster()
     form = ExpertForm()
-    form.chain_link.choices = [("", pick("（无）", "(none)")),
-                               *[(lk.code, tx(lk.name)) for lk in load_taxonomy(c.industry).chain_links]]
+    form.chain_link.choices = options([("", pick("（无）", "(none)")),
+                               *[(lk.code, tx(lk.name)) for lk in load_taxonomy(c.industry).chain_links]])
     if form.validate_on_submit():
         row = Expert(cluster_id=c.id)
         form.populate_obj(row)

@@ -1,0 +1,141 @@
+"""The programme pages: who may open and edit them, and the rules and checks as an official meets them."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import docx
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from diagnostics.store.models import Cluster
+from diagnostics.store.models_programme import Deployment, PilotProject, Provider
+from diagnostics.taxonomy import load_taxonomy
+from survey_app import create_app
+from tests.programme import builders as b
+from tests.survey_app.survey_helpers import PASSWORD, People, Web
+
+
+@pytest.fixture
+def papp(db_url: str, engine: Engine) -> Iterator[Flask]:
+    """The app on the shipped questionnaires, taxonomies and pilot files (the programme rules live there)."""
+    load_taxonomy.cache_clear()
+    yield create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t", "LOGIN_IP_LIMIT": 50})
+
+
+@pytest.fixture
+def pilot(session: Session) -> dict[str, object]:
+    c = b.cluster(session)
+    firms = [b.enterprise(session, c, n) for n in range(1, 6)]
+    prov = b.provider(session, c, 1, name="窑联科技")
+    sol = b.solution(session, c, "kiln", scenarios=[load_taxonomy("ceramics").scenarios[0].code])
+    session.commit()
+    return {"cluster": c, "firms": firms, "provider": prov, "solution": sol}
+
+
+def login(papp: Flask, people: People, username: str, role: str, cluster: Cluster | None = None) -> Web:
+    user = people.user(username, role)
+    if cluster is not None:
+        user.cluster_id = cluster.id
+        people.session.commit()
+    web = Web(papp.test_client())
+    assert web.login(username, PASSWORD).status_code == 302
+    return web
+
+
+def project_data(name: str, provider: Provider, landing: str, year: int = 2025) -> dict[str, object]:
+    return {"name": name, "year": year, "lead_kind": "provider", "direction": "technology", "solution_id": 0,
+            "providers": [provider.id], "landing": landing, "members": "", "planned_investment_10k": "150",
+            "started_on": f"{year}-03-01", "ends_on": f"{year + 1}-02-28"}
+
+
+def test_a_second_project_for_a_manufacturer_in_the_same_year_is_refused_on_the_page(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object]) -> None:
+    web = login(papp, people, "official", "admin")
+    c, firms, prov = pilot["cluster"], pilot["firms"], pilot["provider"]
+    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(firms, list)
+    web.get(f"/programme/projects/new?cluster={c.code}")
+    first = web.post(f"/programme/projects/new?cluster={c.code}",
+                     project_data("窑炉智能控制", prov, f"{firms[0].uscc}\n{firms[1].uscc}"))
+    assert first.status_code == 302
+    web.get(f"/programme/projects/new?cluster={c.code}")
+    second = web.post(f"/programme/projects/new?cluster={c.code}", project_data("釉料优化", prov, firms[1].uscc))
+    html = second.get_data(as_text=True)
+    assert second.status_code == 200 and "不符合试点规则，未保存" in html
+    assert f"制造业企业“{firms[1].name}”2025年已参加项目“窑炉智能控制”" in html
+    assert session.scalar(select(func.count()).select_from(PilotProject)) == 1
+    later = web.post(f"/programme/projects/new?cluster={c.code}",
+                     project_data("釉料优化", prov, firms[1].uscc, year=2026))
+    assert later.status_code == 302  # the next year is allowed
+    page = web.html(later.headers["Location"])
+    assert "釉料优化" in page and "T0 项目启动" in page and "项目验收表" in page
+
+
+def test_bad_credit_codes_are_named_line_by_line(papp: Flask, people: People, pilot: dict[str, object]) -> None:
+    web = login(papp, people, "official", "admin")
+    c, prov = pilot["cluster"], pilot["provider"]
+    assert isinstance(c, Cluster) and isinstance(prov, Provider)
+    web.get(f"/programme/projects/new?cluster={c.code}")
+    html = web.post(f"/programme/projects/new?cluster={c.code}",
+                    project_data("x", prov, "91360200ABC\n913602000000000000")).get_data(as_text=True)
+    assert "91360200ABC" in html and "913602000000000000" in html
+    web.get(f"/programme/providers/new?cluster={c.code}")
+    bad = web.post(f"/programme/providers/new?cluster={c.code}",
+                   {"name": "某服务商", "uscc": "91360200MA00000000", "kind": "specialised"})
+    assert bad.status_code == 200 and "校验" in bad.get_data(as_text=True)
+
+
+def test_a_replication_must_be_the_projects_own_solution(papp: Flask, people: People, session: Session,
+                                                         pilot: dict[str, object]) -> None:
+    c, firms, prov, sol = pilot["cluster"], pilot["firms"], pilot["provider"], pilot["solution"]
+    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(firms, list)
+    other = b.solution(session, c, "glaze")
+    project = b.project(session, c, "窑炉", prov, firms[:1], solution_id=sol.id)  # type: ignore[attr-defined]
+    session.commit()
+    web = login(papp, people, "official", "admin")
+    web.get(f"/programme/deployments/new?cluster={c.code}")
+    form = {"solution_id": other.id, "provider_id": prov.id, "enterprise_uscc": firms[3].uscc,
+            "project_id": project.id, "replication": "y", "status": "done"}
+    refused = web.post(f"/programme/deployments/new?cluster={c.code}", form)
+    assert refused.status_code == 200 and "须部署本项目的解决方案" in refused.get_data(as_text=True)
+    ok = web.post(f"/programme/deployments/new?cluster={c.code}", {**form, "solution_id": sol.id})  # type: ignore[attr-defined]
+    assert ok.status_code == 302
+    assert session.scalar(select(func.count()).select_from(Deployment).where(Deployment.replication)) == 1
+
+
+def test_who_may_open_and_edit(papp: Flask, people: People, session: Session, pilot: dict[str, object]) -> None:
+    c = pilot["cluster"]
+    assert isinstance(c, Cluster)
+    viewer = login(papp, people, "expert", "viewer")
+    assert viewer.get(f"/programme/?cluster={c.code}").status_code == 200
+    assert viewer.get(f"/programme/providers/new?cluster={c.code}").status_code == 403
+    assert 'href="/programme/"' in viewer.html("/admin/enterprises")  # the navigation links it
+    commissioner = login(papp, people, "comm", "commissioner")
+    assert commissioner.get("/programme/").status_code == 403
+    assert 'href="/programme/"' not in commissioner.html("/field/")
+    other = b.cluster(session, "other")
+    session.commit()
+    city = login(papp, people, "city", "admin", cluster=other)
+    assert city.get(f"/programme/?cluster={c.code}").status_code == 403
+    provider = pilot["provider"]
+    assert isinstance(provider, Provider)
+    assert city.get(f"/programme/providers/{provider.id}/edit").status_code == 403
+
+
+def test_the_handbook_downloads_as_word_and_excel(papp: Flask, people: People, pilot: dict[str, object]) -> None:
+    c = pilot["cluster"]
+    assert isinstance(c, Cluster)
+    web = login(papp, people, "expert", "viewer")
+    word = web.get(f"/programme/handbook.docx?cluster={c.code}")
+    assert word.status_code == 200
+    document = docx.Document(io.BytesIO(word.data))
+    assert document.paragraphs[0].text == "测试陶瓷集群服务商能力手册"
+    assert web.get(f"/programme/handbook.xlsx?cluster={c.code}").data[:2] == b"PK"
+    nothing_yet = web.get(f"/programme/research-report.docx?cluster={c.code}")
+    assert nothing_yet.status_code == 302  # no portraits snapshot yet: back to the overview with a message
+    assert "请先运行流水线" in web.html(nothing_yet.headers["Location"])
+
+
