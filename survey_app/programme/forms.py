@@ -44,7 +44,7 @@ LEAD_NAMES = {"provider": ("服务商牵头", "Led by a provider"),
 
 
 def choices(names: dict[str, tuple[str, str]], order: tuple[str, ...]) -> list[SelectChoice]:
-    return [SelectChoice(k, Bi(*names[k])) for k in order]  # type: ignore[arg-type]  (a label that renders lazily)
+    return [SelectChoice(k, Bi(*names[k])) for k in order]  # type: ignore[arg-type]  # a lazily rendered label
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:

@@ -9,6 +9,7 @@ the views ask and render. Projects and their checkpoints are in ``projects.py``.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -68,7 +69,7 @@ def scenario_names(c: Cluster) -> dict[str, str]:
     return dict(scenario_choices(c))
 
 
-def _commit(what: str, entity: str, entity_id: int | None, **details: object) -> None:
+def _commit(what: str, entity: str, entity_id: int | None, **details: Any) -> None:
     db = db_session()
     audit(db, what, entity, entity_id, user_id=current_user.id, **details)
     db.commit()
