@@ -249,5 +249,3 @@ class Portrait(Base):
     percentile_cluster: Mapped[float | None] = mapped_column(Float)
     percentile_industry: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column()  # dimension profile, strengths, weaknesses, tags
-
-from diagnostics.store import models_programme  # noqa: E402,F401  (its tables join this metadata)

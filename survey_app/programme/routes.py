@@ -78,6 +78,8 @@ def _commit(what: str, entity: str, entity_id: int | None, **details: Any) -> No
 @bp.route("/")
 @area_required("programme")
 def index() -> str:
+    if not clusters() and not request.args.get("cluster"):
+        return render_template("programme/no_cluster.html")
     c = cluster()
     db = db_session()
     targets = targets_for_cluster(c.pilot_code)
