@@ -177,7 +177,7 @@ def check_answers(
         if question.relevant and not relevance(question).truth(clean | computed_values(q, clean)):
             clean.pop(question.id, None)
             continue
-        if question.constraint and question.id in clean and not _cached(question.constraint).truth(clean):
+        if question.constraint and question.id in clean and not constraint(question).truth(clean):
             msg = question.constraint_message
             errors.append(AnswerError(question.id, msg.zh if msg else f"不满足条件：{question.constraint}",
                                       (msg.en or msg.zh) if msg else f"must satisfy: {question.constraint}"))
@@ -207,6 +207,10 @@ def relevance(question: Question) -> expr.Expression:
 
 def formula(question: Question) -> expr.Expression:
     return _cached(question.formula or "0")
+
+
+def constraint(question: Question) -> expr.Expression:
+    return _cached(question.constraint or "true")
 
 
 def _cached(source: str) -> expr.Expression:
