@@ -30,11 +30,13 @@ import pandas as pd
 from diagnostics import expr
 from diagnostics.answers import (
     AnswerArrays,
+    SEPARATORS,
     ValueProblem,
     constraint,
     encode_row,
     formula,
     is_blank,
+    match_option,
     normalise_text,
     parse_value,
     relevance,
@@ -136,9 +138,11 @@ def _parse_column(question: Question, raw: np.ndarray | None, n: int, state: Col
     else:
         codes, uniques = pd.factorize(raw)
         uniques = np.asarray(uniques, dtype=object)
-        state.blank[qid] = np.append(np.array([is_blank(u) for u in uniques], dtype=bool), True)[codes]
+        state.blank[qid] = np.append(_blank(uniques), True)[codes]
     if t == "number":
         number, failed_u, messages_u = _parse_numbers(question, uniques)
+    elif t == "multi":
+        picked_u, failed_u, messages_u = _parse_multi(question, uniques)
     else:
         clean_u: list[Any] = []
         failed_u = np.zeros(len(uniques), dtype=bool)
@@ -155,12 +159,7 @@ def _parse_column(question: Question, raw: np.ndarray | None, n: int, state: Col
         table = np.array([-1 if v is None else pos[v] for v in clean_u] + [-1], dtype=np.int32)
         state.arrays.index[qid] = table[codes]
     elif t == "multi":
-        at = {o.code: i for i, o in enumerate(question.options)}
-        matrix = np.zeros((len(clean_u) + 1, len(question.options)), dtype=bool)
-        for j, picked in enumerate(clean_u):
-            for code in picked or ():
-                matrix[j, at[code]] = True
-        state.arrays.multi[qid] = matrix[codes]
+        state.arrays.multi[qid] = np.vstack([picked_u, np.zeros((1, len(question.options)), dtype=bool)])[codes]
     elif t == "number":
         state.arrays.number[qid] = np.append(number, np.nan)[codes]
     elif t == "yesno":
@@ -181,6 +180,54 @@ def _parse_column(question: Question, raw: np.ndarray | None, n: int, state: Col
     return _Parsed(failed, messages)
 
 
+def _parse_multi(question: Question, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[str, str]]]:
+    """Distinct multiple-choice cells to an option matrix: split, each distinct item matched once.
+
+    Items go through ``answers.match_option`` (codes, then labels, any case), once per distinct item;
+    a cell with an unknown item or an exclusive option among others is handed to ``parse_value`` for
+    its verdict and message.
+    """
+    m, k = len(cells), len(question.options)
+    matrix = np.zeros((m, k), dtype=bool)
+    failed = np.zeros(m, dtype=bool)
+    messages: dict[int, tuple[str, str]] = {}
+    at = {o.code: i for i, o in enumerate(question.options)}
+    matched: dict[str, int] = {}  # item -> option position, -1 unknown
+    rows: list[int] = []
+    cols: list[int] = []
+    suspect = np.zeros(m, dtype=bool)
+    for j, cell in enumerate(cells):
+        if not isinstance(cell, str):
+            suspect[j] = True
+            continue
+        for item in SEPARATORS.split(cell if cell.isascii() else normalise_text(cell)):
+            if not item.strip():
+                continue
+            pos = matched.get(item)
+            if pos is None:
+                try:
+                    pos = matched[item] = at[match_option(question, item)]
+                except ValueProblem:
+                    pos = matched[item] = -1
+            if pos < 0:
+                suspect[j] = True
+            else:
+                rows.append(j)
+                cols.append(pos)
+    matrix[rows, cols] = True
+    exclusive = np.array([o.exclusive for o in question.options], dtype=bool)
+    suspect |= matrix[:, exclusive].any(axis=1) & (matrix.sum(axis=1) > 1)
+    for j in np.nonzero(suspect)[0]:  # the per-row rule decides (and words) these
+        matrix[j] = False
+        try:
+            picked = parse_value(question, cells[j])
+        except ValueProblem as exc:
+            failed[j], messages[int(j)] = True, (exc.zh, exc.en)
+        else:
+            matrix[j, [at[c] for c in picked or ()]] = True
+    return matrix, failed, messages
+
+
 def _parse_numbers(question: Question, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, tuple[str, str]]]:
     """Distinct number cells to floats (NaN blank or refused), which were refused, and why."""
     m = len(cells)
@@ -189,7 +236,7 @@ def _parse_numbers(question: Question, cells: np.ndarray) -> tuple[np.ndarray, n
     messages: dict[int, tuple[str, str]] = {}
     if not m:
         return number, failed, messages
-    blank = np.array([is_blank(c) for c in cells], dtype=bool)
+    blank = _blank(cells)
     strings = np.array([isinstance(c, str) for c in cells], dtype=bool)
     # NFKC leaves ASCII unchanged, so only other cells (full-width digits...) pay for it
     folded = pd.Series([(c if c.isascii() else normalise_text(c)) if isinstance(c, str) else "" for c in cells],
@@ -217,6 +264,13 @@ def _parse_numbers(question: Question, cells: np.ndarray) -> tuple[np.ndarray, n
         else:
             number[j] = np.nan if parsed is None else float(parsed)
     return number, failed, messages
+
+
+def _blank(cells: np.ndarray) -> np.ndarray:
+    """``answers.is_blank`` of each cell (text cells through one vectorised strip)."""
+    stripped = pd.Series(cells, dtype=object).str.strip()
+    return np.array([s == "" if isinstance(s, str) else is_blank(c) for s, c in zip(stripped, cells, strict=True)],
+                    dtype=bool)
 
 
 class _Logic:

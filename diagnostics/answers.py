@@ -34,7 +34,7 @@ from diagnostics.questionnaire import Question, Questionnaire
 
 YES = {"是", "yes", "y", "true", "1", "有", "√", "t"}
 NO = {"否", "no", "n", "false", "0", "无", "×", "f"}
-_SEPARATORS = re.compile(r"[;；,，、|\s]+")
+SEPARATORS = re.compile(r"[;；,，、|\s]+")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def parse_number(value: Any) -> float:
     return number
 
 
-def _match_option(question: Question, raw: str) -> str:
+def match_option(question: Question, raw: str) -> str:
     text = normalise_text(raw)
     for opt in question.options:
         if opt.code == text:
@@ -105,18 +105,18 @@ def parse_value(question: Question, value: Any) -> Any:
         return None
     t = question.type
     if t == "single":
-        return _match_option(question, str(value))
+        return match_option(question, str(value))
     if t == "level":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(int(value)) if float(value).is_integer() else str(value)
-        return int(_match_option(question, str(value)))
+        return int(match_option(question, str(value)))
     if t == "multi":
-        items = value if isinstance(value, (list, tuple, set)) else _SEPARATORS.split(normalise_text(value))
+        items = value if isinstance(value, (list, tuple, set)) else SEPARATORS.split(normalise_text(value))
         codes: list[str] = []
         for item in items:
             if is_blank(item):
                 continue
-            code = _match_option(question, str(item))
+            code = match_option(question, str(item))
             if code not in codes:
                 codes.append(code)
         exclusive = [c for c in codes if question.option(c) and question.option(c).exclusive]  # type: ignore[union-attr]

@@ -63,8 +63,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     df.columns = [normalise_text(c) for c in df.columns]
     df["__row__"] = range(2, len(df) + 2)
     if "uscc" in df.columns:
-        uscc = df["uscc"].to_numpy(dtype=object)
-        df = df[np.array([normalise_text(v) != HEADER_MARK for v in uscc], dtype=bool)]
+        uscc = df["uscc"].to_numpy(dtype=object)  # the mark is Chinese: an ASCII cell never folds into it
+        human = np.array([isinstance(v, str) and not v.isascii() and normalise_text(v) == HEADER_MARK for v in uscc], dtype=bool)
+        if human.any():
+            df = df[~human]
     return df
 
 
@@ -238,8 +240,10 @@ def write_scores(frame: pd.DataFrame, path: str | Path) -> Path:
     else:
         safe = frame.copy()
         for name in safe.columns:
-            if not pd.api.types.is_numeric_dtype(safe[name]):
-                safe[name] = [safe_text(v) for v in safe[name].tolist()]
+            if not pd.api.types.is_numeric_dtype(safe[name]):  # safe_text, on the whole column
+                column = safe[name].astype(object)
+                unsafe = column.str.startswith(UNSAFE_PREFIXES).fillna(False).astype(bool)
+                safe[name] = column.where(~unsafe, "'" + column[unsafe])
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             safe.to_csv(fh, index=False, lineterminator="\r\n")
     return path

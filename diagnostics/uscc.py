@@ -206,7 +206,9 @@ def well_formed_array(raw: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     character), applied to all codes at once with numpy; callers ask :func:`validate_uscc` for the
     message of the few codes that fail, so the wording lives in one place.
     """
-    codes = np.array([normalise_uscc(v) for v in raw], dtype=object)
+    # an ASCII letters-and-digits cell (nearly all of them) has nothing to fold or strip: upper-casing is
+    # all normalise_uscc would do to it
+    codes = np.array([v.upper() if v.isascii() and v.isalnum() else normalise_uscc(v) for v in raw], dtype=object)
     ok = np.zeros(len(codes), dtype=bool)
     if not len(codes):
         return codes, ok

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import xlsxwriter
 
+from diagnostics import census
 from diagnostics.census import parse_census, parse_census_columns, read_table, safe_text, score_census, write_scores
 from diagnostics.census_template import census_questions
 from diagnostics.demo import synth_answers
@@ -280,3 +282,30 @@ def test_output_file_as_before(tmp_path: Path) -> None:
     out = write_scores(result.scored, tmp_path / "out.csv")
     assert out.read_bytes() == _reference_csv(result.scored)
     assert read_table(out)["name"].tolist()[:4] == ["'=cmd", "'+1", "'-x", "'@a"]
+
+
+def test_xlsx_read_by_calamine_as_by_openpyxl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calamine (the fast reader) and openpyxl (the fallback) give the parser the same text cells."""
+    path = tmp_path / "census.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("answers")
+    ws.write_row(0, 0, SME_COLUMNS)
+    ws.write_row(1, 0, ["统一社会信用代码", "企业名称"])  # the template's human header row
+    cells = [USCC[0], "甲", *[GOOD[c] for c in SME_COLUMNS[2:]]]
+    ws.write_row(2, 0, cells)
+    numbers = {SME_COLUMNS.index(c): v for c, v in (("devices_total", 1000), ("devices_digital", 700.0),
+                                                     ("devices_networked", 62.5))}
+    for r in (3, 4):
+        ws.write_row(r, 0, [USCC[r], "乙", *cells[2:]])
+        for c, v in numbers.items():
+            ws.write_number(r, c, v)
+    ws.write_boolean(4, SME_COLUMNS.index("planning_stage"), True)
+    ws.write_string(5, 0, "")  # a blank line
+    ws.write_row(6, 0, [USCC[6], "丙"])
+    wb.close()
+    fast = read_table(path)
+    monkeypatch.setattr(census, "_excel_engine", lambda: "openpyxl")
+    slow = read_table(path)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["devices_total"].tolist()[1:3] == ["1000", "1000"] and fast["__row__"].tolist()[0] == 3
+    assert parse_census_columns(SME, fast).errors == parse_census(SME, slow)[1]
