@@ -29,8 +29,8 @@ import pandas as pd
 
 from diagnostics import expr
 from diagnostics.answers import (
-    AnswerArrays,
     SEPARATORS,
+    AnswerArrays,
     ValueProblem,
     constraint,
     encode_row,
@@ -91,9 +91,9 @@ class ColumnAnswers:
         """The rows at ``positions`` (arrays and values; blank masks and errors are not carried)."""
         a = self.arrays
         arrays = AnswerArrays(
-            len(positions), {k: v[positions] for k, v in a.index.items()}, {k: v[positions] for k, v in a.multi.items()},
-            {k: v[positions] for k, v in a.number.items()}, {k: v[positions] for k, v in a.yesno.items()},
-            {k: v[positions] for k, v in a.present.items()})
+            len(positions), {k: v[positions] for k, v in a.index.items()},
+            {k: v[positions] for k, v in a.multi.items()}, {k: v[positions] for k, v in a.number.items()},
+            {k: v[positions] for k, v in a.yesno.items()}, {k: v[positions] for k, v in a.present.items()})
         return ColumnAnswers(arrays, {k: v[positions] for k, v in self.values.items()})
 
 
@@ -217,14 +217,14 @@ def _parse_multi(question: Question, cells: np.ndarray) -> tuple[np.ndarray, np.
     matrix[rows, cols] = True
     exclusive = np.array([o.exclusive for o in question.options], dtype=bool)
     suspect |= matrix[:, exclusive].any(axis=1) & (matrix.sum(axis=1) > 1)
-    for j in np.nonzero(suspect)[0]:  # the per-row rule decides (and words) these
-        matrix[j] = False
+    for r in np.nonzero(suspect)[0]:  # the per-row rule decides (and words) these
+        matrix[r] = False
         try:
-            picked = parse_value(question, cells[j])
+            picked = parse_value(question, cells[r])
         except ValueProblem as exc:
-            failed[j], messages[int(j)] = True, (exc.zh, exc.en)
+            failed[r], messages[int(r)] = True, (exc.zh, exc.en)
         else:
-            matrix[j, [at[c] for c in picked or ()]] = True
+            matrix[r, [at[c] for c in picked or ()]] = True
     return matrix, failed, messages
 
 
@@ -319,14 +319,14 @@ class _Logic:
     def present(self, qid: str) -> np.ndarray:
         a = self.state.arrays
         if qid in a.index:
-            return a.index[qid] >= 0
+            return np.asarray(a.index[qid] >= 0)
         if qid in a.multi:
-            return a.multi[qid].any(axis=1)
+            return np.asarray(a.multi[qid].any(axis=1))
         if qid in a.number:
-            return ~np.isnan(a.number[qid])
+            return np.asarray(~np.isnan(a.number[qid]))
         if qid in a.yesno:
-            return a.yesno[qid] >= 0
-        return a.present[qid].copy()
+            return np.asarray(a.yesno[qid] >= 0)
+        return np.array(a.present[qid], dtype=bool)
 
     def drop(self, qid: str, where: np.ndarray) -> None:
         if not where.any():

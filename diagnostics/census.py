@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -64,13 +64,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     df["__row__"] = range(2, len(df) + 2)
     if "uscc" in df.columns:
         uscc = df["uscc"].to_numpy(dtype=object)  # the mark is Chinese: an ASCII cell never folds into it
-        human = np.array([isinstance(v, str) and not v.isascii() and normalise_text(v) == HEADER_MARK for v in uscc], dtype=bool)
+        human = np.array([isinstance(v, str) and not v.isascii() and normalise_text(v) == HEADER_MARK
+                          for v in uscc], dtype=bool)
         if human.any():
-            df = df[~human]
+            kept: pd.DataFrame = df[~human]
+            return kept
     return df
 
 
-def _excel_engine() -> str:
+def _excel_engine() -> Literal["calamine", "openpyxl"]:
     return "calamine" if importlib.util.find_spec("python_calamine") is not None else "openpyxl"
 
 
