@@ -240,12 +240,18 @@ def write_scores(frame: pd.DataFrame, path: str | Path) -> Path:
                     ws.write_number(r, c, float(value))
         wb.close()
     else:
-        safe = frame.copy()
-        for name in safe.columns:
-            if not pd.api.types.is_numeric_dtype(safe[name]):  # safe_text, on the whole column
-                column = safe[name].astype(object)
-                unsafe = column.str.startswith(UNSAFE_PREFIXES).fillna(False).astype(bool)
-                safe[name] = column.where(~unsafe, "'" + column[unsafe])
+        safe = frame
+        for name in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[name]):
+                continue
+            values = frame[name].to_numpy(dtype=object)
+            unsafe = np.array([isinstance(v, str) and v.startswith(UNSAFE_PREFIXES) for v in values], dtype=bool)
+            if unsafe.any():  # safe_text on the few cells that need it; the frame itself is left alone
+                if safe is frame:
+                    safe = frame.copy()
+                values = values.copy()
+                values[unsafe] = [safe_text(v) for v in values[unsafe]]
+                safe[name] = values
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             safe.to_csv(fh, index=False, lineterminator="\r\n")
     return path
