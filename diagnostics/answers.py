@@ -15,7 +15,9 @@ text         str
 evidence     list of attachment ids/names
 ===========  ==========================
 
-``decode`` then turns many clean submissions into numpy arrays once, so scoring is vectorised.
+``decode`` then turns many clean submissions into numpy arrays once, so scoring is vectorised. A census
+of many raw rows is checked column by column by ``answer_columns.check_columns``, which calls the rules
+here (``parse_value``, ``match_option``, the compiled expressions) once per distinct cell, not per row.
 """
 
 from __future__ import annotations
