@@ -10,7 +10,8 @@ about 1 % of rows spoilt with a bad cell or code), as CSV and as XLSX, then time
   result frame with ``to_csv``. Target: at most 3x the floor.
 - XLSX: the same end to end on the XLSX (written back as XLSX) against pandas reading it with
   openpyxl (what the census reader used before calamine). Target: at most 2x that read.
-- one real ``shuzhen score`` process on the CSV (interpreter start and imports included).
+- one real ``shuzhen score`` process on the CSV (interpreter start and imports included);
+- with ``--reference-rows N``, the per-row reference parser against the column-wise one on N rows.
 
 Prints plain lines: the figures in seconds and the ratios.
 """
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from diagnostics.census import read_table, score_census, write_scores
+from diagnostics.census import parse_census, parse_census_columns, read_table, score_census, write_scores
 from diagnostics.census_template import census_questions
 from diagnostics.demo import synth_answers
 from diagnostics.questionnaire import Questionnaire
@@ -112,6 +113,8 @@ def main() -> None:
     parser.add_argument("--no-xlsx", action="store_true", help="skip the XLSX figures (openpyxl is slow)")
     parser.add_argument("--no-cli", action="store_true", help="skip the real CLI run")
     parser.add_argument("--repeat", type=int, default=3, help="CSV runs; the best of each is kept")
+    parser.add_argument("--reference-rows", type=int, default=0,
+                        help="also time the per-row reference parser (census.parse_census) on this many rows")
     parser.add_argument("--profile", action="store_true", help="print the top of a profile of the CSV run")
     args = parser.parse_args()
 
@@ -147,6 +150,12 @@ def main() -> None:
           f"write {floor_write:.2f} s)")
     print(f"csv  ratio score / floor                  {t_score / floor:8.2f} x   (target <= 3x)")
     print(f"csv  of which read_table                  {t_read:8.2f} s")
+    if args.reference_rows:
+        head = read_table(src_csv).iloc[: args.reference_rows]
+        t_ref, _ = timed(parse_census, q, head)
+        t_col, _ = timed(parse_census_columns, q, head)
+        print(f"csv  parse {len(head):,} rows: per-row reference {t_ref:.2f} s, column-wise {t_col:.2f} s "
+              f"({t_ref / t_col:.0f}x)")
     if args.profile:
         profiler = cProfile.Profile()
         profiler.runcall(end_to_end, q, src_csv, tmp / "scores.csv")
