@@ -4,8 +4,10 @@
 ``ScoreResult`` of plain arrays: points per question, per indicator, per dimension, the total, the level
 by points alone (``band_level``) and the level granted after gates (``level``). The arithmetic is numpy
 over whole columns; the only Python loops run over the questionnaire's questions and levels (tens),
-never over submissions. ``ScoreResult.explain(i)`` rebuilds, for one submission, the trail from each
-answer to the level: which rule gave which points, where a cap applied, which gate blocked which level.
+never over submissions. ``ScoreResult.record(i)`` is what an assessment stores: the scores and, in
+compact form (numbers only), the trail from each answer to the level; ``diagnostics.explain`` turns that
+into the readable trail (which rule gave which points, where a cap applied, which gate blocked which
+level). Scoring knows nothing of the readable form: explain imports scoring, never the reverse.
 
 Same input, same output: there is no randomness and no clock here; results are rounded to 4 decimals
 so float summation order never flips a level boundary. ``SCORER_VERSION`` is stored with every
@@ -77,6 +79,8 @@ class CompiledQuestionnaire:
         self.scenarios = q.scenario_questions()
         self.levels = sorted(q.levels, key=lambda lv: lv.level)
         self.dynamic = [qq for qq in self.questions if qq.relevant or qq.formula]
+        self.plan_ids = [plan.question.id for plan in self.plans]
+        self.ind_codes = [ind.code for ind in self.indicators]
 
 
 def _plan(question: Question) -> _QPlan | None:
@@ -273,8 +277,6 @@ class ScoreResult:
 
     def record(self, i: int) -> dict[str, Any]:
         """What an assessment row stores for submission ``i`` (the explanation in compact form)."""
-        from diagnostics.explain import compact_row
-
         c = self.compiled
         return {
             "total": float(self.total[i]),
@@ -287,11 +289,31 @@ class ScoreResult:
             "scorer_version": SCORER_VERSION,
         }
 
-    def explain(self, i: int) -> dict[str, Any]:
-        """The full, readable trail of submission ``i`` (see ``diagnostics.explain.expand``)."""
-        from diagnostics.explain import explain_row
 
-        return explain_row(self, i)
+def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
+    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
+
+    ``diagnostics.explain.expand`` turns it, with the definition and the submission's answers, into the
+    full trail. Keeping the rule texts out of the database keeps 10 000 assessments small and fast to
+    write; the texts are a pure function of the definition version the assessment points at.
+    """
+    c = result.compiled
+    computed: dict[str, float | None] = {}
+    for question in c.dynamic:
+        if question.formula:
+            value = float(result.arrays.number[question.id][i])
+            computed[question.id] = None if value != value else round(value, 4)  # NaN -> None
+    return {
+        "v": 1,
+        "points": dict(zip(c.plan_ids, np.round(result.points[i], 4).tolist(), strict=True)),
+        "raw": dict(zip(c.ind_codes, np.round(result.indicator_raw[i], 4).tolist(), strict=True)),
+        "skipped": [qid for qid, mask in result.applied.items() if not mask[i]],
+        "computed": computed,
+        "weak": [code for code, w in zip(c.ind_codes, result.weak[i], strict=True) if w],
+        "strong": [code for code, s in zip(c.ind_codes, result.strong[i], strict=True) if s],
+        "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
+                  for (lv, gid), (ok, actual) in result.gates.items()},
+    }
 
 
 def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
