@@ -36,7 +36,7 @@ def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
         return (f"选项 {answer}（{label.get('zh') if label else ''}）得 {p} 分",
                 f"option {answer} ({label.get('en') if label else ''}) gives {p} points")
     if t == "multi":
-        parts = [f"{c}={_fmt(question.option(c).points)}" for c in answer if question.option(c)]  # type: ignore[union-attr]
+        parts = [f"{c}={_fmt(opt.points)}" for c in answer if (opt := question.option(c))]
         capped = f"，封顶 {_fmt(question.max_points)}" if question.max_points is not None else ""
         capped_en = f", capped at {_fmt(question.max_points)}" if question.max_points is not None else ""
         return (f"所选 {' + '.join(parts)}{capped}，得 {p} 分",

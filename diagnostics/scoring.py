@@ -194,10 +194,11 @@ def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarra
             pts = arrays.multi[qid] @ plan.table
             out[:, p] = np.minimum(pts, plan.cap) if plan.cap is not None else pts
         elif plan.kind == "number":
+            assert plan.edges is not None and plan.uppers is not None  # _plan gives every number plan its bands
             values = arrays.number[qid]
-            pos = np.searchsorted(plan.edges, values, side="right") - 1  # type: ignore[arg-type]
+            pos = np.searchsorted(plan.edges, values, side="right") - 1
             safe = np.clip(pos, 0, len(plan.table) - 1)
-            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)  # type: ignore[index]
+            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)
             out[:, p] = np.where(inside, plan.table[safe], 0.0)
         else:
             out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
@@ -219,10 +220,12 @@ def _gate_mask(c: CompiledQuestionnaire, gate: Gate, ind_scores: np.ndarray, dim
     if gate.kind == "scenarios":
         cols = _gate_scenarios(c, gate)
         actual = (scen[:, cols] >= gate.min_level).sum(axis=1).astype(float)
-    elif gate.kind == "indicator":
-        actual = ind_scores[:, c.ind_index[gate.code]]  # type: ignore[index]
     else:
-        actual = dim_scores[:, c.dim_index[gate.code]]  # type: ignore[index]
+        assert gate.code is not None  # Gate's validator requires a code unless the gate counts scenarios
+        if gate.kind == "indicator":
+            actual = ind_scores[:, c.ind_index[gate.code]]
+        else:
+            actual = dim_scores[:, c.dim_index[gate.code]]
     return actual >= gate.at_least - EPS, actual
 
 
@@ -259,13 +262,15 @@ class ScoreResult:
     def weak(self) -> np.ndarray:
         """n x indicators: scored below the indicator's target (a weakness that feeds needs)."""
         scored_ind = self.compiled.ind_to_dim[:, self.compiled.dim_scored].sum(axis=1) > 0
-        return (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        weak: np.ndarray = (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        return weak
 
     @cached_property
     def strong(self) -> np.ndarray:
         c = self.compiled
         scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
-        return (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        strong: np.ndarray = (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        return strong
 
     def frame(self) -> pd.DataFrame:
         """One row per submission: total, level, band_level and one column per dimension code."""

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from diagnostics import expr
 from diagnostics.questionnaire import CODE_PATTERN
 from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
@@ -137,8 +138,6 @@ def check_taxonomy(t: Taxonomy, file: str) -> list[DefinitionError]:
         for j, code in enumerate(sol.scenarios):
             if code not in scen:
                 errors.append(DefinitionError(file, f"solutions[{i}].scenarios[{j}]", f"no scenario '{code}'"))
-    from diagnostics import expr  # local: keeps import order simple
-
     for i, pt in enumerate(t.portrait_types):
         try:
             expr.parse(pt.rule)
