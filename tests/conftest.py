@@ -77,7 +77,8 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """Prefect's test harness (a temporary API and database), started once per session."""
-    from prefect.testing.utilities import prefect_test_harness
+    # late: only Prefect tests pay for importing Prefect's test harness (seconds), not every test run
+    from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415
 
     with prefect_test_harness(server_startup_timeout=120):
         yield

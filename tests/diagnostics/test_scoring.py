@@ -10,6 +10,7 @@ from diagnostics.demo import synth_answers
 from diagnostics.explain import explain_row
 from diagnostics.scoring import SCORER_VERSION, score_answers
 from tests.diagnostics.sme import BINDING, GUIDING, SME, answers, full_foundation, full_management, scenarios
+from tests.diagnostics.sme import question as sme_question
 
 
 def one(a: dict) -> tuple[float, int, int]:
@@ -25,7 +26,7 @@ def test_maximum_is_100_and_level_4() -> None:
         "cost_change": "better"}, scenarios(4))
     r = score_answers(SME, [check_answers(SME, a, complete=True)[0]])
     assert r.total[0] == 100
-    assert r.frame().loc[0, ["foundation", "management", "results"]].tolist() == [50, 30, 20]
+    assert r.frame()[["foundation", "management", "results"]].iloc[0].tolist() == [50, 30, 20]
     assert r.level[0] == 4
 
 
@@ -143,7 +144,7 @@ def test_skip_logic_vector_and_scalar_agree() -> None:
         visible = visible_questions(SME, row)
         values = row | computed_values(SME, row)
         for qid, mask in r.applied.items():
-            question = SME.question(qid)
+            question = sme_question(qid)
             expected = relevance(question).truth(values) if question.formula else qid in visible
             assert bool(mask[i]) == expected, (i, qid)
 

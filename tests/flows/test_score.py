@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.settings import settings
 from diagnostics.store.demo_data import SME_CODE, seed_demo
 from diagnostics.store.models import Assessment, AuditLog, QuestionnaireVersion, Submission
+from flows import score
+from flows.context import DIRECT
 
 
-def count(session: Session, *where: object) -> int:
-    return session.scalar(select(func.count()).select_from(Assessment).where(*where)) or 0  # type: ignore[arg-type]
+def count(session: Session, *where: ColumnElement[bool]) -> int:
+    return session.scalar(select(func.count()).select_from(Assessment).where(*where)) or 0
 
 
 def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch):
-    from flows import score
-    from flows.context import DIRECT
-
     monkeypatch.setattr(settings, "database_url", db_url)
     seed_demo(session, enterprises=24)
     session.commit()
-    sme = session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.code == SME_CODE))
+    sme = session.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.code == SME_CODE)).one()
     sme_subs = session.scalar(select(func.count()).select_from(Submission).where(
-        Submission.questionnaire_version_id == sme.id, Submission.status.in_(("submitted", "verified"))))  # type: ignore[union-attr]
+        Submission.questionnaire_version_id == sme.id, Submission.status.in_(("submitted", "verified"))))
 
     first = score.run_score(batch_size=10, runner=DIRECT)
     assert first["assessments_written"] == first["pending"] > sme_subs  # SME and module submissions
@@ -32,8 +31,8 @@ def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, mo
     assert score.run_score(runner=DIRECT)["pending"] == 0  # nothing new, nothing done
 
     # the questionnaire file changes: old submissions keep their scores until a rescore is asked for
-    changed = QuestionnaireVersion(code=SME_CODE, version="2024.2", content_hash="f" * 64, title_zh=sme.title_zh,  # type: ignore[union-attr]
-                                   definition={**sme.definition, "version": "2024.2"}, source_text="")  # type: ignore[union-attr]
+    changed = QuestionnaireVersion(code=SME_CODE, version="2024.2", content_hash="f" * 64, title_zh=sme.title_zh,
+                                   definition={**sme.definition, "version": "2024.2"}, source_text="")
     session.add(changed)
     session.commit()
     assert score.run_score(runner=DIRECT)["pending"] == 0
