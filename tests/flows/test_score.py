@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 from diagnostics.settings import settings
 from diagnostics.store.demo_data import SME_CODE, seed_demo
 from diagnostics.store.models import Assessment, AuditLog, QuestionnaireVersion, Submission
+from diagnostics.store.repo import trail
 from flows import score
 from flows.context import DIRECT
 
@@ -30,9 +33,16 @@ def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, mo
     assert first["batches"] == -(-first["pending"] // 10)
     assert score.run_score(runner=DIRECT)["pending"] == 0  # nothing new, nothing done
 
-    # the questionnaire file changes: old submissions keep their scores until a rescore is asked for
+    # the questionnaire file changes (an indicator renamed, an option worth less): old submissions keep
+    # their scores until a rescore is asked for
+    definition = copy.deepcopy(sme.definition)
+    definition["version"] = "2024.2"
+    network = definition["dimensions"][0]["indicators"][0]
+    assert network["code"] == "network" and network["questions"][0]["options"][0]["code"] == "office_lan"
+    network["title"]["zh"] = "网络与连接"
+    network["questions"][0]["options"][0]["points"] = 1.0
     changed = QuestionnaireVersion(code=SME_CODE, version="2024.2", content_hash="f" * 64, title_zh=sme.title_zh,
-                                   definition={**sme.definition, "version": "2024.2"}, source_text="")
+                                   definition=definition, source_text="")
     session.add(changed)
     session.commit()
     assert score.run_score(runner=DIRECT)["pending"] == 0
@@ -45,3 +55,16 @@ def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, mo
     audit = session.scalar(select(AuditLog).where(AuditLog.action == "rescore_rebind"))
     assert audit is not None and audit.details["count"] == sme_subs
     assert score.run_score(rescore=SME_CODE, runner=DIRECT)["pending"] == 0
+
+    # a historic trail is still drawn against the definition it was scored on, the new one against the new
+    rebound = session.scalars(select(Submission).where(Submission.questionnaire_version_id == changed.id))
+    lan_sub = next(s for s in rebound if "office_lan" in (s.answers.get("network_kinds") or []))
+    old, new = sorted(session.scalars(select(Assessment).where(Assessment.submission_id == lan_sub.id)),
+                      key=lambda a: a.id)
+    assert (old.questionnaire_version_id, new.questionnaire_version_id) == (sme.id, changed.id)
+    for assessment, title, lan_points in ((old, "网络建设", "office_lan=2"), (new, "网络与连接", "office_lan=1")):
+        indicator = trail(assessment)["dimensions"][0]["indicators"][0]
+        assert indicator["title"]["zh"] == title
+        assert lan_points in indicator["questions"][0]["rule_zh"]
+        assert trail(assessment)["total"] == assessment.total
+    assert new.total == old.total - 1  # office_lan is now worth 1 point instead of 2
