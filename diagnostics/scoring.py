@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.answers import AnswerArrays, decode, encode_row, formula, relevance
+from diagnostics.answers import AnswerArrays, decode, formula, relevance
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 
 SCORER_VERSION = "1.0.0"
@@ -349,7 +349,3 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
 def score_answers(q: Questionnaire, rows: list[dict[str, Any]]) -> ScoreResult:
     """Convenience: decode clean answers and score them."""
     return score(q, decode(q, rows))
-
-
-def effective_answers(result: ScoreResult, i: int) -> dict[str, Any]:
-    return encode_row(result.compiled.q, result.arrays, i)

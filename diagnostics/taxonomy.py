@@ -20,13 +20,6 @@ from diagnostics.settings import settings
 from diagnostics.text import Text
 
 ELEMENT_KINDS = ("data_elements", "knowledge_models", "tool_software", "talent_skills")
-ELEMENT_LABELS = {
-    "data_elements": Text(zh="数据要素", en="Data elements"),
-    "knowledge_models": Text(zh="知识模型", en="Knowledge models"),
-    "tool_software": Text(zh="工具软件", en="Tool software"),
-    "talent_skills": Text(zh="人才技能", en="Talent skills"),
-}
-STANDARD_ACTIVITIES = ("rd_design", "production", "om_service", "management", "supply_chain")
 
 
 class _Strict(BaseModel):
