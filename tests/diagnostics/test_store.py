@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from diagnostics.answers import check_answers
 from diagnostics.scoring import SCORER_VERSION
+from diagnostics.settings import settings
 from diagnostics.store.assessing import pending_submission_ids, score_one, score_submissions
 from diagnostics.store.db import alembic_config, downgrade, make_engine, upgrade
 from diagnostics.store.models import Assessment, Base, Enterprise, Submission
@@ -32,7 +32,7 @@ def test_single_alembic_head() -> None:
 
 def _fresh_urls(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'migr.db'}"
-    pg = os.environ.get("TEST_DATABASE_URL")
+    pg = settings.test_database_url
     if pg:
         admin = make_url(pg).set(database="postgres")
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
