@@ -9,16 +9,16 @@ served gzip-compressed and cached for a year under a versioned URL.
 from __future__ import annotations
 
 import gzip
+from importlib.metadata import version
 from functools import cache
 from typing import Any
 
-import plotly
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from survey_app.i18n import tx
 
-PLOTLY_VERSION = plotly.__version__
+PLOTLY_VERSION = version("plotly")
 
 
 def dimension_percentages(explanation: dict[str, Any]) -> list[tuple[str, float]]:
