@@ -9,8 +9,8 @@ served gzip-compressed and cached for a year under a versioned URL.
 from __future__ import annotations
 
 import gzip
-from importlib.metadata import version
 from functools import cache
+from importlib.metadata import version
 from typing import Any
 
 import plotly.graph_objects as go
