@@ -172,7 +172,7 @@ def main() -> None:
               f"{t_xlsx / t_calamine:.2f} x)")
 
     if not args.no_cli:
-        cmd = [sys.executable, "-c", "from survey_app.cli import main; main()", "score", "--questionnaire",
+        cmd = [sys.executable, "-c", "from cli import main; main()", "score", "--questionnaire",
                "sme-digital-2024-mfg", "--answers", str(src_csv), "--out", str(tmp / "cli.csv")]
         t_cli, proc = timed(subprocess.run, cmd, capture_output=True, text=True)
         adjacent = (timed(pd.read_csv, src_csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")[0]
