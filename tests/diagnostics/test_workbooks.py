@@ -8,6 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from diagnostics.explain import explain_row
 from diagnostics.industry_map import build_industry_map
 from diagnostics.needs import rank_needs
 from diagnostics.portraits import feed_map, summary
@@ -49,9 +50,9 @@ def test_hostile_strings_are_text_not_formulas(tmp_path):
 def enterprise_data(name: str = "景德镇华瓷陶瓷有限公司"):
     p = portraits()
     result = score_answers(questionnaire(), [{"q_quality": "b", "q_equip": "c", "q_market": "a", "s_quality": 2}])
-    explanation = result.explain(0)
+    explanation = explain_row(result, 0)
     explanation["dimensions"][0]["indicators"][0]["questions"][0]["answer"] = "=1+1"  # typed by a respondent
-    row = p[p["enterprise_id"] == 1].iloc[0].to_dict()
+    row = {str(k): v for k, v in p[p["enterprise_id"] == 1].iloc[0].items()}
     row["name"] = name
     titles = {"mini-q:i_quality": {"zh": "质量", "en": "Quality"}, "mini-q:i_market": {"zh": "营销", "en": "Marketing"}}
     return report_input(row, explanation, peer_benchmark(p), taxonomy(), titles, {"name": "迷你集群"},
