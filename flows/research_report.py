@@ -1,4 +1,5 @@
-"""Research-report flow: the 行业数字化转型研究报告 of each cluster, one task per cluster.
+"""Research-report flow: the 行业数字化转型研究报告 of each cluster and the survey and diagnosis report of
+its deep-survey (verified on site) firms; two tasks per cluster.
 
 Thin: the step opens a session and calls ``diagnostics.store.programme_documents.write_research_report``,
 which reads the latest portraits, needs and industry-map snapshots and the programme records, writes a
@@ -15,7 +16,7 @@ from prefect import flow
 from diagnostics.settings import settings
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import Cluster
-from diagnostics.store.programme_documents import write_research_report
+from diagnostics.store.programme_documents import write_research_report, write_survey_report
 from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
 
 
@@ -26,12 +27,21 @@ def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> d
         return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id)
 
 
+def write_survey(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
+    with session_scope(get_engine()) as s:
+        cluster = s.get(Cluster, ctx.id)
+        assert cluster is not None
+        return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id)
+
+
 def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None,
                         runner: Runner = DIRECT) -> dict[str, Any]:
     def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
         result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id)
-        runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']})")
-        return result
+        survey: dict[str, Any] = runner.task(write_survey, ctx, run_id, flow_run_id)
+        runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']}); "
+                   f"survey report of {survey['firms']} firms: {survey['file']}")
+        return {**result, "survey_report": survey}
 
     return per_cluster(cluster, "research_report", run_ids, runner, body)
 

@@ -20,6 +20,8 @@ from diagnostics.programme.baseline import participant_changes
 from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import CaseInfo, Handbook, ProviderInfo, SolutionInfo, build_handbook
 from diagnostics.programme.report import ProjectChange, ReportInputs, Source, research_report_docx
+from diagnostics.programme.survey_report import SurveyFirm, survey_report_docx
+from diagnostics.size_class import SIZE_LABELS
 from diagnostics.store import cluster_data
 from diagnostics.store.models import Cluster, Enterprise, Snapshot
 from diagnostics.store.models_programme import Case, Deployment, PilotProject, PoolSolution, Provider
@@ -132,5 +134,70 @@ def write_research_report(session: Session, cluster: Cluster, report_dir: Path, 
                "sources": [{"kind": s.kind, "snapshot_id": s.snapshot_id, "content_hash": s.content_hash}
                            for s in sources]}
     snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, REPORT_KIND, payload, run_id=run_id,
+                                                flow_run_id=flow_run_id)
+    return {**payload, "snapshot_id": snapshot_id}
+
+
+SURVEY_KIND = "survey_report"  # snapshot kind of the survey and diagnosis report
+
+
+def survey_firms(session: Session, cluster: Cluster) -> tuple[Source, list[SurveyFirm]]:
+    """The deep-survey firms (verified on site) of the latest portraits snapshot, as report sections."""
+    snap = cluster_data.latest_snapshot(session, cluster.id, "portraits")
+    if snap is None:
+        raise LookupError(f"no portraits snapshot for cluster {cluster.code}: run the pipeline first / 请先运行流水线")
+    frame = cluster_data.portraits_frame(session, snap.id)
+    feeds = cluster_data.portrait_feeds(session, snap.id)
+    taxonomy = load_taxonomy(cluster.industry)
+    links = {c.code: c.name.zh for c in taxonomy.chain_links}
+    scen = {s.code: s.name.zh for s in taxonomy.scenarios}
+    titles: dict[str, str] = {}
+    dims: dict[str, str] = {}
+    for version_id in sorted({int(v) for v in frame["questionnaire_version_id"].dropna()}):
+        q = cluster_data.definitions(session, [version_id])[version_id]
+        titles.update({i.code: i.title.zh for i in q.indicators()})
+        dims.update({d.code: d.title.zh for d in q.dimensions})
+    firms = []
+    records = [{str(k): v for k, v in r.items()} for r in frame[frame["trusted"]].to_dict(orient="records")]
+    for row in records:
+        firms.append(_survey_firm(row, feeds, links, scen, titles, dims))
+    source = _source(snap)
+    assert source is not None
+    return source, sorted(firms, key=lambda f: (-f.level, -f.total, f.name))
+
+
+def _survey_firm(row: dict[str, Any], feeds: dict[str, list[str]], links: dict[str, str], scen: dict[str, str],
+                 titles: dict[str, str], dims: dict[str, str]) -> SurveyFirm:
+    weak = [w for w in (row.get("weaknesses") or []) if isinstance(w, dict)]
+    pointed = sorted({s for w in weak for s in feeds.get(f"{w.get('q')}:{w.get('code')}", [])})
+    dimensions = row.get("dimensions") or {}
+    return SurveyFirm(
+        name=str(row["name"]), uscc=str(row["uscc"]),
+        size=SIZE_LABELS.get(str(row.get("size_class")), {}).get("zh", "规模未知"),
+        links=tuple(links.get(str(c), str(c)) for c in (row.get("chain_links") or [])),
+        level=int(row["level"]), total=float(row["total"]),
+        dimensions=tuple((dims.get(k, k), float(v.get("share", 0.0))) for k, v in dimensions.items()),
+        weaknesses=tuple((titles.get(str(w.get("code")), str(w.get("code"))), float(w.get("severity", 0.0)))
+                         for w in weak[:8]),
+        strengths=tuple(titles.get(str(x.get("code")), str(x.get("code"))) for x in (row.get("strengths") or [])
+                        if isinstance(x, dict)),
+        scenarios=tuple(scen.get(x, x) for x in pointed[:6]))
+
+
+def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,
+                        flow_run_id: str | None = None) -> dict[str, Any]:
+    """Write ``<report_dir>/<cluster>/survey-report-<hash>.docx`` and its ``survey_report`` snapshot."""
+    source, firms = survey_firms(session, cluster)
+    data = survey_report_docx(cluster.name_zh, source, firms)
+    digest = hashlib.sha256(data).hexdigest()
+    rel = f"{cluster.code}/survey-report-{digest[:16]}.docx"
+    path = report_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(data)
+    payload = {"file": rel, "sha256": digest, "bytes": len(data), "firms": len(firms),
+               "sources": [{"kind": source.kind, "snapshot_id": source.snapshot_id,
+                            "content_hash": source.content_hash}]}
+    snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, SURVEY_KIND, payload, run_id=run_id,
                                                 flow_run_id=flow_run_id)
     return {**payload, "snapshot_id": snapshot_id}

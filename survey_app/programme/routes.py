@@ -27,7 +27,7 @@ from diagnostics.settings import settings
 from diagnostics.store.models import Cluster, Enterprise
 from diagnostics.store.models_programme import Case, Deployment, Expert, PilotProject, PoolSolution, Provider
 from diagnostics.store.programme_data import evaluation_panel, programme_counts, seed_pool
-from diagnostics.store.programme_documents import handbook_for, write_research_report
+from diagnostics.store.programme_documents import handbook_for, write_research_report, write_survey_report
 from diagnostics.store.repo import audit
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import validate_uscc
@@ -347,13 +347,16 @@ def handbook(fmt: str) -> Response:
                      download_name=f"{c.code}-capability-handbook.{fmt}")
 
 
-@bp.route("/research-report.docx")
+@bp.route("/research-report.docx", defaults={"kind": "research"})
+@bp.route("/survey-report.docx", defaults={"kind": "survey"})
 @area_required("programme")
-def research_report() -> Response:
+def report_download(kind: str) -> Response:
+    """A fresh copy of the cluster's research report or survey report (the flow's function, on demand)."""
     c = cluster()
     db = db_session()
+    writer = write_research_report if kind == "research" else write_survey_report
     try:
-        result = write_research_report(db, c, settings.report_dir)
+        result = writer(db, c, settings.report_dir)
     except LookupError:
         flash(pick("该集群尚无画像快照：请先运行流水线（shuzhen pipeline run）。",
                    "No portraits snapshot for this cluster yet: run the pipeline first."), "error")
@@ -363,4 +366,4 @@ def research_report() -> Response:
     except IntegrityError:  # the flow stored the same report at the same moment
         db.rollback()
     return send_file(settings.report_dir / result["file"], mimetype=DOCX, as_attachment=True,
-                     download_name=f"{c.code}-research-report.docx")
+                     download_name=f"{c.code}-{kind}-report.docx")

@@ -18,14 +18,13 @@ from diagnostics.store.models import Cluster, Snapshot
 from diagnostics.store.programme_data import programme_counts
 from flows.context import DIRECT
 from flows.pipeline import run_pipeline_stages
+from flows.research_report import research_report_flow
 
 pytestmark = pytest.mark.prefect
 
 
 def test_research_report_flow_writes_one_traceable_report_per_cluster(
         prefect_harness: None, session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.research_report import research_report_flow
-
     monkeypatch.setattr(settings, "database_url", db_url)
     monkeypatch.setattr(settings, "report_dir", tmp_path)
     cluster_data.clear_cache()
@@ -49,6 +48,14 @@ def test_research_report_flow_writes_one_traceable_report_per_cluster(
     assert counts.participants == 9 and counts.providers == 12 and counts.cases == 3 and counts.reports == 1
     assert any(r[0].endswith("试点项目") and r[1] == "3" for r in rows)  # the projects' T0/T1 table
 
+    survey = docx.Document(str(tmp_path / jdz["survey_report"]["file"]))
+    assert survey.paragraphs[0].text == "景德镇陶瓷产业集群企业调研诊断报告"
+    verified = int((cluster_data.portraits_frame(session, portraits.id)["trusted"]).sum())
+    assert jdz["survey_report"]["firms"] == verified > 0
+    sections = [p.text for p in survey.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    assert len(sections) == verified + 1  # the overview, then one section per deep-survey firm
+
     again = research_report_flow()
     assert again["jingdezhen-ceramics"]["snapshot_id"] == jdz["snapshot_id"]  # unchanged data: same report
     assert session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "research_report")) == 2
+    assert session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "survey_report")) == 2

@@ -19,6 +19,7 @@ from diagnostics.programme.handbook import (
     handbook_xlsx,
 )
 from diagnostics.programme.report import ProjectChange, ReportInputs, Source, levels_by, research_report_docx
+from diagnostics.programme.survey_report import SurveyFirm, survey_report_docx
 from diagnostics.taxonomy import load_taxonomy
 from tests.programme.test_evaluation import constructed
 
@@ -106,3 +107,18 @@ def test_research_report_holds_its_sections_tables_figures_and_sources() -> None
     rows = [[c.text for c in r.cells] for t in document.tables for r in t.rows]
     assert ["窑炉智能控制", "3", "2", "1", "41", "55.5"] in rows
     assert any(r[0] == "总分" and r[5] != "–" for r in rows)  # the evaluation's interval is printed
+
+
+def test_survey_report_has_one_section_per_deep_survey_firm() -> None:
+    firms = [SurveyFirm("红叶陶瓷", "91360200MA35XXXX0X", "中型", ("成型",), 2, 52.5, (("数字化基础", 0.6),),
+                        (("设备联网", 0.5),), ("信息系统",), ("窑炉智能控制",)),
+             SurveyFirm("青花瓷厂", "91360200MA35YYYY0Y", "小型", (), 1, 31.0, (), (), (), ())]
+    data = survey_report_docx("景德镇陶瓷产业集群", Source("portraits", 3, "d" * 64), firms)
+    document = docx.Document(io.BytesIO(data))
+    heads = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    assert heads == ["调研企业一览", "红叶陶瓷", "青花瓷厂"]
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "现场评定二级，总分52.5分。（portraits 快照 #3（dddddddddddd））" in body
+    assert "建议优先改造的场景：窑炉智能控制" in body and "薄弱项：无" in body
+    first = [c.text for c in document.tables[0].rows[1].cells]
+    assert first == ["红叶陶瓷", "91360200MA35XXXX0X", "中型", "成型", "二级", "52.5"]
