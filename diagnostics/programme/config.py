@@ -15,6 +15,17 @@ from diagnostics.text import Text
 
 LeadKind = Literal["provider", "manufacturer"]
 
+# Provider kinds named by the seeds (001 二: 工业互联网平台等数字化转型服务商; 000 联合实施团队: 智库、高校、
+# 服务商; DOMAIN.md §2), in the order the pages list them.
+PROVIDER_KIND_NAMES: dict[str, Text] = {
+    "platform": Text(zh="“双跨”平台", en="Cross-industry platform"),
+    "specialised": Text(zh="专业服务商", en="Specialised provider"),
+    "telecom": Text(zh="基础电信运营商", en="Telecom operator"),
+    "university": Text(zh="高校", en="University"),
+    "think_tank": Text(zh="智库", en="Think tank"),
+    "finance": Text(zh="金融机构", en="Finance"),
+}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

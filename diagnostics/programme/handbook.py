@@ -12,14 +12,12 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from diagnostics.programme.config import PROVIDER_KIND_NAMES
 from diagnostics.programme.docx_parts import fmt, new_document, save, table
 from diagnostics.taxonomy import Taxonomy
 from diagnostics.workbooks.safe import SheetWriter, Styles, new_workbook
 
-KIND_LABELS = {
-    "platform": "“双跨”平台", "specialised": "专业服务商", "telecom": "基础电信运营商", "university": "高校",
-    "think_tank": "智库", "finance": "金融机构",
-}
+KIND_LABELS = {k: v.zh for k, v in PROVIDER_KIND_NAMES.items()}
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from diagnostics.programme.config import PROVIDER_KIND_NAMES
 from diagnostics.store.models import Base, utcnow
 
-PROVIDER_KINDS = ("platform", "specialised", "telecom", "university", "think_tank", "finance")
+PROVIDER_KINDS = tuple(PROVIDER_KIND_NAMES)  # platform, specialised, telecom, university, think_tank, finance
 DIRECTIONS = ("technology", "chain", "carrier")
 DEPLOYMENT_STATUSES = ("planned", "in_progress", "done", "cancelled")
 CHECKPOINT_KINDS = ("t0", "half_year", "one_year")

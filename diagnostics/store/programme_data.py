@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
+from diagnostics.programme.provider_import import ProviderRow
 from diagnostics.programme.rules import Party, ProjectFacts
 from diagnostics.store.models import Assessment, Cluster, Enterprise, QuestionnaireVersion, Snapshot, Submission
 from diagnostics.store.models_programme import (
@@ -325,3 +326,22 @@ def link_latest_assessments(session: Session, checkpoint: Checkpoint, enterprise
             link_assessment(session, checkpoint, found)
             linked += 1
     return linked
+
+
+def import_providers(session: Session, cluster: Cluster, rows: Sequence[ProviderRow]) -> tuple[int, int]:
+    """Create or update (by credit code, else by name in the cluster) the parsed providers; (created, updated)."""
+    created = updated = 0
+    for r in rows:
+        stmt = select(Provider).where(Provider.uscc == r.uscc) if r.uscc else select(Provider).where(
+            Provider.cluster_id == cluster.id, Provider.name == r.name)
+        row = session.scalars(stmt).first()
+        if row is None:
+            row = Provider(cluster_id=cluster.id)
+            session.add(row)
+            created += 1
+        else:
+            updated += 1
+        row.name, row.uscc, row.kind, row.region, row.group_name = r.name, r.uscc, r.kind, r.region, r.group_name
+        row.scenarios, row.capability, row.references = list(r.scenarios), r.capability, r.references
+    session.flush()
+    return created, updated

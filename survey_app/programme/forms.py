@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from diagnostics.programme.config import PROVIDER_KIND_NAMES
 from diagnostics.store.models_programme import CASE_KINDS, DEPLOYMENT_STATUSES, DIRECTIONS, PROVIDER_KINDS
 from survey_app.forms import CheckboxesField
 from survey_app.i18n import pick
@@ -30,10 +32,7 @@ class Bi:
         return escape(str(self))
 
 
-KIND_NAMES = {"platform": ("“双跨”平台", "Cross-industry platform"),
-              "specialised": ("专业服务商", "Specialised provider"),
-              "telecom": ("基础电信运营商", "Telecom operator"), "university": ("高校", "University"),
-              "think_tank": ("智库", "Think tank"), "finance": ("金融机构", "Finance")}
+KIND_NAMES = {k: (v.zh, v.en or v.zh) for k, v in PROVIDER_KIND_NAMES.items()}
 DIRECTION_NAMES = {"technology": ("技术赋能", "Technology enablement"), "chain": ("链式转型", "Chain transformation"),
                    "carrier": ("载体赋能", "Carrier enablement")}
 STATUS_NAMES = {"planned": ("计划中", "Planned"), "in_progress": ("实施中", "In progress"), "done": ("已完成", "Done"),
@@ -44,7 +43,7 @@ LEAD_NAMES = {"provider": ("服务商牵头", "Led by a provider"),
 
 
 def choices(names: dict[str, tuple[str, str]], order: tuple[str, ...]) -> list[SelectChoice]:
-    return [SelectChoice(k, Bi(*names[k])) for k in order]  # type: ignore[arg-type]  # a lazily rendered label
+    return [SelectChoice(k, Bi(*names[k])) for k in order]  # a lazily rendered label
 
 
 def options(pairs: Iterable[tuple[Any, Any]]) -> list[SelectChoice]:
@@ -61,6 +60,12 @@ class ProviderForm(FlaskForm):
     scenarios = CheckboxesField(Bi("服务的场景", "Scenarios served"), choices=[])
     capability = TextAreaField(Bi("能力介绍", "Capability statement"), validators=[Optional(), Length(max=4000)])
     references = TextAreaField(Bi("业绩与参考", "References"), validators=[Optional(), Length(max=4000)])
+
+
+class ProviderImportForm(FlaskForm):
+    file = FileField(Bi("服务商名录（.xlsx）", "Provider list (.xlsx)"),
+                     validators=[FileRequired(),
+                                 FileAllowed(["xlsx"], Bi("请上传 .xlsx 文件。", "Upload an .xlsx file."))])
 
 
 class SolutionForm(FlaskForm):

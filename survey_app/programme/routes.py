@@ -9,6 +9,7 @@ the views ask and render. Projects and their checkpoints are in ``projects.py``.
 from __future__ import annotations
 
 import io
+import zipfile
 from typing import Any
 
 from flask import flash, redirect, render_template, request, send_file, url_for
@@ -22,11 +23,12 @@ from diagnostics.pilot import targets_for_cluster
 from diagnostics.programme.baseline import pilot_acceptance
 from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import handbook_docx, handbook_xlsx
+from diagnostics.programme.provider_import import RowError, parse_providers, read_rows
 from diagnostics.programme.rules import check_replication
 from diagnostics.settings import settings
 from diagnostics.store.models import Cluster, Enterprise
 from diagnostics.store.models_programme import Case, Deployment, Expert, PilotProject, PoolSolution, Provider
-from diagnostics.store.programme_data import evaluation_panel, programme_counts, seed_pool
+from diagnostics.store.programme_data import evaluation_panel, import_providers, programme_counts, seed_pool
 from diagnostics.store.programme_documents import handbook_for, write_research_report, write_survey_report
 from diagnostics.store.repo import audit
 from diagnostics.taxonomy import load_taxonomy
@@ -46,6 +48,7 @@ from survey_app.programme.forms import (
     DeploymentForm,
     ExpertForm,
     ProviderForm,
+    ProviderImportForm,
     SolutionForm,
     options,
 )
@@ -94,11 +97,38 @@ def index() -> str:
 
 @bp.route("/providers")
 @area_required("programme")
-def providers() -> str:
+def providers(import_form: ProviderImportForm | None = None, import_errors: list[RowError] | None = None) -> str:
     c = cluster()
     rows = list(db_session().scalars(select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name)))
     return render_template("programme/providers.html", cluster=c, rows=rows, names=names(),
-                           scenarios=scenario_names(c))
+                           scenarios=scenario_names(c), import_form=import_form or ProviderImportForm(),
+                           import_errors=import_errors or [])
+
+
+@bp.route("/providers/import", methods=["POST"])
+@area_required("programme_edit")
+def import_providers_view() -> ResponseReturnValue:
+    """Import the provider list from Excel: all or nothing, every bad cell named by row and column."""
+    c = cluster()
+    form = ProviderImportForm()
+    if not form.validate_on_submit():
+        return providers(form), 400
+    try:
+        header, rows = read_rows(form.file.data.read())
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        form.file.errors = [pick("无法读取该文件：请上传 Excel .xlsx 文件。",
+                                 "Cannot read this file: upload an Excel .xlsx file.")]
+        return providers(form), 400
+    taxonomy = load_taxonomy(c.industry)
+    lookup = {**{s.code: s.code for s in taxonomy.scenarios}, **{s.name.zh: s.code for s in taxonomy.scenarios}}
+    parsed, errors = parse_providers(header, rows, lookup)
+    if errors:
+        return providers(form, errors), 400
+    created, updated = import_providers(db_session(), c, parsed)
+    _commit("import", "providers", c.id, created=created, updated=updated)
+    flash(pick(f"已导入服务商：新增{created}家，更新{updated}家。",
+               f"Providers imported: {created} new, {updated} updated."), "success")
+    return redirect(url_for("programme.providers", cluster=c.code))
 
 
 @bp.route("/providers/new", methods=["GET", "POST"], defaults={"provider_id": None})

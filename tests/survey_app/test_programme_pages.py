@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import docx
 import pytest
+import xlsxwriter
 from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -139,3 +140,33 @@ def test_the_handbook_downloads_as_word_and_excel(papp: Flask, people: People, p
     assert "请先运行流水线" in web.html(nothing_yet.headers["Location"])
 
 
+
+
+def test_provider_import_is_all_or_nothing(papp: Flask, people: People, session: Session,
+                                            pilot: dict[str, object]) -> None:
+    c = pilot["cluster"]
+    assert isinstance(c, Cluster)
+    web = login(papp, people, "official", "admin")
+    web.get(f"/programme/providers?cluster={c.code}")
+    before = session.scalar(select(func.count()).select_from(Provider))
+    good = b.uscc(777)
+    bad_file = _xlsx([["服务商名称", "统一社会信用代码"], ["新服务商", good], ["坏代码服务商", "123"]])
+    refused = web.post(f"/programme/providers/import?cluster={c.code}",
+                       {"file": (io.BytesIO(bad_file), "providers.xlsx")}, content_type="multipart/form-data")
+    assert refused.status_code == 400 and "未导入" in refused.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Provider)) == before
+    ok = web.post(f"/programme/providers/import?cluster={c.code}",
+                  {"file": (io.BytesIO(_xlsx([["服务商名称", "统一社会信用代码"], ["新服务商", good]])), "p.xlsx")},
+                  content_type="multipart/form-data")
+    assert ok.status_code == 302
+    assert session.scalar(select(Provider.name).where(Provider.uscc == good)) == "新服务商"
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet()
+    for r, row in enumerate(rows):
+        ws.write_row(r, 0, row)
+    wb.close()
+    return buf.getvalue()
