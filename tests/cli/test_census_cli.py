@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from cli import cli
 from diagnostics.answers import check_answers
 from diagnostics.census_template import census_questions
 from diagnostics.scoring import score_answers
 from diagnostics.uscc import make_uscc
-from survey_app.cli import cli
 from tests.diagnostics.sme import SME, answers, full_foundation, full_management, scenarios
 
 GOOD_1 = answers(full_foundation(), scenarios(2))
