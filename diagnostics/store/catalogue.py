@@ -28,14 +28,12 @@ _lock = threading.Lock()
 
 
 @dataclass
-class _Parsed:
-    """The parsed set and the file fingerprint it was parsed from."""
-
+class _Cache:
     key: tuple[object, ...] | None = None
     value: dict[str, LoadedQuestionnaire] = field(default_factory=dict)
 
 
-_cache = _Parsed()
+_cache = _Cache()
 
 
 def _fingerprint(directory: Path) -> tuple[object, ...]:
