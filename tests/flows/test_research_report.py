@@ -37,8 +37,9 @@ def test_research_report_flow_writes_one_traceable_report_per_cluster(
     jdz = first["jingdezhen-ceramics"]
     document = docx.Document(str(tmp_path / jdz["file"]))
     assert document.paragraphs[0].text == "景德镇陶瓷产业集群数字化转型研究报告"
-    portraits = cluster_data.latest_snapshot(session, jdz_id := session.scalar(
-        select(Cluster.id).where(Cluster.code == "jingdezhen-ceramics")), "portraits")
+    jdz_id = session.scalar(select(Cluster.id).where(Cluster.code == "jingdezhen-ceramics"))
+    assert jdz_id is not None
+    portraits = cluster_data.latest_snapshot(session, jdz_id, "portraits")
     assert portraits is not None
     captions = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Caption"]
     assert len(document.inline_shapes) == len(captions) == 4
