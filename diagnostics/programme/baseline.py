@@ -54,7 +54,8 @@ def compare(enterprise_id: int, t0: Measurement | None, t1: Measurement | None) 
     """The T0→T1 change of one participant, flagged when it cannot be read as a change of the firm."""
     if t0 is None or t1 is None:
         missing = "T0" if t0 is None else "T1"
-        return Change(enterprise_id, t0, t1, False, Text(zh=f"缺少{missing}评估", en=f"No {missing} assessment yet"))
+        return Change(enterprise_id, t0, t1, False, Text(zh=f"缺少{missing}评估（或尚未评分）",
+                                                         en=f"No {missing} assessment yet (or not scored yet)"))
     changes = {k: round(t1.indicators[k] - v, 4) for k, v in t0.indicators.items() if k in t1.indicators}
     same = t0.questionnaire_code == t1.questionnaire_code and t0.content_hash == t1.content_hash
     note = None if same else Text(

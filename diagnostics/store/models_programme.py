@@ -122,12 +122,20 @@ class Checkpoint(Base):
 
 
 class CheckpointAssessment(Base):
+    """The submission a participant answered for a checkpoint, and its assessment.
+
+    ``assessment_id`` is set when an existing assessment is linked (the pages do this); a submission
+    linked before it is scored (a checkpoint survey seeded in bulk) is read through its newest
+    assessment once the score flow has run, so the link never waits for the pipeline.
+    """
+
     __tablename__ = "checkpoint_assessments"
     __table_args__ = (UniqueConstraint("checkpoint_id", "enterprise_id", name="uq_checkpoint_enterprise"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     checkpoint_id: Mapped[int] = mapped_column(ForeignKey("project_checkpoints.id"), index=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
-    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
 
 

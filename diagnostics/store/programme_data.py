@@ -7,6 +7,7 @@ reports), counted from the records, never from the catalogue.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
 from diagnostics.programme.provider_import import ProviderRow
@@ -182,10 +183,11 @@ def link_assessment(session: Session, checkpoint: Checkpoint, assessment: Assess
         CheckpointAssessment.enterprise_id == assessment.enterprise_id))
     if row is None:
         row = CheckpointAssessment(checkpoint_id=checkpoint.id, enterprise_id=assessment.enterprise_id,
-                                   assessment_id=assessment.id,
+                                   submission_id=assessment.submission_id, assessment_id=assessment.id,
                                    questionnaire_version_id=assessment.questionnaire_version_id)
         session.add(row)
     else:
+        row.submission_id = assessment.submission_id
         row.assessment_id = assessment.id
         row.questionnaire_version_id = assessment.questionnaire_version_id
     session.flush()
@@ -196,11 +198,17 @@ def measurements(session: Session, project_ids: Sequence[int]) -> dict[int, list
     """Every linked checkpoint assessment of the projects, per project."""
     if not project_ids:
         return {}
+    # a linked assessment, else the newest assessment of the linked submission (None until it is scored)
+    inner = aliased(Assessment)
+    newest = (select(inner.id).where(inner.submission_id == CheckpointAssessment.submission_id)
+              .order_by(inner.created_at.desc(), inner.id.desc()).limit(1)
+              .correlate(CheckpointAssessment).scalar_subquery())
+    resolved = func.coalesce(CheckpointAssessment.assessment_id, newest)
     rows = session.execute(
         select(Checkpoint.project_id, Checkpoint.kind, CheckpointAssessment.enterprise_id, Assessment,
                QuestionnaireVersion.code, QuestionnaireVersion.version, QuestionnaireVersion.content_hash)
         .join(CheckpointAssessment, CheckpointAssessment.checkpoint_id == Checkpoint.id)
-        .join(Assessment, Assessment.id == CheckpointAssessment.assessment_id)
+        .join(Assessment, Assessment.id == resolved)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == CheckpointAssessment.questionnaire_version_id)
         .where(Checkpoint.project_id.in_(project_ids)))
     out: dict[int, list[Measurement]] = {}
@@ -215,13 +223,8 @@ def checkpoint_facts(session: Session, project_id: int) -> list[CheckpointFacts]
     order = {"t0": 0, "half_year": 1, "one_year": 2}
     cps = sorted(session.scalars(select(Checkpoint).where(Checkpoint.project_id == project_id)),
                  key=lambda c: order.get(c.kind, 9))
-    assessed: dict[int, int] = {}
-    if cps:
-        for cid, n in session.execute(select(CheckpointAssessment.checkpoint_id, func.count())
-                                      .where(CheckpointAssessment.checkpoint_id.in_([c.id for c in cps]))
-                                      .group_by(CheckpointAssessment.checkpoint_id)):
-            assessed[int(cid)] = int(n)
-    return [CheckpointFacts(c.kind, c.held_on is not None, c.actual_investment_10k, int(assessed.get(c.id, 0)))
+    assessed = Counter(m.checkpoint for m in measurements(session, [project_id]).get(project_id, []))
+    return [CheckpointFacts(c.kind, c.held_on is not None, c.actual_investment_10k, assessed.get(c.kind, 0))
             for c in cps]
 
 

@@ -2,11 +2,11 @@
 
 For each demo cluster: providers of every kind, the solution pool seeded from the taxonomy (flags and
 price bands set on part of it), three pilot projects at different checkpoints (one year done; half-year
-done; just started), their T0/T1 submissions scored through the same scorer as everything else and linked
-to the checkpoints, landing deployments and "1+N" replications, typical and benchmark cases whose
-before/after figures are the firms' own T0/T1 totals, and 懂行人. Enterprises are chosen
-deterministically (chain leaders first, then by id), and every project passes the programme rules before
-it is stored. Seeding twice is a no-op.
+done; just started), their T0/T1 submissions linked to the checkpoints by submission (the score flow
+scores them like every other submission), landing deployments and "1+N" replications, typical and
+benchmark cases whose before/after figures are the firms' own T0/T1 totals, and 懂行人. Enterprises are
+chosen deterministically (chain leaders first, then by id), and every project passes the programme rules
+before it is stored. Seeding twice is a no-op.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 from diagnostics.demo import synth_answers
 from diagnostics.pilot import targets_for_cluster
 from diagnostics.programme.rules import ProjectFacts, check_project
-from diagnostics.store.assessing import score_submissions
-from diagnostics.store.models import Assessment, Cluster, Enterprise, Submission
+from diagnostics.scoring import score_answers
+from diagnostics.store.models import Cluster, Enterprise, Submission
 from diagnostics.store.models_programme import (
     PROVIDER_KINDS,
     Case,
     Checkpoint,
+    CheckpointAssessment,
     Deployment,
     Expert,
     PilotProject,
@@ -34,7 +35,7 @@ from diagnostics.store.models_programme import (
     ProjectMember,
     Provider,
 )
-from diagnostics.store.programme_data import link_assessment, parties_for, project_facts, seed_pool
+from diagnostics.store.programme_data import parties_for, project_facts, seed_pool
 from diagnostics.store.repo import current_version, definition_of
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import make_uscc
@@ -149,11 +150,14 @@ def _cluster(session: Session, cluster: Cluster, k: int, seed: int, counts: dict
             sub_ids = list(session.scalars(
                 insert(Submission).returning(Submission.id, sort_by_parameter_order=True), rows))
             counts["submissions"] += len(sub_ids)
-            score_submissions(session, sub_ids)
-            for a in session.scalars(select(Assessment).where(Assessment.submission_id.in_(sub_ids))):
-                a.created_at = when  # the checkpoint's date, so history shows T0 before T1
-                link_assessment(session, cp, a)
-                scores.setdefault(a.enterprise_id, {})[kind] = a.total
+            # linked by submission: the score flow scores them like every other; the case figures below
+            # are the same scorer's totals for these answers, computed here without storing anything
+            totals = score_answers(definition, answers)
+            session.add_all(CheckpointAssessment(checkpoint_id=cp.id, enterprise_id=e.id, submission_id=sid,
+                                                 questionnaire_version_id=version.id)
+                            for e, sid in zip(landing, sub_ids, strict=True))
+            for i, e in enumerate(landing):
+                scores.setdefault(e.id, {})[kind] = float(totals.record(i)["total"])
         if sol is not None:
             for e in landing:
                 session.add(Deployment(solution_id=sol.id, provider_id=lead.id, enterprise_id=e.id,

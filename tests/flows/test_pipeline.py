@@ -43,9 +43,7 @@ def demo(session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.Monk
     session.commit()
     scorable = session.scalar(select(func.count()).select_from(Submission).where(
         Submission.status.in_(("submitted", "verified"))))
-    # the programme demo's T0/T1 checkpoint submissions are scored when seeded (as a verification on site is)
-    prescored = session.scalar(select(func.count()).select_from(Assessment)) or 0
-    return {**seeded, "scorable": scorable, "prescored": prescored}
+    return {**seeded, "scorable": scorable}
 
 
 def count(session: Session, model: Any, *where: Any) -> int:
@@ -67,8 +65,8 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     first = run_pipeline()
 
     # rows written: every scorable submission scored once, a portrait per enterprise, 5 views x 2 clusters
-    assert first["score"]["assessments_written"] + demo["prescored"] == demo["scorable"] == count(session, Assessment)
-    assert first["score"]["batches"] == -(-(demo["scorable"] - demo["prescored"]) // 100)
+    assert first["score"]["assessments_written"] == demo["scorable"] == count(session, Assessment)
+    assert first["score"]["batches"] == -(-demo["scorable"] // 100)
     assert count(session, Portrait) == ENTERPRISES
     assert count(session, Snapshot) == 10
     runs = session.scalars(select(PipelineRun).order_by(PipelineRun.id)).all()
@@ -84,7 +82,9 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     assert all(c["met"] for c in shortlist["checks"])
     assert all(p["reasons_zh"] and p["reasons_en"] for p in shortlist["picks"])
     table = {r["metric"]: r for r in latest_payload(session, jdz.id, "industry_map")["indicator_table"]}
-    assert table["enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
+    # issue 8: participants come from the programme's records (none yet: no data); 90 firms are diagnosed
+    assert table["enterprises"]["value"] is None and table["enterprises"]["status"] == "no_data"
+    assert table["diagnosed_enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
     reports = latest_payload(session, jdz.id, "reports")
     book = openpyxl.load_workbook(settings.report_dir / reports["cluster_workbook"], read_only=True)
     assert "试点名单 Shortlist" in book.sheetnames

@@ -11,7 +11,7 @@ from diagnostics.pilot import load_targets
 from diagnostics.programme.baseline import participant_changes, pilot_acceptance, project_acceptance
 from diagnostics.store import programme_data as pd_
 from diagnostics.store.models import Snapshot
-from diagnostics.store.models_programme import Checkpoint, ProjectMember
+from diagnostics.store.models_programme import Checkpoint, CheckpointAssessment, ProjectMember
 from diagnostics.taxonomy import load_taxonomy
 from tests.programme import builders as b
 
@@ -136,3 +136,27 @@ def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_th
     assert bool(rows.loc[part.id, "participant"]) and rows.loc[part.id, "t1_total"] == 55
     assert not bool(rows.loc[other.id, "participant"]) and rows.loc[other.id, "t1_total"] == 36
     assert scenarios == {"kiln_control": [part.id]} and solutions == {"方案kiln": [part.id]}
+
+
+def test_a_submission_linked_before_scoring_counts_once_it_is_scored(session: Session) -> None:
+    c = b.cluster(session)
+    v1 = b.version(session)
+    firm = b.enterprise(session, c, 1)
+    p = b.project(session, c, "窑炉", b.provider(session, c, 1), [firm])
+    t0 = session.scalars(select(Checkpoint).where(Checkpoint.project_id == p.id, Checkpoint.kind == "t0")).one()
+    sub = b.Submission(enterprise_id=firm.id, questionnaire_version_id=v1.id, status="submitted", answers={})
+    session.add(sub)
+    session.flush()
+    session.add(CheckpointAssessment(checkpoint_id=t0.id, enterprise_id=firm.id, submission_id=sub.id,
+                                     questionnaire_version_id=v1.id))
+    session.flush()
+    assert pd_.measurements(session, [p.id]) == {}  # not scored yet: nothing to compare
+    assert [f.assessed for f in pd_.checkpoint_facts(session, p.id)] == [0, 0, 0]
+    scored = b.Assessment(submission_id=sub.id, submission_revision=1, enterprise_id=firm.id,
+                          questionnaire_version_id=v1.id, scorer_version="test", total=47.5, level=2, band_level=2,
+                          dimension_scores={}, indicator_scores={}, scenario_levels={}, explanation={})
+    session.add(scored)
+    session.flush()
+    (m,) = pd_.measurements(session, [p.id])[p.id]
+    assert (m.checkpoint, m.assessment_id, m.total) == ("t0", scored.id, 47.5)
+    assert [f.assessed for f in pd_.checkpoint_facts(session, p.id)] == [1, 0, 0]
