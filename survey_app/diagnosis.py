@@ -22,7 +22,7 @@ from survey_app import catalogue, charts
 from survey_app.access import assessment_or_abort, submission_or_abort
 from survey_app.extensions import db_session
 from survey_app.i18n import tx
-from survey_app.recommend import recommend
+from diagnostics.recommend import recommend
 
 bp = Blueprint("diagnosis", __name__)
 
