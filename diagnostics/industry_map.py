@@ -24,6 +24,7 @@ import pandas as pd
 
 from diagnostics.canonical import jsonable
 from diagnostics.pilot import PilotTargets, indicator_table
+from diagnostics.size_class import SIZE_CLASSES
 from diagnostics.taxonomy import ELEMENT_KINDS, Taxonomy
 
 LEVELS = (1, 2, 3, 4)
@@ -54,7 +55,7 @@ def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate:
     counts = {k: len(taxonomy.elements(k)) for k in ELEMENT_KINDS}
     assessed = len(portraits)
     leaders = int(portraits["chain_leader"].sum()) if assessed else 0
-    sizes = set(portraits["size_class"]) - {"unknown", None} if assessed else set()
+    sizes = set(portraits["size_class"]) & set(SIZE_CLASSES) if assessed else set()
     providers = {s.provider.zh for s in taxonomy.solutions if s.provider}
     return {
         "map_sets": 1.0,

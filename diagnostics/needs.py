@@ -28,9 +28,8 @@ import pandas as pd
 
 from diagnostics.canonical import jsonable
 from diagnostics.portraits import weakness_feeds
+from diagnostics.size_class import SIZE_ORDER
 from diagnostics.taxonomy import Taxonomy
-
-SIZES = ("large", "medium", "small", "micro", "unknown")
 
 
 def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]]
@@ -102,7 +101,7 @@ def enterprise_scenario_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds
 
 def _sizes(frame: pd.DataFrame) -> dict[str, int]:
     counts = frame.drop_duplicates("enterprise_id")["size_class"].value_counts()
-    return {s: int(counts.get(s, 0)) for s in SIZES if counts.get(s, 0)}
+    return {s: int(counts.get(s, 0)) for s in SIZE_ORDER if counts.get(s, 0)}
 
 
 def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], *,

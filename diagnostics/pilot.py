@@ -22,9 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from diagnostics.questionnaire import CODE_PATTERN
 from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
+from diagnostics.size_class import SIZE_CLASSES
 from diagnostics.text import Text
-
-SIZE_CLASSES = ("large", "medium", "small", "micro")
 
 # Every figure the platform can measure for the performance table (绩效目标表), with its unit.
 # ``share`` values are fractions (0.1 = 10 %); the dashboard and workbooks print them as percentages.

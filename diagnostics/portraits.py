@@ -40,6 +40,7 @@ import pandas as pd
 from diagnostics import expr
 from diagnostics.canonical import dumps, jsonable
 from diagnostics.questionnaire import Questionnaire
+from diagnostics.size_class import SIZE_ORDER, UNKNOWN
 from diagnostics.taxonomy import Taxonomy
 
 EPS = 1e-9
@@ -174,7 +175,7 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
         "assessment_id": main["assessment_id"].astype(int).to_numpy(),
         "level": main["level"].astype(int).to_numpy(),
         "total": main["total"].astype(float).round(4).to_numpy(),
-        "size_class": ents["size_class"].fillna("unknown").to_numpy(),
+        "size_class": ents["size_class"].fillna(UNKNOWN).to_numpy(),
         "uscc": ents["uscc"].to_numpy(), "name": ents["name"].to_numpy(),
         "industry_code": ents["industry_code"].to_numpy(), "region": ents["region"].to_numpy(),
         "chain_links": ents["chain_links"].map(lambda c: sorted(c or [])).to_numpy(),
@@ -276,7 +277,7 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
     """
     df = portraits
     records = records if records is not None else to_records(df)
-    sizes = ["large", "medium", "small", "micro", "unknown"]
+    sizes = list(SIZE_ORDER)
     levels = sorted({0, 1, 2, 3, 4} | set(df["level"].astype(int)))
 
     def _count(frame: pd.DataFrame, col: str, keys: list[Any]) -> dict[str, int]:

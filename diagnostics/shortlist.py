@@ -34,8 +34,8 @@ from scipy.sparse import csr_matrix
 
 from diagnostics.canonical import jsonable
 from diagnostics.pilot import ShortlistQuotas
+from diagnostics.size_class import size_label
 
-SIZE_ZH = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "unknown": "规模未知"}
 OBJECTIVE_TEXT = {
     "zh": "得分 = 需求度 × 就绪度。需求度为各计分指标低于目标的平均差距（0–1）；就绪度为总分/满分，"
           "未经现场评定的自评结果乘以折扣系数。既有明显短板、又有承接改造基础的企业优先。",
@@ -164,7 +164,7 @@ def _labels(quotas: ShortlistQuotas, min_leaders: int) -> dict[str, tuple[str, s
                        f"chain leaders at least {quotas.min_chain_leader_share:.0%} (at least {min_leaders})"),
            "group": (f"同一集团最多 {quotas.max_per_group} 家", f"at most {quotas.max_per_group} per group")}
     for cls, k in quotas.min_per_size.items():
-        out[f"size:{cls}"] = (f"{SIZE_ZH.get(cls, cls)}企业至少 {k} 家", f"at least {k} {cls} enterprises")
+        out[f"size:{cls}"] = (f"{size_label(cls)}企业至少 {k} 家", f"at least {k} {cls} enterprises")
     return out
 
 
@@ -201,7 +201,7 @@ def diagnose(pool: pd.DataFrame, quotas: ShortlistQuotas, links: list[str], will
         if k > have:
             key = f"size:{cls}"
             problems.append({"quota": key,
-                             "zh": f"{labels[key][0]}无法满足：{who_zh}{SIZE_ZH.get(cls, cls)}企业只有 {have} 家。",
+                             "zh": f"{labels[key][0]}无法满足：{who_zh}{size_label(cls)}企业只有 {have} 家。",
                              "en": f"{labels[key][1]} cannot be met: only {have} {who_en} {cls} enterprises."})
     if problems:
         return problems
@@ -280,7 +280,7 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         k = quotas.min_per_size.get(row["size_class"], 0)
         if k:
             got = int(size_n.get(row["size_class"], 0))
-            zh.append(f"计入{SIZE_ZH.get(row['size_class'])}企业配额（已选 {got} 家，要求至少 {k} 家）")
+            zh.append(f"计入{size_label(row['size_class'])}企业配额（已选 {got} 家，要求至少 {k} 家）")
             en.append(f"counts toward the {row['size_class']} quota ({got} picked, at least {k} required)")
             if got <= k:
                 held.append(f"size:{row['size_class']}")

@@ -16,9 +16,9 @@ from typing import IO, Any
 
 import pandas as pd
 
+from diagnostics.size_class import size_label
 from diagnostics.workbooks.safe import SheetWriter, Styles, new_workbook, text_of
 
-SIZE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "unknown": "未知"}
 KIND_NAMES = {"data_elements": "数据要素 Data elements", "knowledge_models": "知识模型 Knowledge models",
               "tool_software": "工具软件 Tool software", "talent_skills": "人才技能 Talent skills"}
 STATUS = {"met": "达标 met", "not_met": "未达标 not met", "no_target": "—"}
@@ -59,7 +59,7 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     lv.row(["规模 Size", *[f"{k} 级" if k != "0" else "未达一级" for k in levels], "合计 Total"], st.head)
     lv.row(["全部 All", *[pp["levels"][k] for k in levels], pp.get("assessed")])
     for size, counts in (pp.get("levels_by_size") or {}).items():
-        lv.row([SIZE_NAMES.get(size, size), *[counts.get(k, 0) for k in levels], sum(counts.values())])
+        lv.row([size_label(size), *[counts.get(k, 0) for k in levels], sum(counts.values())])
     lv.blank()
     lv.row(["画像类型 Type", "企业数 Count"], st.head)
     for ty in pp.get("types", []):
@@ -70,7 +70,7 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
              "产业链环节 Links", "主要短板（改造方向）Main gaps", "上市 Listed", "评定 Verified"], st.head)
     for row in portraits.itertuples(index=False):
         gaps = "、".join(w["code"] for w in (row.weaknesses or [])[:3])
-        ent.row([row.name, row.uscc, SIZE_NAMES.get(row.size_class, row.size_class), int(row.level), float(row.total),
+        ent.row([row.name, row.uscc, size_label(row.size_class), int(row.level), float(row.total),
                  row.type_code, "、".join(t(link_names.get(c, c)) for c in row.chain_links or []), gaps,
                  "是" if row.listed else "否", "现场" if row.trusted else "自评"])
 
@@ -79,7 +79,7 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     nd.row(["排名 #", "场景 Scenario", "环节 Link", "企业数 Firms", "占比 Share", "规模 Sizes",
             "平均严重度 Mean severity", "需求分 Need score", "共性 Common"], st.head)
     for r in needs.get("scenarios", []):
-        sizes = "、".join(f"{SIZE_NAMES.get(k, k)}{v}" for k, v in r["sizes"].items())
+        sizes = "、".join(f"{size_label(k)}{v}" for k, v in r["sizes"].items())
         nd.row([r["rank"], t(r["name"]), t(link_names.get(r["link"], r["link"])), r["enterprises"], r["share"], sizes,
                 r["severity_mean"], r["need_score"], "是" if r["common"] else ""],
                formats=[None, None, None, None, st.pct, None, st.num, st.num])
@@ -131,12 +131,12 @@ def _shortlist_sheet(wb: Any, st: Styles, sl: Mapping[str, Any], link_names: Map
             "排名 Rank", "入选理由 Reasons"], st.head)
     for p in sl.get("picks", []):
         reasons = "；".join(p["reasons_zh"] if locale == "zh" else p["reasons_en"])
-        sh.row([p["name"], p["uscc"], SIZE_NAMES.get(p["size_class"], p["size_class"]), p["level"],
+        sh.row([p["name"], p["uscc"], size_label(p["size_class"]), p["level"],
                 "是" if p["chain_leader"] else "", p["score"], p["rank"], reasons], st.wrap)
     sh.blank()
     sh.row(["未入选但接近 Near misses", "", "", "", "", "得分 Score", "排名 Rank", "原因 Why not"], st.head)
     for p in [*sl.get("near_misses", []), *sl.get("excluded_notable", [])]:
-        sh.row([p["name"], p["uscc"], SIZE_NAMES.get(p["size_class"], p["size_class"]), p["level"],
+        sh.row([p["name"], p["uscc"], size_label(p["size_class"]), p["level"],
                 "是" if p["chain_leader"] else "", p["score"], p["rank"] or None,
                 p["why_not_zh"] if locale == "zh" else p["why_not_en"]], st.wrap)
     links = sl.get("links") or {}

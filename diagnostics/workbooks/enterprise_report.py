@@ -20,10 +20,9 @@ import pandas as pd
 
 from diagnostics.canonical import jsonable
 from diagnostics.portraits import weakness_feeds
+from diagnostics.size_class import size_label
 from diagnostics.taxonomy import Taxonomy
 from diagnostics.workbooks.safe import SheetWriter, Styles, new_workbook, text_of
-
-SIZE_NAMES = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "unknown": "未知"}
 
 
 def peer_benchmark(portraits: pd.DataFrame) -> dict[str, Any]:
@@ -108,7 +107,7 @@ def write_enterprise_report(target: str | Path | IO[bytes], data: Mapping[str, A
     for label, value in [
         ("企业名称 Enterprise", p.get("name")), ("统一社会信用代码 USCC", p.get("uscc")),
         ("产业集群 Cluster", data["cluster"].get("name")),
-        ("企业规模 Size class", SIZE_NAMES.get(p.get("size_class") or "", p.get("size_class"))),
+        ("企业规模 Size class", size_label(p.get("size_class"))),
         ("产业链环节 Chain links", "、".join(t(v) for v in data.get("link_names", {}).values())),
         ("标签 Tags", "、".join(p.get("tags") or [])),
         ("数字化水平等级 Digital level", f"{level} 级" if level else "未达一级 below level 1"),
