@@ -43,11 +43,15 @@ def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
         return (f"所选 {' + '.join(parts)}{capped}，得 {p} 分",
                 f"selected {' + '.join(parts)}{capped_en}: {p} points")
     if t == "number":
+        upper = question.bands_include == "upper"
         for band in question.bands:
             lo = -np.inf if band.min is None else band.min
             hi = np.inf if band.max is None else band.max
-            if lo <= answer < hi:
-                rng = f"[{'' if band.min is None else _fmt(band.min)}, {'' if band.max is None else _fmt(band.max)})"
+            if (lo < answer <= hi) if upper else (lo <= answer < hi):
+                left, right = ("(", "]") if upper else ("[", ")")
+                lo_s = "" if band.min is None else _fmt(band.min)
+                hi_s = "" if band.max is None else _fmt(band.max)
+                rng = f"{left}{lo_s}, {hi_s}{right}"
                 return (f"数值 {_fmt(answer)} 落在区间 {rng}，得 {p} 分",
                         f"value {_fmt(answer)} in band {rng}: {p} points")
         return f"数值 {_fmt(answer)} 不在任何计分区间，0 分", f"value {_fmt(answer)} is in no band: 0 points"

@@ -55,7 +55,10 @@ class Option(_Strict):
 
 
 class Band(_Strict):
-    """A number range and the points it gives: ``min`` inclusive, ``max`` exclusive (None = open)."""
+    """A number range and the points it gives: ``min`` inclusive, ``max`` exclusive (None = open).
+
+    The question's ``bands_include`` may turn this round (``upper``: ``min`` exclusive, ``max`` inclusive).
+    """
 
     min: float | None = None
     max: float | None = None
@@ -86,6 +89,7 @@ class Question(_Strict):
     max: float | None = None
     integer: bool = False
     bands: list[Band] = Field(default_factory=list)
+    bands_include: Literal["lower", "upper"] = "lower"  # which edge of a band belongs to it
     formula: str | None = None  # a derived number, computed from other answers, never asked
     # yes/no
     yes_points: float = 0.0
@@ -118,8 +122,8 @@ class Question(_Strict):
             for o in self.options:
                 if not o.code.isdigit():
                     raise ValueError(f"level option codes must be digits (the level), got '{o.code}'")
-        if t != "number" and (self.bands or self.unit or self.formula or self.min is not None
-                              or self.max is not None):
+        if t != "number" and (self.bands or self.bands_include != "lower" or self.unit or self.formula
+                              or self.min is not None or self.max is not None):
             raise ValueError("bands, unit, min, max and formula belong to 'number' questions")
         if t == "number":
             if self.min is not None and self.max is not None and self.min > self.max:

@@ -40,6 +40,7 @@ class _QPlan:
     edges: np.ndarray | None = None  # band lower edges, sorted
     uppers: np.ndarray | None = None  # band upper edges aligned with edges
     cap: float | None = None
+    upper: bool = False  # bands include their upper edge, not their lower one
 
 
 class CompiledQuestionnaire:
@@ -92,6 +93,7 @@ def _plan(question: Question) -> _QPlan | None:
             question, "number", np.array([b.points for b in bands]),
             edges=np.array([-np.inf if b.min is None else b.min for b in bands]),
             uppers=np.array([np.inf if b.max is None else b.max for b in bands]),
+            upper=question.bands_include == "upper",
         )
     return _QPlan(question, "yesno", np.array([question.no_points, question.yes_points, 0.0]))
 
@@ -191,9 +193,11 @@ def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarra
             out[:, p] = np.minimum(pts, plan.cap) if plan.cap is not None else pts
         elif plan.kind == "number":
             values = arrays.number[qid]
-            pos = np.searchsorted(plan.edges, values, side="right") - 1  # type: ignore[arg-type]
+            # lower-closed bands: the last edge <= value; upper-closed: the last edge < value
+            pos = np.searchsorted(plan.edges, values, side="left" if plan.upper else "right") - 1  # type: ignore[arg-type]
             safe = np.clip(pos, 0, len(plan.table) - 1)
-            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)  # type: ignore[index]
+            below = values <= plan.uppers[safe] if plan.upper else values < plan.uppers[safe]  # type: ignore[index]
+            inside = (pos >= 0) & below & ~np.isnan(values)
             out[:, p] = np.where(inside, plan.table[safe], 0.0)
         else:
             out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
