@@ -9,6 +9,7 @@ rebuilds the readable trail from it for pages and workbooks, without scoring any
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +89,7 @@ def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
         if question.formula:
             value = float(result.arrays.number[question.id][i])
             computed[question.id] = None if value != value else round(value, 4)  # NaN -> None
-    return {
+    out: dict[str, Any] = {
         "v": 1,
         "points": dict(zip(plan_ids, np.round(result.points[i], 4).tolist(), strict=True)),
         "raw": dict(zip(ind_codes, np.round(result.indicator_raw[i], 4).tolist(), strict=True)),
@@ -99,6 +100,42 @@ def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
         "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
                   for (lv, gid), (ok, actual) in result.gates.items()},
     }
+    if c.applicability:
+        ind_max = result.ind_max[i]
+        out["na"] = [code for code, ok in zip(ind_codes, result.applicable[i], strict=True) if not ok]
+        out["avail"] = {code: round(float(m), 4) for code, m, full in zip(ind_codes, ind_max, c.ind_max, strict=True)
+                        if EPS < m < full - EPS}
+        out["raw_total"] = round(float(result.raw_total[i]), 4)  # type: ignore[index]
+        out["applicable_max"] = round(float(result.applicable_max[i]), 4)
+    return out
+
+
+EPS = 1e-9
+
+
+def _applies_text(q: Questionnaire, source: str) -> tuple[str, str]:
+    """A condition in words: ``selected(segments_operated, 'smelting')`` reads as the option's label."""
+    names_zh, names_en = [], []
+    for qid, code in re.findall(r"selected\(\s*([a-z][a-z0-9_]*)\s*,\s*'([^']+)'\s*\)", source):
+        question = q.question(qid)
+        opt = question.option(code) if question else None
+        if opt is not None:
+            names_zh.append(f"“{opt.label.zh}”")
+            names_en.append(f"'{opt.label.get('en')}'")
+    if names_zh:
+        return "、".join(names_zh), ", ".join(names_en)
+    return source, source
+
+
+def _exclusion(q: Questionnaire, dim: Any, ind: Any) -> tuple[str, str]:
+    """Why an indicator left the points and the maximum, in Chinese and English."""
+    source = " and ".join(p for p in (dim.applies, ind.applies) if p)
+    if not source:
+        return "所答“不适用”，不计分也不计满分", "answered 'not applicable': no points, and out of the maximum"
+    zh, en = _applies_text(q, source)
+    return (f"不适用：仅适用于开展{zh}的企业，本企业未开展，不计分也不计满分",
+            f"not applicable: applies only to enterprises running {en}, which this one does not; "
+            "no points, and out of the maximum")
 
 
 def _ids(c: Any) -> tuple[list[str], list[str]]:
@@ -132,6 +169,8 @@ def expand(q: Questionnaire, record: Mapping[str, Any], answers: Mapping[str, An
     """
     compact = record["explanation"]
     answers = compact.get("answers", answers or {})
+    na, avail = set(compact.get("na", ())), compact.get("avail", {})
+    excluded: list[dict[str, Any]] = []
     skipped = set(compact.get("skipped", ()))
     computed = compact.get("computed", {})
     points = compact.get("points", {})
@@ -143,6 +182,8 @@ def expand(q: Questionnaire, record: Mapping[str, Any], answers: Mapping[str, An
         dim_max = 0.0
         for ind in dim.indicators:
             questions = []
+            applicable = ind.code not in na
+            why = _exclusion(q, dim, ind) if not applicable else None
             for question in ind.questions:
                 qid = question.id
                 answer = computed.get(qid) if question.formula else answers.get(qid)
@@ -151,7 +192,10 @@ def expand(q: Questionnaire, record: Mapping[str, Any], answers: Mapping[str, An
                 pts = float(points.get(qid, 0.0))
                 entry: dict[str, Any] = {"id": qid, "answer": answer, "points": pts, "scored": qid in points,
                                          "skipped": qid in skipped}
-                if qid in skipped:
+                if why is not None:
+                    entry["rule_zh"], entry["rule_en"] = why
+                    entry["not_applicable"] = True
+                elif qid in skipped:
                     entry["rule_zh"] = "按跳题规则不适用，0 分"
                     entry["rule_en"] = "skipped by its relevance rule: 0 points"
                 elif qid in points or question.type == "level":
@@ -160,17 +204,28 @@ def expand(q: Questionnaire, record: Mapping[str, Any], answers: Mapping[str, An
                     entry["formula"] = question.formula
                 questions.append(entry)
             raw = float(compact.get("raw", {}).get(ind.code, 0.0))
-            dim_max += ind.max_score
-            inds.append({
+            full = ind.max_score
+            ind_max = 0.0 if not applicable else float(avail.get(ind.code, full))
+            share = ind_max / full if full else 1.0
+            dim_max += ind_max
+            entry_ind: dict[str, Any] = {
                 "code": ind.code, "title": ind.title.model_dump(), "raw": raw, "cap": ind.max_points,
                 "capped": raw > ind.max_points + 1e-9, "weight": ind.weight,
-                "score": float(ind_scores.get(ind.code, 0.0)), "max": ind.max_score,
-                "target": q.indicator_target(ind), "weak": ind.code in weak, "strong": ind.code in strong,
+                "score": float(ind_scores.get(ind.code) or 0.0), "max": ind_max, "full_max": full,
+                "target": round(q.indicator_target(ind) * share, 4), "weak": ind.code in weak,
+                "strong": ind.code in strong, "applicable": applicable,
                 "feeds": list(ind.feeds), "questions": questions,
-            })
+            }
+            if why is not None:
+                entry_ind["reason_zh"], entry_ind["reason_en"] = why
+                if dim.scored:
+                    excluded.append({"dimension": dim.code, "indicator": ind.code, "title": ind.title.model_dump(),
+                                     "max": full, "reason_zh": why[0], "reason_en": why[1]})
+            inds.append(entry_ind)
         dims.append({
             "code": dim.code, "title": dim.title.model_dump(), "scored": dim.scored, "weight": dim.weight,
-            "score": float(dim_scores.get(dim.code, 0.0)), "max": dim_max * dim.weight, "indicators": inds,
+            "score": float(dim_scores.get(dim.code) or 0.0), "max": round(dim_max * dim.weight, 4),
+            "applicable": dim_max > 0 or not any(i.max_score for i in dim.indicators), "indicators": inds,
         })
     total = float(record["total"])
     levels = []
@@ -187,10 +242,20 @@ def expand(q: Questionnaire, record: Mapping[str, Any], answers: Mapping[str, An
                        "score_ok": score_ok, "granted": score_ok and all(g["ok"] for g in gates),
                        "gates": gates})
     level = int(record["level"])
-    return {
+    out: dict[str, Any] = {
         "total": total, "max_score": q.max_score, "level": level, "band_level": int(record["band_level"]),
         "dimensions": dims, "levels": levels, "next_level": _next_level(levels, level, total),
+        "excluded": excluded,
     }
+    if "applicable_max" in compact:
+        raw_total, app_max = float(compact["raw_total"]), float(compact["applicable_max"])
+        out["raw_total"], out["applicable_max"] = raw_total, app_max
+        out["rescale_zh"] = (f"总分按适用部分折算：得分 {_fmt(raw_total)} ÷ 适用满分 {_fmt(app_max)} × "
+                             f"{_fmt(q.max_score)} = {_fmt(total)} 分；不适用的 {len(excluded)} 项指标不计分也不计满分")
+        out["rescale_en"] = (f"total rescaled to what applies: {_fmt(raw_total)} / applicable maximum "
+                             f"{_fmt(app_max)} x {_fmt(q.max_score)} = {_fmt(total)}; {len(excluded)} indicator(s) "
+                             "not applicable leave both the points and the maximum")
+    return out
 
 
 def _next_level(levels: list[dict[str, Any]], level: int, total: float) -> dict[str, Any] | None:
