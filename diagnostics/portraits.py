@@ -18,8 +18,10 @@ Inputs are plain DataFrames (see ``diagnostics.store.cluster_data`` for how they
 ``PORTRAIT_COLUMNS``. Definitions of terms used there:
 
 - ``weaknesses``: ``{q, code, score, target, severity}`` per weak indicator and ``{q, kind: "scenario",
-  code, level, target, severity}`` per scenario rated below its ``target_level``; which scenarios each
-  feeds is ``weakness_feeds(w, feed_map(definitions))`` (kept once per snapshot, not 33 times per row);
+  code, level, target, severity}`` per scenario rated below its target (``diagnostics.recommend``: the
+  taxonomy's ``scenario_targets`` by size class); which scenarios each feeds is
+  ``weakness_feeds(w, feed_map(definitions))`` (kept once per snapshot, not 33 times per row); items
+  that do not apply to the enterprise are never weaknesses;
 - ``severity`` of a weak indicator = (target - score) / target, in (0, 1]: 1 means nothing scored;
 - ``need`` = mean severity over every scored indicator of the enterprise's assessments (strong or
   fine indicators count 0): the share of the "way to target" still to go;
@@ -40,6 +42,7 @@ import pandas as pd
 from diagnostics import expr
 from diagnostics.canonical import dumps, jsonable
 from diagnostics.questionnaire import Questionnaire
+from diagnostics.recommend import scenario_targets
 from diagnostics.size_class import SIZE_ORDER, UNKNOWN
 from diagnostics.taxonomy import Taxonomy
 
@@ -67,43 +70,63 @@ def _indicator_plan(q: Questionnaire) -> dict[str, Any]:
         "max": np.array([ind.max_score for ind, _ in inds], dtype=float),
         "strength_ratio": q.strength_ratio,
         "dims": [(d.code, d.max_score) for d in q.dimensions if d.scored],
-        "scenario_targets": {(s.scenario or s.id): s.target_level for s in q.scenario_questions()
-                             if s.target_level},
+        "scenarios": [(s.scenario or s.id) for s in q.scenario_questions()],
     }
 
 
-def _profile(group: pd.DataFrame, q: Questionnaire) -> pd.DataFrame:
-    """Weaknesses, strengths, need and dimension profile for assessments of one questionnaire version."""
+def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, sizes: pd.Series) -> pd.DataFrame:
+    """Weaknesses, strengths, need and dimension profile for assessments of one questionnaire version.
+
+    The arithmetic is whole-matrix numpy (assessments x indicators, assessments x scenarios); only the
+    final lists of each row's weaknesses are built per row. Not-applicable indicators (stored as None)
+    and ratings are neither weaknesses nor strengths and do not count in ``need``. Scenario targets come
+    from the one rule (``recommend.scenario_targets``), by each enterprise's size class.
+    """
     plan = _indicator_plan(q)
     codes = plan["codes"]
-    mat = pd.DataFrame.from_records(list(group["indicator_scores"]), columns=codes).to_numpy(dtype=float)
-    mat = np.nan_to_num(mat, nan=0.0)
+    raw = pd.DataFrame.from_records(list(group["indicator_scores"]), columns=codes).to_numpy(dtype=float)
+    applicable = ~np.isnan(raw)
+    mat = np.nan_to_num(raw, nan=0.0)
     target, imax, scored = plan["target"], plan["max"], plan["scored"]
-    weak = (mat < target - EPS) & scored & (target > 0)
-    strong = (mat >= imax * plan["strength_ratio"] - EPS) & scored & (imax > 0)
+    weak = (mat < target - EPS) & scored & (target > 0) & applicable
+    strong = (mat >= imax * plan["strength_ratio"] - EPS) & scored & (imax > 0) & applicable
     with np.errstate(divide="ignore", invalid="ignore"):
         severity = np.where(weak, (target - mat) / np.where(target > 0, target, 1.0), 0.0)
     severity = np.round(np.clip(severity, 0.0, 1.0), 4)
-    n_scored = max(int(scored.sum()), 1)
+    n_scored = (scored & (imax > 0) & applicable).sum(axis=1)
+    # scenario shortfalls: ratings below the size-class target (a missing rating counts as level 0,
+    # a rating of an item that does not apply, stored as None, counts as nothing)
+    scen = plan["scenarios"]
+    size_codes = sizes.reindex(group["enterprise_id"]).fillna(UNKNOWN).to_numpy(dtype=object)
+    uniq = sorted(set(size_codes))
+    table = np.array([[scenario_targets(taxonomy, q, u).get(c, 0) for c in scen] for u in uniq],
+                     dtype=float).reshape(len(uniq), len(scen))  # 0: no target, never a shortfall
+    tgt = table[np.searchsorted(np.array(uniq, dtype=object), size_codes)] if len(uniq) else np.zeros((0, len(scen)))
+    stored = [lv or {} for lv in group["scenario_levels"]]
+    present = np.array([[c in lv for c in scen] for lv in stored], dtype=bool).reshape(len(stored), len(scen))
+    lvl = pd.DataFrame.from_records(stored, columns=scen).to_numpy(dtype=float) if scen else np.zeros((len(group), 0))
+    rated = np.where(present, lvl, 0.0)  # missing key: not rated (0); None: not applicable (NaN)
+    short = ~np.isnan(rated) & (np.nan_to_num(rated) < tgt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_sev = np.round(np.where(short, (tgt - np.nan_to_num(rated)) / np.where(tgt > 0, tgt, 1.0), 0.0), 4)
     qcode = q.code
-    weaknesses, strengths, sev_sum, dims = [], [], severity.sum(axis=1), []
-    for r, levels in enumerate(group["scenario_levels"]):
-        w = [{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4),
-              "target": round(float(target[j]), 4), "severity": float(severity[r, j])}
-             for j in np.nonzero(weak[r])[0]]
-        for scen, tgt in plan["scenario_targets"].items():
-            lv = int((levels or {}).get(scen, 0) or 0)
-            if lv < tgt:
-                w.append({"q": qcode, "kind": "scenario", "code": scen, "level": lv, "target": tgt,
-                          "severity": round((tgt - lv) / tgt, 4)})
-        weaknesses.append(w)
-        strengths.append([{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4),
-                           "max": round(float(imax[j]), 4)} for j in np.nonzero(strong[r])[0]])
-    for scores in group["dimension_scores"]:
-        dims.append({code: {"score": round(float((scores or {}).get(code, 0.0)), 4), "max": mx,
-                            "share": round(float((scores or {}).get(code, 0.0)) / mx, 4) if mx else 0.0}
-                     for code, mx in plan["dims"]})
-    return pd.DataFrame({"weaknesses": weaknesses, "strengths": strengths, "sev_sum": sev_sum,
+    weaknesses = [
+        [{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4), "target": round(float(target[j]), 4),
+          "severity": float(severity[r, j])} for j in np.nonzero(weak[r])[0]]
+        + [{"q": qcode, "kind": "scenario", "code": scen[k], "level": int(np.nan_to_num(rated[r, k])),
+            "target": int(tgt[r, k]), "severity": float(s_sev[r, k])} for k in np.nonzero(short[r])[0]]
+        for r in range(len(group))]
+    strengths = [[{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4), "max": round(float(imax[j]), 4)}
+                  for j in np.nonzero(strong[r])[0]] for r in range(len(group))]
+    dim_codes = [code for code, _ in plan["dims"]]
+    dmat = pd.DataFrame.from_records([d or {} for d in group["dimension_scores"]], columns=dim_codes)
+    dvals = np.round(np.nan_to_num(dmat.to_numpy(dtype=float)), 4)
+    dmax = np.array([mx for _, mx in plan["dims"]], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dshare = np.round(np.where(dmax > 0, dvals / np.where(dmax > 0, dmax, 1.0), 0.0), 4)
+    dims = [{code: {"score": float(dvals[r, k]), "max": float(dmax[k]), "share": float(dshare[r, k])}
+             for k, code in enumerate(dim_codes)} for r in range(len(group))]
+    return pd.DataFrame({"weaknesses": weaknesses, "strengths": strengths, "sev_sum": severity.sum(axis=1),
                          "n_scored": n_scored, "dimensions": dims}, index=group.index)
 
 
@@ -145,7 +168,9 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     """One portrait per enterprise that has an assessment of the ``primary`` questionnaire."""
     if assessments.empty:
         return pd.DataFrame(columns=PORTRAIT_COLUMNS)
-    parts = [_profile(g, definitions[int(vid)]) for vid, g in assessments.groupby("questionnaire_version_id")]
+    sizes = enterprises.set_index("enterprise_id")["size_class"]
+    parts = [_profile(g, definitions[int(vid)], taxonomy, sizes)
+             for vid, g in assessments.groupby("questionnaire_version_id")]
     prof = assessments.join(pd.concat(parts))
     main = prof[prof["questionnaire_code"] == primary].set_index("enterprise_id")
     extra = prof[prof["questionnaire_code"] != primary]
@@ -212,14 +237,6 @@ def feed_map(definitions: Mapping[int, Questionnaire]) -> dict[str, list[str]]:
             if ind.feeds:
                 out[f"{q.code}:{ind.code}"] = sorted(ind.feeds)
     return dict(sorted(out.items()))
-
-
-def weakness_feeds(weakness: Mapping[str, Any], feeds: Mapping[str, list[str]]) -> list[str]:
-    """The scenario codes a weakness feeds: a scenario shortfall feeds its own scenario, a weak
-    indicator what its definition's ``feeds`` say (``feed_map``, kept once per snapshot, not per row)."""
-    if weakness.get("kind") == "scenario":
-        return [weakness["code"]]
-    return list(feeds.get(f"{weakness['q']}:{weakness['code']}", []))
 
 
 def to_records(portraits: pd.DataFrame) -> list[dict[str, Any]]:

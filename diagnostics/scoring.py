@@ -78,6 +78,8 @@ class CompiledQuestionnaire:
         self.scenarios = q.scenario_questions()
         self.levels = sorted(q.levels, key=lambda lv: lv.level)
         self.conditions = q.conditions()
+        owner = {qq.id: self.ind_index[ind.code] for ind in self.indicators for qq in ind.questions}
+        self.scenario_ind = [owner[sq.id] for sq in self.scenarios]
         self.dynamic = [qq for qq in self.questions if self.conditions.get(qq.id) or qq.formula]
         # applicability (see diagnostics.questionnaire): which indicators can be not applicable, each
         # scored question's maximum, and for single choices the options that answer "not applicable"
@@ -361,7 +363,9 @@ class ScoreResult:
                                  for k, d in enumerate(c.dimensions) if d.scored},
             "indicator_scores": {ind.code: float(self.indicator[i, j]) if app[j] else None
                                  for j, ind in enumerate(c.indicators)},
-            "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) for k, s in enumerate(c.scenarios)},
+            # a rating in an item that does not apply is None: "not applicable", not "level 0"
+            "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) if app[c.scenario_ind[k]] else None
+                                for k, s in enumerate(c.scenarios)},
             "explanation": compact_row(self, i),
             "scorer_version": SCORER_VERSION,
         }
