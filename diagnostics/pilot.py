@@ -68,6 +68,29 @@ class Target(_Strict):
         return self
 
 
+class ShortlistObjective(_Strict):
+    """What makes one candidate better than another (``diagnostics.shortlist``), as weights of a sum.
+
+    ``readiness`` (total / max, discounted when self-assessed): the base to absorb a transformation;
+    ``need`` (mean gap to target): room for the funding to make a difference; ``scale`` (size class:
+    large 1, medium 2/3, small 1/3, micro 0): how far a transformed firm reaches along the chain. A sum,
+    not a product: need x readiness peaked at borderline firms because need and total move opposite ways.
+    Representativeness across chain links is lexicographic (links first); sizes and leaders are quotas.
+    """
+
+    readiness: float = Field(default=0.5, ge=0)
+    need: float = Field(default=0.3, ge=0)
+    scale: float = Field(default=0.2, ge=0)
+
+
+class ViolationWeights(_Strict):
+    """When quotas cannot all hold, each missing place of a quota costs this much (fewest weighted wins)."""
+
+    leaders: float = Field(default=3.0, gt=0)
+    min_per_size: float = Field(default=2.0, gt=0)
+    max_per_group: float = Field(default=1.0, gt=0)
+
+
 class ShortlistQuotas(_Strict):
     """Quotas of the pilot shortlist; ``diagnostics.shortlist`` explains how each is enforced."""
 
@@ -79,6 +102,8 @@ class ShortlistQuotas(_Strict):
     max_per_group: int | None = Field(default=None, ge=1)
     self_assessed_weight: float = Field(default=0.9, gt=0, le=1)  # readiness discount when not verified
     near_misses: int = Field(default=5, ge=0, le=50)
+    objective: ShortlistObjective = ShortlistObjective()
+    violation_weights: ViolationWeights = ViolationWeights()
 
     @model_validator(mode="after")
     def _sizes(self) -> ShortlistQuotas:
@@ -93,7 +118,8 @@ class ShortlistQuotas(_Strict):
 
 
 class NeedsSettings(_Strict):
-    common_share: float = Field(default=0.3, gt=0, le=1)  # a need shared by this share of firms is "common"
+    # a need is "common" when this share of the assessed firms operating its chain link have it
+    common_share: float = Field(default=0.5, gt=0, le=1)
 
 
 class MapSettings(_Strict):

@@ -19,7 +19,7 @@ from typing import IO, Any
 import pandas as pd
 
 from diagnostics.canonical import jsonable
-from diagnostics.portraits import weakness_feeds
+from diagnostics.recommend import weakness_feeds
 from diagnostics.size_class import size_label
 from diagnostics.taxonomy import Taxonomy
 from diagnostics.workbooks.safe import SheetWriter, Styles, new_workbook, text_of
