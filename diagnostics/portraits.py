@@ -41,9 +41,10 @@ import pandas as pd
 
 from diagnostics import expr
 from diagnostics.canonical import dumps, jsonable
+from diagnostics.industry_codes import lookup
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import scenario_targets
-from diagnostics.size_class import SIZE_ORDER, UNKNOWN
+from diagnostics.size_class import SIZE_ORDER, UNKNOWN, size_text
 from diagnostics.taxonomy import Taxonomy
 
 EPS = 1e-9
@@ -143,7 +144,11 @@ def percentile(values: pd.Series, groups: pd.Series | None = None) -> pd.Series:
 
 
 def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
-    """The taxonomy portrait type of each row (first matching rule wins; None when none matches)."""
+    """The taxonomy portrait type of each row (first matching rule wins; None when none matches).
+
+    Rules read ``level``, ``total``, the percentiles, ``size``, ``chain_leader``, ``srdi`` and
+    ``share_<dimension>`` (the share of each scored dimension's maximum, e.g. ``share_foundation``).
+    """
     n = len(frame)
     columns = {
         "level": expr.VectorColumn("number", frame["level"].to_numpy(dtype=float)),
@@ -154,6 +159,11 @@ def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
         "chain_leader": expr.VectorColumn("bool", frame["chain_leader"].to_numpy(dtype=np.int8)),
         "srdi": expr.VectorColumn("bool", frame["srdi"].to_numpy(dtype=np.int8)),
     }
+    # the dimension profile (share of each scored dimension's maximum): types beyond the level
+    shares = pd.DataFrame.from_records([{k: v["share"] for k, v in (d or {}).items()} for d in frame["dimensions"]],
+                                       index=frame.index) if n else pd.DataFrame(index=frame.index)
+    for code in shares.columns:
+        columns[f"share_{code}"] = expr.VectorColumn("number", shares[code].to_numpy(dtype=float))
     out = np.full(n, None, dtype=object)
     free = np.ones(n, dtype=bool)
     for pt in taxonomy.portrait_types:
@@ -283,6 +293,92 @@ def rows_digest(records: list[dict[str, Any]], texts: list[str]) -> str:
     return h.hexdigest()
 
 
+AXES: dict[str, dict[str, str]] = {
+    "industry_code": {"zh": "行业小类（GB/T 4754）", "en": "Industry class (GB/T 4754)"},
+    "chain_link": {"zh": "产业链环节", "en": "Chain link"},
+    "position": {"zh": "链上位置", "en": "Chain position"},
+    "size_class": {"zh": "企业规模", "en": "Size class"},
+    "tag": {"zh": "企业标签（链主、专精特新、上市）", "en": "Tags (chain leader, SRDI, listed)"},
+    "region": {"zh": "所在区县", "en": "Region"},
+}
+POSITION_NAMES = {"upstream": {"zh": "上游", "en": "Upstream"}, "midstream": {"zh": "中游", "en": "Midstream"},
+                  "downstream": {"zh": "下游", "en": "Downstream"}}
+TAG_NAMES = {"chain_leader": {"zh": "链主/骨干企业", "en": "Chain leader"}, "srdi": {"zh": "专精特新", "en": "SRDI"},
+             "listed": {"zh": "上市企业", "en": "Listed"}, "": {"zh": "无上述标签", "en": "None of these"}}
+
+
+def _axis_frame(df: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """(enterprise row, axis value) pairs: list-valued axes are exploded, so a firm in two links counts
+    once in each link."""
+    base = df[["level", "type_code", "total"]].copy()
+    if axis == "chain_link":
+        vals = df["chain_links"]
+    elif axis == "position":
+        vals = df["positions"]
+    elif axis == "tag":
+        vals = df["tags"].map(lambda t: [x for x in (t or []) if x in TAG_NAMES] or [""])
+    else:
+        vals = df[axis].fillna(UNKNOWN if axis == "size_class" else "")
+    base["value"] = vals.to_numpy()
+    if axis in ("chain_link", "position", "tag"):
+        base = base.explode("value").dropna(subset=["value"])
+    return base
+
+
+def cross_tabs(portraits: pd.DataFrame, taxonomy: Taxonomy) -> dict[str, Any]:
+    """分类 x 分级: for each classification axis, per value the firms by level and by portrait type.
+
+    Axes: industry class, chain link, chain position, size class, tags (chain leader / 专精特新 / listed)
+    and region. Built with pandas cross-tabulations (no loop over enterprises); names, not codes, ride
+    along for the pages and workbooks.
+    """
+    levels = [0, 1, 2, 3, 4]
+    type_codes = [t.code for t in taxonomy.portrait_types]
+    link_names = {c.code: c.name.model_dump() for c in taxonomy.chain_links}
+    link_order = {c.code: i for i, c in enumerate(taxonomy.chain_links)}
+    out: dict[str, Any] = {}
+    for axis, axis_name in AXES.items():
+        frame = _axis_frame(portraits, axis) if len(portraits) else pd.DataFrame(columns=["value", "level"])
+        rows: list[dict[str, Any]] = []
+        if len(frame):
+            by_level = pd.crosstab(frame["value"], frame["level"].astype(int))
+            by_type = pd.crosstab(frame["value"], frame["type_code"].fillna(""))
+            mean = frame.groupby("value")["total"].mean()
+            values = list(by_level.index)
+            if axis == "chain_link":
+                values.sort(key=lambda v: link_order.get(v, 99))
+            elif axis == "size_class":
+                values.sort(key=lambda v: SIZE_ORDER.index(v) if v in SIZE_ORDER else 99)
+            elif axis == "tag":
+                values.sort(key=lambda v: list(TAG_NAMES).index(v))
+            for v in values:
+                rows.append({
+                    "value": v, "name": _value_name(axis, v, link_names),
+                    "n": int(by_level.loc[v].sum()),
+                    "levels": {str(lv): int(by_level.loc[v].get(lv, 0)) for lv in levels},
+                    "types": {t: int(by_type.loc[v].get(t, 0)) for t in type_codes},
+                    "mean_total": round(float(mean.loc[v]), 4),
+                })
+        out[axis] = {"name": axis_name, "rows": rows}
+    return jsonable(out)
+
+
+def _value_name(axis: str, value: str, link_names: Mapping[str, Any]) -> dict[str, Any]:
+    if axis == "chain_link":
+        return dict(link_names.get(value, {"zh": value}))
+    if axis == "position":
+        return POSITION_NAMES.get(value, {"zh": value, "en": value})
+    if axis == "size_class":
+        return size_text(value)
+    if axis == "tag":
+        return TAG_NAMES.get(value, {"zh": value, "en": value})
+    if axis == "industry_code":
+        entry = lookup(value) if value else None
+        return {"zh": f"{value} {entry.name_zh}", "en": f"{value} {entry.name_en}"} if entry else {
+            "zh": value or "未填", "en": value or "not given"}
+    return {"zh": value or "未填", "en": value or "not given"}
+
+
 def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: int, primary: str,
             feeds: Mapping[str, list[str]], records: list[dict[str, Any]] | None = None,
             texts: list[str] | None = None) -> dict[str, Any]:
@@ -323,6 +419,9 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
         "types": types,
         "types_by_size": {s: _count(df[df["size_class"] == s], "type_code", type_codes) for s in sizes
                           if (df["size_class"] == s).any()},
+        "cross_tabs": cross_tabs(df, taxonomy),
+        "type_descriptions": {t.code: t.description.model_dump() if t.description else None
+                              for t in taxonomy.portrait_types},
         "mean_total": round(float(df["total"].mean()), 4) if len(df) else None,
         "dimension_mean_share": {k: round(float(np.mean(v)), 4) for k, v in sorted(dims.items())},
         "feeds": dict(feeds),
