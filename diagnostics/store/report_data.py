@@ -22,6 +22,7 @@ from diagnostics.canonical import digest
 from diagnostics.explain import expand
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import names_of
+from diagnostics.shortlist import participant_list
 from diagnostics.store import cluster_data
 from diagnostics.store.models import Assessment, Cluster, QuestionnaireVersion, Snapshot
 from diagnostics.store.repo import definition_of
@@ -128,15 +129,24 @@ def snapshot_payloads(session: Session, snapshot_ids: dict[str, int]) -> tuple[d
 
 
 def write_cluster_file(root: Path, cluster: Cluster, payloads: dict[str, Any], hashes: dict[str, str],
-                       portraits: pd.DataFrame) -> tuple[str, bool]:
-    """The cluster workbook for exactly these snapshots; (relative path, written now)."""
+                       portraits: pd.DataFrame, *, taxonomy: Taxonomy | None = None,
+                       feeds: dict[str, list[str]] | None = None, names: dict[str, Any] | None = None
+                       ) -> tuple[str, bool]:
+    """The cluster workbook for exactly these snapshots; (relative path, written now).
+
+    With the taxonomy, the participant list names what each pick is to transform (the one
+    recommendation rule); ``names`` names weaknesses in the enterprise list.
+    """
     key = digest(sorted(hashes.items()))[:12]
     rel = f"{cluster.code}/cluster-{cluster.code}-{key}.xlsx"
     target = root / rel
     if target.exists():
         return rel, False
     info = {"code": cluster.code, "name": cluster.name_zh}
-    _atomic(target, lambda p: write_cluster_report(p, info, payloads, portraits))
+    participants = (participant_list(payloads.get("shortlist") or {}, portraits, taxonomy, feeds or {}, names or {})
+                    if taxonomy is not None else None)
+    _atomic(target, lambda p: write_cluster_report(p, info, payloads, portraits, participants=participants,
+                                                   names=names))
     return rel, True
 
 

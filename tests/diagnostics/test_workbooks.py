@@ -13,7 +13,7 @@ from diagnostics.needs import rank_needs
 from diagnostics.portraits import feed_map, summary
 from diagnostics.recommend import names_of
 from diagnostics.scoring import score_answers
-from diagnostics.shortlist import select_shortlist
+from diagnostics.shortlist import participant_list, select_shortlist
 from diagnostics.workbooks.cluster_report import write_cluster_report
 from diagnostics.workbooks.enterprise_report import (
     peer_benchmark,
@@ -159,17 +159,34 @@ def test_cluster_workbook_sheets_and_content(tmp_path):
                 "industry_map": build_industry_map(tx, p, tg),
                 "shortlist": select_shortlist(p, tg.shortlist, [c.code for c in tx.chain_links], max_score=30)}
     path = tmp_path / "c.xlsx"
-    write_cluster_report(path, {"name": "迷你集群"}, payloads, p)
+    feeds = feed_map({1: questionnaire()})
+    people = participant_list(payloads["shortlist"], p, tx, feeds, names_of([questionnaire()]))
+    write_cluster_report(path, {"name": "迷你集群"}, payloads, p, participants=people,
+                         names=names_of([questionnaire()]))
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["绩效指标 Indicators", "等级画像 Levels", "企业清单 Enterprises", "共性需求 Needs",
-                               "场景图谱 Map", "四清单 Four lists", "试点名单 Shortlist"]
+    assert book.sheetnames == ["绩效指标 Indicators", "等级画像 Levels", "分类分级 Classification",
+                               "企业清单 Enterprises", "共性需求 Needs", "场景图谱 Map", "四清单 Four lists",
+                               "试点名单 Shortlist", "参与企业名单 Participants"]
     assert not [(s, c.coordinate) for s, c in cells(book) if c.data_type == "f"]
     ind = {r[0].value: [c.value for c in r[1:4]] for r in book["绩效指标 Indicators"].iter_rows(min_row=3)}
     assert ind["“一图四清单”对产业链环节覆盖率"] == [0.8, 1, "未达标 not met"]
     names = [r[0].value for r in book["企业清单 Enterprises"].iter_rows(min_row=2)]
     assert names == ["企业1", "企业2", "@SUM(1+1)*cmd", "企业4"]
-    needs = [[c.value for c in r[:4]] for r in book["共性需求 Needs"].iter_rows(min_row=2, max_row=3)]
-    assert needs == [[1, "窑炉能耗", "烧成", 2], [2, "成型管控", "成型", 2]]
+    assert ind["参与试点项目的企业数量（家）"][0] == "暂无数据"
+    needs_rows = [[c.value for c in r] for r in book["共性需求 Needs"].iter_rows()]
+    assert "needs.common_share" in needs_rows[0][0]  # the definition is printed above the table
+    assert [r[:4] for r in needs_rows[2:5]] == [[1, "成型管控", "成型", 1], [2, "客户管理", "销售", 1],
+                                                [3, "烧成质量", "烧成", 1]]
+    gaps = {r[0].value: r[7].value for r in book["企业清单 Enterprises"].iter_rows(min_row=2)}
+    assert gaps["企业1"] == "质量、营销"  # weakness names, not codes
+    levels = [r[0].value for r in book["分类分级 Classification"].iter_rows()]
+    assert "产业链环节" in levels and "烧成" in levels and "专精特新" in levels
+    people_rows = [[c.value for c in r] for r in book["参与企业名单 Participants"].iter_rows(min_row=3)]
+    assert people_rows[0][:3] == ["企业2", "USCC0002", "2 级"] and people_rows[0][4] == "否"
+    assert people_rows[1][3] == "烧成质量"  # E1: what is to be transformed, from the one rule
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) >= 4  # coverage, levels by size, levels by link, top needs
     grid = {r[0].value: r[2].value for r in book["场景图谱 Map"].iter_rows(min_row=2)}
     assert grid["烧成"] == "窑炉能耗（2家实践，1家达标）\n烧成质量（2家实践，2家达标）"  # by scenario code
     picks = [r[0].value for r in book["试点名单 Shortlist"].iter_rows() if r[0].value in ("企业1", "企业2")]
