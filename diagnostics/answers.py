@@ -119,7 +119,7 @@ def parse_value(question: Question, value: Any) -> Any:
             code = _match_option(question, str(item))
             if code not in codes:
                 codes.append(code)
-        exclusive = [c for c in codes if question.option(c) and question.option(c).exclusive]  # type: ignore[union-attr]
+        exclusive = [c for c in codes if (opt := question.option(c)) and opt.exclusive]
         if exclusive and len(codes) > 1:
             raise ValueProblem(f"选项 {exclusive[0]} 不能与其他选项同时选择",
                                f"option {exclusive[0]} cannot be combined with other options")

@@ -36,10 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from diagnostics.text import Text
 
-QUESTION_TYPES = ("single", "multi", "number", "yesno", "text", "evidence", "level")
 QuestionType = Literal["single", "multi", "number", "yesno", "text", "evidence", "level"]
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
-_CODE_RE = re.compile(CODE_PATTERN)
 
 
 class _Strict(BaseModel):
@@ -307,7 +305,3 @@ class Questionnaire(_Strict):
                     out[q.id] = " and ".join(f"({p})" for p in parts) if len(parts) > 1 else (
                         parts[0] if parts else None)
         return out
-
-
-def valid_code(code: str) -> bool:
-    return bool(_CODE_RE.fullmatch(code))

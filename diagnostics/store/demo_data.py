@@ -22,7 +22,7 @@ from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission
 from diagnostics.store.repo import audit, definition_of, register_shipped
 from diagnostics.taxonomy import load_taxonomy
 
-CLUSTERS = (
+CLUSTERS: tuple[dict[str, Any], ...] = (
     {"code": "jingdezhen-ceramics", "name_zh": "景德镇陶瓷产业集群", "name_en": "Jingdezhen ceramics cluster",
      "industry": "ceramics", "region": "江西省景德镇市", "pilot_code": "jingdezhen-ceramics", "share": 0.6},
     {"code": "shaoguan-nonferrous", "name_zh": "韶关有色金属产业集群", "name_en": "Shaoguan non-ferrous metals cluster",
@@ -96,12 +96,12 @@ def _submissions(session: Session, ids: list[int], maturity: np.ndarray, version
         with_module = np.nonzero(rng.random(len(ids)) < 0.5)[0]
         mod_def = definition_of(module)
         # the module's "which links do you run" question answers the firm's own registered chain links
-        given = {qid: [links[int(i)] for i in with_module] for qid in MODULE_LINK_QUESTIONS
+        given = {qid: [links[j] for j in with_module.tolist()] for qid in MODULE_LINK_QUESTIONS
                  if mod_def.question(qid) is not None}
         mod_answers = synth_answers(mod_def, maturity[with_module], seed=seed + 2, given=given)
-        for k, i in enumerate(with_module):
-            rows.append(_row(ids[i], module.id, mod_answers[k], "submitted", "self",
-                             BASE_TIME + timedelta(days=40 + int(i) % 60)))
+        for k, j in enumerate(with_module.tolist()):
+            rows.append(_row(ids[j], module.id, mod_answers[k], "submitted", "self",
+                             BASE_TIME + timedelta(days=40 + j % 60)))
     for start in range(0, len(rows), 5000):
         session.execute(insert(Submission), rows[start:start + 5000])
     return len(rows)

@@ -11,11 +11,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from cli import cli
 from diagnostics.answers import check_answers
 from diagnostics.census_template import census_questions
 from diagnostics.scoring import score_answers
 from diagnostics.uscc import make_uscc
-from survey_app.cli import cli
 from tests.diagnostics.sme import SME, answers, full_foundation, full_management, scenarios
 
 GOOD_1 = answers(full_foundation(), scenarios(2))
@@ -84,7 +84,7 @@ def test_score_xlsx_from_the_template(tmp_path: Path) -> None:
     assert run("questionnaire", "template", "sme-digital-2024-mfg", "--out", str(template)).exit_code == 0
     wb = openpyxl.load_workbook(template)
     ws = wb["answers"]
-    header = [c.value for c in ws[1]]
+    header = [str(c.value) for c in ws[1]]
     assert header[:2] == ["uscc", "name"] and "planning_stage" in header
     assert ws.data_validations.dataValidation, "choice columns carry dropdowns"
     codebook = wb["codebook"]

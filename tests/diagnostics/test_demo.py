@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from cli import cli
 from diagnostics.demo import synth_answers, synth_enterprises
 from diagnostics.scoring import score_answers
 from diagnostics.settings import settings
 from diagnostics.store.db import make_engine, session_factory
 from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission, User
 from diagnostics.uscc import validate_uscc
-from survey_app.cli import cli
 from tests.diagnostics.sme import SME
 
 LINKS = ["raw", "forming", "firing", "sales"]

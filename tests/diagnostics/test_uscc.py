@@ -71,7 +71,7 @@ def test_check_character_rejects_bad_input():
 def test_result_is_frozen():
     result = validate_uscc(REAL_CODES[0])
     with pytest.raises(dataclasses.FrozenInstanceError):
-        result.ok = False  # type: ignore[misc]
+        result.ok = False
 
 
 # --- normalisation -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from diagnostics.explain import explain_row
 from diagnostics.industry_map import build_industry_map
 from diagnostics.needs import rank_needs
 from diagnostics.portraits import feed_map, summary
@@ -56,11 +57,11 @@ def enterprise_data(name: str = "景德镇华瓷陶瓷有限公司", trail: dict
     p = portraits()
     q = questionnaire()
     result = score_answers(q, [{"q_quality": "b", "q_equip": "c", "q_market": "a", "s_quality": 2}])
-    explanation = trail if trail is not None else readable_trail(q, result.explain(0))
+    explanation = trail if trail is not None else readable_trail(q, explain_row(result, 0))
     if trail is None:
         first = explanation["dimensions"][0]["indicators"][0]["questions"][0]
         first["answer"] = first["answer_text"] = "=1+1"  # typed by a respondent
-    row = p[p["enterprise_id"] == 1].iloc[0].to_dict()
+    row = {str(k): v for k, v in p[p["enterprise_id"] == 1].iloc[0].items()}
     row["name"] = name
     return report_input(row, explanation, peer_benchmark(p), taxonomy(), names_of([q]), {"name": "迷你集群"},
                         feed_map({1: q}), {"follower": {"zh": "跟随型", "en": "Follower"}})
@@ -93,7 +94,7 @@ def test_workbook_explanation_rows_equal_the_trail(tmp_path):
     question texts and answer labels are printed, not ids and codes."""
     q = questionnaire()
     result = score_answers(q, [{"q_quality": "b", "q_equip": "c", "q_market": "a", "s_quality": 2}])
-    trail = readable_trail(q, result.explain(0))
+    trail = readable_trail(q, explain_row(result, 0))
     path = tmp_path / "e.xlsx"
     write_enterprise_report(path, enterprise_data(trail=trail))
     rows = [[c.value for c in r] for r in openpyxl.load_workbook(path)["计分说明 Explanation"].iter_rows()]
