@@ -13,8 +13,12 @@ Figures (``DEFINITION`` is printed beside every table):
   assessed firms operating the scenario's chain link (the firms that could have it);
 - ``need_score``: the sum of severities (how many x how severe); rankings sort by need_score, then
   enterprises, then code;
-- ``common``: a need is common (共性) when ``share_in_link`` reaches the pilot file's ``common_share``
-  (``needs.common_share``): "most firms of this link need it", not "many firms of the cluster";
+- ``intensity``: need_score / firms operating the link: the mean gap over all the link's firms (a firm
+  without the need counts 0), so it grows both with how many firms need it and how far they are short;
+- ``common``: a need is common (共性) when ``share_in_link`` reaches the pilot file's
+  ``needs.common_share`` and ``intensity`` its ``needs.common_intensity``: "most firms of this link
+  need it, and need it badly", not "many firms of the cluster" (every firm short of some target would
+  make every scenario common);
 - rankings: overall (``scenarios``), per chain link (``links[].top_scenarios`` and ``by_link``) and per
   size class (``by_size``, shares of the firms of that size).
 
@@ -37,14 +41,16 @@ from diagnostics.taxonomy import Taxonomy
 DEFINITION = {
     "zh": "需求口径：企业的短板（指标得分低于目标，或场景自评低于本规模企业的目标等级）只落到该企业自己开展的产业链"
           "环节中的场景；严重度 = 与目标的差距 ÷ 目标（0–1），一个场景取最重的一项。需求分 = 各企业严重度之和。"
-          "占比 = 有该需求的企业 ÷ 已诊断企业；环节内占比 = 有该需求的企业 ÷ 开展该环节的已诊断企业。"
-          "环节内占比达到 {share:.0%}（试点文件 needs.common_share）记为共性需求。",
+          "占比 = 有该需求的企业 ÷ 已诊断企业；环节内占比 = 有该需求的企业 ÷ 开展该环节的已诊断企业；"
+          "强度 = 需求分 ÷ 开展该环节的已诊断企业（该环节企业的平均差距）。环节内占比达到 {share:.0%}"
+          "（试点文件 needs.common_share）且强度达到 {intensity:.2f}（needs.common_intensity）记为共性需求。",
     "en": "A weakness (an indicator below its target, or a scenario rated below the target level for the firm's "
           "size) counts only for scenarios in the chain links the firm itself operates; severity = gap to "
           "target / target (0-1), the largest per scenario. Need score = sum of severities over firms. Share = "
           "firms with the need / assessed firms; share in link = firms with the need / assessed firms operating "
-          "that link. A need is common when its share in link reaches {share:.0%} (pilot file "
-          "needs.common_share).",
+          "that link; intensity = need score / assessed firms operating the link (their mean gap). A need is "
+          "common when its share in link reaches {share:.0%} (pilot file needs.common_share) and its intensity "
+          "{intensity:.2f} (needs.common_intensity).",
 }
 NEED_COLUMNS = ["enterprise_id", "scenario", "link", "size_class", "severity"]
 
@@ -115,7 +121,8 @@ def _ranked(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 
 def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], *,
-               common_share: float = 0.5, top_sources: int = 5, top: int = 5) -> dict[str, Any]:
+               common_share: float = 0.5, common_intensity: float = 0.0, top_sources: int = 5,
+               top: int = 5) -> dict[str, Any]:
     """The needs snapshot payload (see the module docstring for every figure's definition)."""
     assessed = len(portraits)
     needs, sources, unmapped = _carry(portraits, taxonomy, feeds)
@@ -137,13 +144,15 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
             s = scen[str(code)]
             n, base = int(r["enterprises"]), int(in_link.get(s.link, 0))
             share_link = n / base if base else 0.0
+            intensity = float(r["need_score"]) / base if base else 0.0
             g = src.get(code)
             scenario_rows.append({
                 "scenario": code, "name": s.name.model_dump(), "link": s.link, "activity": s.activity,
                 "enterprises": n, "share": n / assessed if assessed else 0.0, "enterprises_in_link": base,
                 "share_in_link": share_link, "sizes": sizes[code],
                 "severity_mean": float(r["severity_mean"]), "severity_max": float(r["severity_max"]),
-                "need_score": float(r["need_score"]), "common": bool(share_link >= common_share - 1e-9),
+                "need_score": float(r["need_score"]), "intensity": intensity,
+                "common": bool(share_link >= common_share - 1e-9 and intensity >= common_intensity - 1e-9),
                 "sources": [] if g is None else [{"code": k, "enterprises": int(v)}
                                                  for k, v in zip(g["key"], g["enterprises"], strict=True)],
             })
@@ -184,9 +193,9 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
                             for f, n in zip(unmapped["feed"], unmapped["enterprises"], strict=True)),
                            key=lambda r: (-r["enterprises"], r["feed"]))
     return jsonable({
-        "assessed": assessed, "common_share": common_share,
-        "definition": {"zh": DEFINITION["zh"].format(share=common_share),
-                       "en": DEFINITION["en"].format(share=common_share)},
+        "assessed": assessed, "common_share": common_share, "common_intensity": common_intensity,
+        "definition": {"zh": DEFINITION["zh"].format(share=common_share, intensity=common_intensity),
+                       "en": DEFINITION["en"].format(share=common_share, intensity=common_intensity)},
         "enterprises_with_needs": int(needs["enterprise_id"].nunique()) if not needs.empty else 0,
         "scenarios": scenario_rows, "links": link_rows, "by_link": by_link,
         "by_size": by_size, "size_names": {s: size_text(s) for s in by_size},

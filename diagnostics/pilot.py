@@ -149,6 +149,8 @@ class ShortlistQuotas(_Strict):
 class NeedsSettings(_Strict):
     # a need is "common" when this share of the assessed firms operating its chain link have it
     common_share: float = Field(default=0.5, gt=0, le=1)
+    # ... and their mean gap over all the link's firms (need score / firms in the link) reaches this
+    common_intensity: float = Field(default=0.0, ge=0, le=1)
 
 
 class MapSettings(_Strict):

@@ -75,3 +75,13 @@ def test_no_weaknesses_means_no_needs():
     p["weaknesses"] = [[] for _ in range(len(p))]
     payload = rank_needs(p, taxonomy(), FEEDS)
     assert payload["scenarios"] == [] and payload["links"] == [] and payload["enterprises_with_needs"] == 0
+
+
+def test_common_needs_need_both_share_in_link_and_intensity():
+    """firing_quality: 1 of the 2 firing firms (50 %), intensity 0.5 / 2 firms = 0.25. With share 50 % it is
+    common on share alone, not once an intensity of 0.3 is asked for; forming_ctrl and sales_crm (1.0) stay."""
+    by_share = rank_needs(portraits(), taxonomy(), FEEDS, common_share=0.5)
+    assert "firing_quality" in by_share["common"]
+    both = rank_needs(portraits(), taxonomy(), FEEDS, common_share=0.5, common_intensity=0.3)
+    assert both["common"] == ["forming_ctrl", "sales_crm"]
+    assert {r["scenario"]: r["intensity"] for r in both["scenarios"]}["firing_quality"] == 0.25
