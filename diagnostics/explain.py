@@ -31,17 +31,19 @@ def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
     if answer is None:
         return "未作答，0 分", "not answered: 0 points"
     t = question.type
-    if t in ("single", "level"):
+    if t in ("single", "level"):  # names, not option codes: the trail is read by people
         opt = question.option(str(answer))
-        label = opt.label if opt else None
-        return (f"选项 {answer}（{label.get('zh') if label else ''}）得 {p} 分",
-                f"option {answer} ({label.get('en') if label else ''}) gives {p} points")
+        zh = opt.label.get("zh") if opt else str(answer)
+        en = (opt.label.get("en") or opt.label.get("zh")) if opt else str(answer)
+        return f"选择“{zh}”，得 {p} 分", f"'{en}' gives {p} points"
     if t == "multi":
-        parts = [f"{c}={_fmt(opt.points)}" for c in answer if (opt := question.option(c))]
+        parts = [f"“{opt.label.get('zh')}” {_fmt(opt.points)}" for c in answer if (opt := question.option(c))]
+        parts_en = [f"'{opt.label.get('en') or opt.label.get('zh')}' {_fmt(opt.points)}" for c in answer
+                    if (opt := question.option(c))]
         capped = f"，封顶 {_fmt(question.max_points)}" if question.max_points is not None else ""
         capped_en = f", capped at {_fmt(question.max_points)}" if question.max_points is not None else ""
         return (f"所选 {' + '.join(parts)}{capped}，得 {p} 分",
-                f"selected {' + '.join(parts)}{capped_en}: {p} points")
+                f"selected {' + '.join(parts_en)}{capped_en}: {p} points")
     if t == "number":
         upper = question.bands_include == "upper"
         for band in question.bands:

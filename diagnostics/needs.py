@@ -33,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable, jsonable_dict
 from diagnostics.recommend import weakness_feeds, weakness_key
 from diagnostics.size_class import SIZE_ORDER, UNKNOWN, size_text
 from diagnostics.taxonomy import Taxonomy
@@ -139,9 +139,10 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
         agg = needs.groupby("scenario", sort=True).agg(
             enterprises=("enterprise_id", "nunique"), severity_mean=("severity", "mean"),
             severity_max=("severity", "max"), need_score=("severity", "sum"))
-        sizes = {code: _sizes(g) for code, g in needs.groupby("scenario", sort=True)}
-        for code, r in agg.iterrows():  # one row per scenario (tens), not per enterprise
-            s = scen[str(code)]
+        sizes = {str(code): _sizes(g) for code, g in needs.groupby("scenario", sort=True)}
+        for key, r in agg.iterrows():  # one row per scenario (tens), not per enterprise
+            code = str(key)
+            s = scen[code]
             n, base = int(r["enterprises"]), int(in_link.get(s.link, 0))
             share_link = n / base if base else 0.0
             intensity = float(r["need_score"]) / base if base else 0.0
@@ -163,7 +164,8 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
     if not needs.empty:
         per_link = needs.groupby(["link", "enterprise_id"], sort=True).agg(
             severity=("severity", "max"), size_class=("size_class", "first")).reset_index()
-        for code, g in per_link.groupby("link", sort=True):
+        for link_key, g in per_link.groupby("link", sort=True):
+            code = str(link_key)
             ranked_here = [r for r in scenario_rows if r["link"] == code]
             by_link[str(code)] = [r["scenario"] for r in ranked_here[:top]]
             n, base = int(g["enterprise_id"].nunique()), int(in_link.get(code, 0))
@@ -189,10 +191,10 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
                                    "need_score": float(v)}
                                   for c, e, v in zip(g["scenario"], g["enterprises"], g["need_score"], strict=True)]
         by_size = {s: by_size[s] for s in SIZE_ORDER if s in by_size}
-    unmapped_rows = sorted(({"feed": str(f), "enterprises": int(n)}
-                            for f, n in zip(unmapped["feed"], unmapped["enterprises"], strict=True)),
-                           key=lambda r: (-r["enterprises"], r["feed"]))
-    return jsonable({
+    unmapped_pairs = sorted(((str(f), int(n)) for f, n in zip(unmapped["feed"], unmapped["enterprises"], strict=True)),
+                            key=lambda fn: (-fn[1], fn[0]))
+    unmapped_rows = [{"feed": f, "enterprises": n} for f, n in unmapped_pairs]
+    return jsonable_dict({
         "assessed": assessed, "common_share": common_share, "common_intensity": common_intensity,
         "definition": {"zh": DEFINITION["zh"].format(share=common_share, intensity=common_intensity),
                        "en": DEFINITION["en"].format(share=common_share, intensity=common_intensity)},

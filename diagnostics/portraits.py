@@ -361,7 +361,7 @@ def cross_tabs(portraits: pd.DataFrame, taxonomy: Taxonomy) -> dict[str, Any]:
                     "mean_total": round(float(mean.loc[v]), 4),
                 })
         out[axis] = {"name": axis_name, "rows": rows}
-    return jsonable(out)
+    return jsonable_dict(out)
 
 
 def _value_name(axis: str, value: str, link_names: Mapping[str, Any]) -> dict[str, Any]:

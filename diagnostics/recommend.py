@@ -174,15 +174,15 @@ def trail_weaknesses(explanation: Mapping[str, Any], definition: Questionnaire, 
     for question in definition.scenario_questions():
         if question.id in na:
             continue
-        target = scenario_target(taxonomy, question, size_class)
-        if not target:
+        level_target = scenario_target(taxonomy, question, size_class)
+        if not level_target:
             continue
         answer = answers.get(question.id)
         level = int(answer) if answer is not None else 0
-        if level < target:
+        if level < level_target:
             out.append({"q": definition.code, "kind": "scenario", "code": question.scenario or question.id,
-                        "level": None if answer is None else level, "target": target,
-                        "severity": round((target - level) / target, 4)})
+                        "level": None if answer is None else level, "target": level_target,
+                        "severity": round((level_target - level) / level_target, 4)})
     return out
 
 

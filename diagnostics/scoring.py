@@ -250,7 +250,8 @@ def applicable_maxima(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndar
     avail = (q_app * c.plan_max) @ c.q_to_ind
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(c.ind_full > 0, avail / np.where(c.ind_full > 0, c.ind_full, 1.0), 1.0)
-    return np.round(c.ind_max * np.clip(frac, 0.0, 1.0), DECIMALS)
+    maxima: np.ndarray = np.round(c.ind_max * np.clip(frac, 0.0, 1.0), DECIMALS)
+    return maxima
 
 
 def scenario_levels(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
@@ -315,17 +316,20 @@ class ScoreResult:
     @cached_property
     def applicable(self) -> np.ndarray:
         """n x indicators: False where the indicator does not apply (it left the points and the maximum)."""
-        return ~((self.ind_max <= EPS) & (self.compiled.ind_max > 0))
+        out: np.ndarray = ~((self.ind_max <= EPS) & (self.compiled.ind_max > 0))
+        return out
 
     @cached_property
     def dimension_max(self) -> np.ndarray:
         c = self.compiled
-        return np.round(self.ind_max @ c.ind_to_dim * c.dim_weight, DECIMALS)
+        out: np.ndarray = np.round(self.ind_max @ c.ind_to_dim * c.dim_weight, DECIMALS)
+        return out
 
     @cached_property
     def applicable_max(self) -> np.ndarray:
         """The maximum of the scored dimensions over what applies (the fixed ``max_score`` without N/A)."""
-        return np.round(self.dimension_max[:, self.compiled.dim_scored].sum(axis=1), DECIMALS)
+        out: np.ndarray = np.round(self.dimension_max[:, self.compiled.dim_scored].sum(axis=1), DECIMALS)
+        return out
 
     @property
     def n(self) -> int:
@@ -463,7 +467,7 @@ def required_present(c: CompiledQuestionnaire, arrays: AnswerArrays, applied: di
         if qid in arrays.index:
             have = arrays.index[qid] >= 0
         elif qid in arrays.multi:
-            have = arrays.multi[qid].any(axis=1)
+            have = np.asarray(arrays.multi[qid].any(axis=1), dtype=bool)
         elif qid in arrays.number:
             have = ~np.isnan(arrays.number[qid])
         elif qid in arrays.yesno:

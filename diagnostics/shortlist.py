@@ -36,7 +36,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import ShortlistQuotas
 from diagnostics.recommend import recommend_portrait
 from diagnostics.size_class import size_label
@@ -160,7 +160,7 @@ class _Problem:
             lo = np.append(lo, [e[1] for e in extra])
             hi = np.append(hi, [e[2] for e in extra])
         upper = np.concatenate([np.ones(self.n + self.m), np.full(self.k, float(max(self.q.size, 1)))])
-        res = milp(objective, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(self.N),
+        res = milp(objective, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(self.N, dtype=np.int64),
                    bounds=Bounds(np.zeros(self.N), upper),
                    options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": 120})
         if res.status != 0 or res.x is None:
@@ -366,7 +366,7 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         if x is not None:
             violations = _violations(problem, x, quotas, len(pool))
     if x is None:
-        return jsonable({**head, "status": "no_candidates" if not len(pool) else "infeasible", "picks": [],
+        return jsonable_dict({**head, "status": "no_candidates" if not len(pool) else "infeasible", "picks": [],
                          "near_misses": [], "checks": [], "violations": [],
                          "problems": problems or diagnose(pool, quotas, chain_links, quotas.willing_only)})
     chosen = problem.pool[x[: problem.n] == 1]
@@ -440,7 +440,8 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         for _, row in top_ex[top_ex["score"] > floor["score"]].head(quotas.near_misses).iterrows():
             notable.append({**_entry(row, 0), "why_not_zh": "未表示参与试点意愿",
                             "why_not_en": "has not said it is willing to join the pilot"})
-    checks = [{"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
+    checks: list[dict[str, Any]] = [
+        {"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
     if problem.min_leaders:
         checks.append({"quota": "leaders", "label": labels["leaders"], "required": problem.min_leaders,
                        "actual": lead_n})
@@ -453,12 +454,14 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         checks.append({"quota": "group", "label": labels["group"], "required": quotas.max_per_group, "actual": worst,
                        "at_most": True})
     for c in checks:
-        c["met"] = c["actual"] <= c["required"] if c.get("at_most") else c["actual"] >= c["required"]
-        c["label"] = {"zh": c["label"][0], "en": c["label"][1]}
+        actual, required = int(c["actual"]), int(c["required"])
+        c["met"] = actual <= required if c.get("at_most") else actual >= required
+        zh, en = c["label"]
+        c["label"] = {"zh": zh, "en": en}
     if status == "best_effort" and not violations and all(c["met"] for c in checks):
         status = "optimal"
     coverable = set(problem.links)
-    return jsonable({
+    return jsonable_dict({
         **head, "status": status, "problems": problems if status == "best_effort" else [],
         "violations": violations,
         "objective": {**head["objective"], "value": float(chosen["score"].sum())},
@@ -479,7 +482,7 @@ def participant_list(shortlist: Mapping[str, Any], portraits: pd.DataFrame, taxo
     rows = []
     for p in shortlist.get("picks", []):
         eid = int(p["enterprise_id"])
-        portrait = by_id.loc[eid].to_dict() if eid in by_id.index else {}
+        portrait = {str(k): v for k, v in by_id.loc[eid].items()} if eid in by_id.index else {}
         recs = recommend_portrait({**portrait, "enterprise_id": eid}, taxonomy, feeds, names, limit=scenarios)
         level = int(p["level"])
         rows.append({

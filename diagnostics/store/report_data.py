@@ -45,7 +45,7 @@ def expanded_trails(session: Session, assessment_ids: Sequence[int]) -> dict[int
     """The readable trail of each assessment, expanded against the assessment's OWN questionnaire version
     (its stored compact explanation holds the answers it scored), with question texts and answer labels."""
     ids = sorted({int(i) for i in assessment_ids})
-    rows = []
+    rows: list[Any] = []
     for start in range(0, len(ids), 1000):
         rows += session.execute(select(
             Assessment.id, Assessment.questionnaire_version_id, Assessment.total, Assessment.level,

@@ -57,7 +57,9 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     """
     wb = new_workbook(target, title=f"{cluster.get('name')} 集群诊断", subject="产业集群数字化诊断")
     st = Styles(wb)
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
+
     imap = payloads.get("industry_map") or {}
     scen_names = {s["code"]: s["name"] for s in imap.get("scenarios", [])}
     link_names = {c["code"]: c["name"] for c in imap.get("links", [])}
@@ -142,12 +144,13 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     weak_names = dict(names or {})
     feed_names = {k.split(":scenario:", 1)[1]: v for k, v in weak_names.items() if ":scenario:" in k}
     feed_names.update(scen_names)
-    for row in portraits.itertuples(index=False):
-        gaps = "、".join(t(weak_names.get(weakness_key(w)) or {"zh": "—"}) for w in (row.weaknesses or [])[:3])
-        ent.row([row.name, row.uscc, size_label(row.size_class), int(row.level), float(row.total),
-                 t(type_names.get(row.type_code or "", {"zh": "未分类"})),
-                 "、".join(t(link_names.get(c, c)) for c in row.chain_links or []), gaps,
-                 "是" if row.listed else "否", "现场" if row.trusted else "自评"])
+    prow: Any  # an itertuples row: its fields are the portrait columns, typed only at run time
+    for prow in portraits.itertuples(index=False):
+        gaps = "、".join(t(weak_names.get(weakness_key(w)) or {"zh": "—"}) for w in (prow.weaknesses or [])[:3])
+        ent.row([prow.name, prow.uscc, size_label(prow.size_class), int(prow.level), float(prow.total),
+                 t(type_names.get(prow.type_code or "", {"zh": "未分类"})),
+                 "、".join(t(link_names.get(c, c)) for c in prow.chain_links or []), gaps,
+                 "是" if prow.listed else "否", "现场" if prow.trusted else "自评"])
 
     needs = payloads.get("needs") or {}
     nd = SheetWriter(wb, "共性需求 Needs", (6, 26, 14, 10, 10, 10, 26, 10, 10, 8), locale)
@@ -223,7 +226,9 @@ def _participants_sheet(wb: Any, st: Styles, sl: Mapping[str, Any], participants
                         locale: str) -> None:
     """Seed 000's participating-enterprise list: name, USCC, manufacturing digital level, what is to be
     transformed, listed or not (the shortlist's picks until the programme records its participants)."""
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
+
     ps = SheetWriter(wb, "参与企业名单 Participants", (34, 22, 16, 50, 10), locale)
     ps.row(["试点参与企业名单（拟）Participating enterprises (proposed, from the shortlist)"], st.title)
     ps.row(["企业名称 Name", "统一社会信用代码 USCC", "制造业数字化水平 Digital level",
@@ -237,7 +242,9 @@ def _participants_sheet(wb: Any, st: Styles, sl: Mapping[str, Any], participants
 
 
 def _shortlist_sheet(wb: Any, st: Styles, sl: Mapping[str, Any], link_names: Mapping[str, Any], locale: str) -> None:
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
+
     sh = SheetWriter(wb, "试点名单 Shortlist", (34, 22, 8, 8, 8, 10, 10, 70), locale)
     status = {"optimal": "全部配额满足 all quotas met", "best_effort": "尽力而为：部分配额无法满足 best effort",
               "no_candidates": "无候选企业 no candidates", "infeasible": "无法选出 infeasible"}

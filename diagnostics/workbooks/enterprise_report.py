@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import Recommendation, recommend_portrait, weakness_key
 from diagnostics.size_class import size_label
@@ -51,7 +51,7 @@ def peer_benchmark(portraits: pd.DataFrame) -> dict[str, Any]:
     def stats(g: pd.DataFrame) -> dict[str, Any]:
         return {"n": len(g), "total": float(g["total"].mean()), "dims": {d: float(g[d].mean()) for d in dims}}
 
-    return jsonable({
+    return jsonable_dict({
         "cluster": stats(frame),
         "by_size": {str(k): stats(g) for k, g in frame.groupby("size_class", sort=True)},
         "by_industry": {str(k): stats(g) for k, g in frame.groupby("industry_code", sort=True)},
@@ -60,7 +60,7 @@ def peer_benchmark(portraits: pd.DataFrame) -> dict[str, Any]:
 
 def readable_trail(definition: Questionnaire, trail: Mapping[str, Any]) -> dict[str, Any]:
     """The expanded trail with each question's text and each answer in words (option labels, not codes)."""
-    out = jsonable(dict(trail))
+    out = jsonable_dict(trail)
     for dim in out.get("dimensions", []):
         for ind in dim.get("indicators", []):
             for q in ind.get("questions", []):
@@ -79,7 +79,8 @@ def readable_trail(definition: Questionnaire, trail: Mapping[str, Any]) -> dict[
                                         "en": ", ".join(lb.get("en") or lb.get("zh") or "" for lb in labels)}
                 elif answer is not None:
                     unit = question.unit.zh if question.unit else ""
-                    shown = ("是" if answer else "否") if question.type == "yesno" else f"{answer}{unit}"
+                    number = f"{answer:g}" if isinstance(answer, float) else str(answer)
+                    shown = ("是" if answer else "否") if question.type == "yesno" else f"{number}{unit}"
                     q["answer_text"] = {"zh": shown, "en": shown}
     out["title"] = definition.title.model_dump()
     out["q"] = definition.code
@@ -134,7 +135,7 @@ def transformation_plan(portrait: Mapping[str, Any], explanation: Mapping[str, A
             now = float(dim.get("score") or 0.0)
             dims.append({"code": dim["code"], "title": dim["title"], "now": round(now / dim["max"], 4),
                          "after": round(min(1.0, (now + gain.get(dim["code"], 0.0)) / dim["max"]), 4)})
-    return jsonable({"scenarios": list(recs), "total_now": total, "total_after": round(expected, 4),
+    return jsonable_dict({"scenarios": list(recs), "total_now": total, "total_after": round(expected, 4),
                      "level_now": int(portrait.get("level") or 0), "level_after": expected_level,
                      "steps": steps, "dimensions": dims})
 
@@ -157,7 +158,7 @@ def report_input(portrait: Mapping[str, Any], explanation: Mapping[str, Any] | N
     weaknesses = [{"name": names.get(weakness_key(w)) or {"zh": w["code"]}, "kind": w.get("kind", "indicator"),
                    "score": w.get("score"), "level": w.get("level"), "target": w.get("target"),
                    "severity": w["severity"]} for w in portrait.get("weaknesses") or []]
-    return jsonable({
+    return jsonable_dict({
         "cluster": dict(cluster), "portrait": dict(portrait), "explanation": exp, "modules": list(modules),
         "benchmark": {"cluster": benchmark.get("cluster"),
                       "size": benchmark.get("by_size", {}).get(str(portrait.get("size_class"))),
@@ -181,7 +182,9 @@ def _answer_text(q: Mapping[str, Any]) -> Any:
 
 def trail_rows(exp: Mapping[str, Any], locale: str = "zh") -> list[list[Any]]:
     """The explanation rows the 计分说明 sheet prints for one trail (the test compares them to the trail)."""
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
+
     rows: list[list[Any]] = []
     for dim in exp.get("dimensions", []):
         for ind in dim.get("indicators", []):
@@ -195,7 +198,9 @@ def trail_rows(exp: Mapping[str, Any], locale: str = "zh") -> list[list[Any]]:
 
 
 def _trail_block(trail: SheetWriter, st: Styles, exp: Mapping[str, Any], locale: str) -> None:
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
+
     if exp.get("title"):
         trail.row([t(exp.get("title"))], st.bold)
     trail.row(["维度 Dimension", "指标 Indicator", "题目 Question", "回答 Answer", "得分 Points", "计分规则 Rule"],
@@ -232,7 +237,9 @@ def write_enterprise_report(target: str | Path | IO[bytes], data: Mapping[str, A
     p, exp, bench = data["portrait"], data.get("explanation") or {}, data["benchmark"]
     wb = new_workbook(target, title=f"{p['name']} 数字化诊断书", subject="一企一诊断书")
     st = Styles(wb)
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
+
 
     cover = SheetWriter(wb, "封面 Cover", (26, 60), locale)
     cover.row(["企业数字化诊断书 Enterprise digital diagnosis"], st.title)

@@ -177,7 +177,9 @@ def test_every_answer_names_its_rule() -> None:
     trail = explain_row(score_answers(SME, [clean]), 0)
     q = next(q for d in trail["dimensions"] for i in d["indicators"] for q in i["questions"]
              if q["id"] == "planning_stage")
-    assert q["points"] == 3.0 and "planned" in q["rule_en"] and "3" in q["rule_zh"]
+    # the rule names the chosen option by its label (issue 8: names, never codes, in what people read)
+    label = SME.question("planning_stage").option("planned").label  # type: ignore[union-attr]
+    assert q["points"] == 3.0 and label.zh in q["rule_zh"] and "planned" not in q["rule_en"] and "3" in q["rule_zh"]
 
 
 def test_same_input_same_output() -> None:

@@ -82,7 +82,7 @@ def test_enterprise_workbook_sheets_charts_and_safe_text(tmp_path):
     assert cover["数字化水平等级 Digital level"] == "2 级" and cover["画像类型 Portrait type"] == "跟随型"
     assert cover["企业规模 Size class"] == "小型" and cover["产业链环节 Chain links"] == "烧成"
     trail = [[c.value for c in r] for r in book["计分说明 Explanation"].iter_rows()]
-    assert ["基础", "质量", "质量", "=1+1", 5, "选项 b（部分）得 5 分"] in trail
+    assert ["基础", "质量", "质量", "=1+1", 5, "选择“部分”，得 5 分"] in trail  # names, not option codes
     with zipfile.ZipFile(path) as z:
         charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
         kinds = b"".join(z.read(n) for n in charts)
