@@ -68,6 +68,10 @@ class Expression:
         """Evaluate for ``n`` submissions at once; returns a bool or float array of length ``n``."""
         return np.asarray(_Vector(columns, n).visit(self.tree.body))
 
+    def truth_vector(self, columns: Mapping[str, VectorColumn], n: int) -> np.ndarray:
+        """``truth`` for ``n`` submissions at once: missing (NaN) and falsy results are False."""
+        return _truthy(self.evaluate_vector(columns, n), n)
+
 
 @dataclass
 class VectorColumn:

@@ -23,9 +23,8 @@ from diagnostics.workbooks.enterprise_report import (
     write_enterprise_report,
 )
 from diagnostics.workbooks.safe import SheetWriter, new_workbook
-from tests.diagnostics.cluster_fixtures import questionnaire, taxonomy
+from tests.diagnostics.cluster_fixtures import portraits, questionnaire, taxonomy
 from tests.diagnostics.cluster_fixtures import targets as mini_targets
-from tests.diagnostics.test_portraits import portraits
 
 HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
 
