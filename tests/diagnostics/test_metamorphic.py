@@ -52,8 +52,7 @@ def test_a_better_answer_never_lowers_score_or_level(definition: Questionnaire) 
     base = score_answers(definition, rows)
     checked = 0
     for question in definition.questions():
-        variants = [(i, improve(definition, r, question)) for i, r in enumerate(rows)]
-        variants = [(i, v) for i, v in variants if v is not None]
+        variants = [(i, v) for i, r in enumerate(rows) if (v := improve(definition, r, question)) is not None]
         if not variants:
             continue
         better = score_answers(definition, [v for _, v in variants])
