@@ -348,3 +348,13 @@ def import_providers(session: Session, cluster: Cluster, rows: Sequence[Provider
         row.scenarios, row.capability, row.references = list(r.scenarios), r.capability, r.references
     session.flush()
     return created, updated
+
+
+def indicator_measures(session: Session, cluster_id: int) -> dict[str, float | None]:
+    """The programme's figures under the indicator table's metric names (``diagnostics.pilot.METRICS``),
+    for the figures that table leaves to the programme records: participants are ``enterprises``.
+    ``chain_leader_share`` is None without participants (no data, not 0 %)."""
+    c = programme_counts(session, cluster_id)
+    return {"enterprises": float(c.participants), "chain_leaders": float(c.chain_leaders),
+            "chain_leader_share": c.chain_leader_share, "providers": float(c.providers),
+            "deployments": float(c.deployments)}

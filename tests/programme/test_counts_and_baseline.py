@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from diagnostics.pilot import load_targets
+from diagnostics.pilot import METRICS, load_targets
 from diagnostics.programme.baseline import participant_changes, pilot_acceptance, project_acceptance
 from diagnostics.store import programme_data as pd_
 from diagnostics.store.models import Snapshot
@@ -160,3 +160,17 @@ def test_a_submission_linked_before_scoring_counts_once_it_is_scored(session: Se
     (m,) = pd_.measurements(session, [p.id])[p.id]
     assert (m.checkpoint, m.assessment_id, m.total) == ("t0", scored.id, 47.5)
     assert [f.assessed for f in pd_.checkpoint_facts(session, p.id)] == [1, 0, 0]
+
+
+def test_indicator_measures_use_the_indicator_tables_metric_names(session: Session) -> None:
+    c = b.cluster(session)
+    firms = [b.enterprise(session, c, n, tags=["chain_leader"] if n == 1 else []) for n in range(1, 5)]
+    prov = b.provider(session, c, 1)
+    sol = b.solution(session, c, "kiln")
+    b.project(session, c, "窑炉", prov, firms[:2], solution_id=sol.id)
+    b.deploy(session, sol, prov, firms[0])
+    measured = pd_.indicator_measures(session, c.id)
+    assert measured == {"enterprises": 2.0, "chain_leaders": 1.0, "chain_leader_share": 0.5, "providers": 1.0,
+                        "deployments": 1.0}
+    assert set(measured) <= set(METRICS)
+    assert pd_.indicator_measures(session, b.cluster(session, "empty").id)["chain_leader_share"] is None
