@@ -17,6 +17,7 @@ from diagnostics.census import score_census, write_scores
 from diagnostics.census_template import write_template
 from diagnostics.questionnaire_loader import DefinitionInvalid, load_all, load_file, resolve
 from diagnostics.settings import settings
+from diagnostics.store import roster as roster_store
 from diagnostics.store.db import downgrade, session_scope, upgrade
 from diagnostics.store.demo_data import DEMO_PASSWORD, seed_demo
 from flows.trigger import run_pipeline
@@ -187,6 +188,42 @@ def demo_cmd(enterprises: int, seed: int) -> None:
     click.echo(f"seeded {summary['enterprises']} enterprises, {summary['submissions']} submissions, "
                f"{summary['users']} users")
     click.echo(f"logins (password {DEMO_PASSWORD}): admin, viewer, commissioner, enterprise1..3")
+
+
+# ------------------------------------------------------------------ roster
+
+
+@cli.command("import-enterprises", help="Import a bureau roster (CSV/XLSX); bad rows are listed, good rows import.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cluster", "cluster_code", default=None, help="Cluster code the enterprises belong to.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+def import_enterprises(file: str, cluster_code: str | None, dry_run: bool) -> None:
+    with open(file, "rb") as handle:
+        data = handle.read()
+    name = file.rsplit("/", 1)[-1]
+    with session_scope() as session:
+        try:
+            prev = roster_store.preview(session, data, name, cluster_code=cluster_code)
+        except LookupError as exc:
+            _fail(str(exc))
+            return
+        plan = prev.plan
+        for error in plan.errors:
+            click.echo(str(error), err=True)
+        for planned in plan.rows:
+            if planned.action == "update":
+                fields = ", ".join(f"{c.field}: {c.old!r} -> {c.new!r}" for c in planned.changes)
+                click.echo(f"row {planned.row.row} {planned.row.uscc} update: {fields}")
+        counts = (f"create {plan.count('create')}, update {plan.count('update')}, unchanged {plan.count('unchanged')}, "
+                  f"refused {len({e.row for e in plan.errors})}, skipped {len(plan.skipped)}")
+        if dry_run:
+            session.rollback()
+            click.echo(f"dry run: would {counts}")
+        else:
+            record = roster_store.apply(session, prev, filename=name, actor="cli:import-enterprises")
+            click.echo(f"import #{record.id}: {counts}")
+    if plan.errors:
+        sys.exit(1)
 
 
 # ------------------------------------------------------------------ pipeline

@@ -63,6 +63,7 @@ class Enterprise(Base):
     revenue_10k: Mapped[float | None] = mapped_column(Float)  # operating revenue, 万元
     size_class: Mapped[str | None] = mapped_column(String(8))  # large | medium | small | micro
     tags: Mapped[list[Any]] = mapped_column(default=list)  # srdi | chain_leader | listed
+    unit_type: Mapped[str] = mapped_column(String(16), default="enterprise", server_default="enterprise")
     group_name: Mapped[str | None] = mapped_column(String(200))  # enterprise group, for "one per group"
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
@@ -249,3 +250,6 @@ class Portrait(Base):
     percentile_cluster: Mapped[float | None] = mapped_column(Float)
     percentile_industry: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column()  # dimension profile, strengths, weaknesses, tags
+
+
+from diagnostics.store import models_field  # noqa: E402,F401  (field tables join the metadata)
