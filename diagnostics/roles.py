@@ -52,6 +52,9 @@ AREAS: dict[str, frozenset[Role]] = {
     "assignments": frozenset({Role.ADMIN}),  # assign commissioners to enterprises
     "accounts": frozenset({Role.ADMIN}),  # staff accounts
     "field": frozenset({Role.COMMISSIONER}),  # the commissioner's own enterprises
+    "roster": frozenset({Role.ADMIN}),  # import the bureau's enterprise roster
+    "progress": OFFICIALS,  # the commissioners' progress board per cluster
+    "audit": frozenset({Role.ADMIN}),  # the audit trail: filter and export
 }
 
 
