@@ -51,7 +51,19 @@ class AnswerCheck(Base):
     value: Mapped[Any] = mapped_column(JSONType, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # field submission revision this check wrote
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class SyncReceipt(Base):
+    """A change a device sent, by its idempotency key: a resend finds the receipt and changes nothing."""
+
+    __tablename__ = "sync_receipts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class ReviewEvent(Base):

@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('value', JSONB_OR_JSON, nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], ),
@@ -104,6 +105,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('answer_checks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_answer_checks_visit_id'), ['visit_id'], unique=False)
+
+    op.create_table('sync_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('result', JSONB_OR_JSON, nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
+    with op.batch_alter_table('sync_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_receipts_visit_id'), ['visit_id'], unique=False)
 
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unit_type', sa.String(length=16), server_default='enterprise', nullable=False))
@@ -116,6 +130,10 @@ def downgrade() -> None:
     with op.batch_alter_table('enterprises', schema=None) as batch_op:
         batch_op.drop_column('unit_type')
 
+    with op.batch_alter_table('sync_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_receipts_visit_id'))
+
+    op.drop_table('sync_receipts')
     with op.batch_alter_table('answer_checks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_answer_checks_visit_id'))
 

@@ -124,4 +124,5 @@ def fill_all(web: Web, submission_id: int, pages: list[dict[str, Any]] | None = 
 def submit(web: Web, submission_id: int) -> TestResponse:
     html = web.html(f"/submissions/{submission_id}/review")
     return web.post(f"/submissions/{submission_id}/submit", {
-        "idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision")})
+        "idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision"),
+        "commitment": "yes"})
