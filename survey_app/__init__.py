@@ -99,6 +99,9 @@ _AREA_LINKS = (  # (area in the role table, endpoint, label)
     ("enterprise_list", "admin.enterprises", _l("Enterprises")),
     ("accounts", "admin.users", _l("Accounts")),
     ("roster", "roster.upload", _l("Import roster")),
+    ("assignments", "roster.assign", _l("Assign in bulk")),
+    ("progress", "field.board", _l("Field progress")),
+    ("audit", "roster.audit_trail", _l("Audit trail")),
     ("dashboard", "dashboard.index", _l("Cluster dashboard")),
 )
 

@@ -20,12 +20,16 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from diagnostics.answers import visible_questions
+from diagnostics.field.audit import action_label
 from diagnostics.field.evidence import MAX_BYTES
+from diagnostics.field.gaps import Priority, cluster_gaps, visit_priority
+from diagnostics.field.progress import STAGE_LABELS, STAGES, build_board
 from diagnostics.field.review import STATES
 from diagnostics.settings import settings
-from diagnostics.store import visits
+from diagnostics.size_class import SIZE_LABELS
+from diagnostics.store import audit_trail, field_board, visits
 from diagnostics.store.assessing import score_one
-from diagnostics.store.models import Assessment, Assignment, Enterprise, Evidence, Submission, utcnow
+from diagnostics.store.models import Assessment, Assignment, Cluster, Enterprise, Evidence, Submission, utcnow
 from diagnostics.store.models_field import Visit
 from diagnostics.store.repo import audit, definition_of
 from survey_app.access import allowed, area_required, enterprise_or_abort, submission_or_abort
@@ -64,6 +68,7 @@ def index() -> str:
     enterprises = list(db.scalars(select(Enterprise).join(Assignment, Assignment.enterprise_id == Enterprise.id)
                                   .where(Assignment.user_id == current_user.id).order_by(Enterprise.name)))
     rows = []
+    priority = priorities_for(enterprises)
     for e in enterprises:
         sub = visits.latest_self_submission(db, e.id)
         state = visits.review_state(db, sub) if sub is not None else None
@@ -71,7 +76,9 @@ def index() -> str:
                            .order_by(Visit.id.desc())).first()
         status, step = _status(sub, state, visit)
         rows.append({"enterprise": e, "submission": sub, "state": state, "visit": visit, "status": status,
-                     "next": step})
+                     "next": step, "priority": priority.get(e.id)})
+    # unvisited firms with the largest expected change first; then the rest by name
+    rows.sort(key=lambda r: (r["priority"] is None, r["priority"].rank if r["priority"] else 0))
     return render_template("field/index.html", rows=rows, form=ButtonForm())
 
 
@@ -371,3 +378,56 @@ def verify(submission_id: int) -> Response:
     db.commit()
     flash(_("Verified. The diagnosis now counts as checked on site."), "success")
     return redirect(url_for("survey.submission", submission_id=sub.id))
+
+
+# ---------------------------------------------------------------- the progress board (officials)
+
+
+def _board_cluster() -> Cluster | None:
+    """The cluster the board shows: the official's own, else the one asked for, else the first."""
+    db = db_session()
+    if current_user.cluster_id is not None:
+        return db.get(Cluster, current_user.cluster_id)
+    code = request.args.get("cluster")
+    stmt = select(Cluster).order_by(Cluster.code)
+    if code:
+        found = db.scalar(select(Cluster).where(Cluster.code == code))
+        if found is None:
+            abort(404)
+        return found
+    return db.scalars(stmt).first()
+
+
+@bp.route("/field/board")
+@area_required("progress")
+def board() -> str:
+    db = db_session()
+    cluster = _board_cluster()
+    cluster_id = cluster.id if cluster else None
+    built = build_board(field_board.firm_progress(db, cluster_id), now=utcnow())
+    gaps, candidates, firms = field_board.gaps_and_candidates(db, cluster_id)
+    clusters = list(db.scalars(select(Cluster).order_by(Cluster.code))) if current_user.cluster_id is None else []
+    return render_template("field/board.html", board=built, cluster=cluster, clusters=clusters,
+                           stages=STAGES, stage_labels=STAGE_LABELS, summary=cluster_gaps(gaps),
+                           priorities=visit_priority(candidates, gaps)[:30], firms=firms, size_labels=SIZE_LABELS)
+
+
+def priorities_for(enterprises: list[Enterprise]) -> dict[int, Priority]:
+    """Visit priority of these firms, estimated from the gaps seen in their clusters."""
+    db = db_session()
+    out: dict[int, Priority] = {}
+    wanted = {e.id for e in enterprises}
+    for cluster_id in sorted({e.cluster_id for e in enterprises}, key=lambda c: c or 0):
+        gaps, candidates, _ = field_board.gaps_and_candidates(db, cluster_id)
+        for p in visit_priority([c for c in candidates if c.enterprise_id in wanted], gaps):
+            out[p.enterprise_id] = p
+    return out
+
+
+@bp.route("/enterprises/<int:enterprise_id>/history")
+@login_required
+def history(enterprise_id: int) -> str:
+    """An enterprise's own trail (its submissions, reviews, visits, evidence, assignments, roster changes)."""
+    enterprise = enterprise_or_abort(enterprise_id, "view")
+    rows = audit_trail.query(db_session(), audit_trail.AuditFilter(enterprise_id=enterprise.id))
+    return render_template("field/history.html", enterprise=enterprise, rows=rows, action_label=action_label)
