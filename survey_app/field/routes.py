@@ -9,6 +9,7 @@ review states) are in ``diagnostics.store.visits`` and are the same for the page
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -25,6 +26,7 @@ from diagnostics.field.evidence import MAX_BYTES
 from diagnostics.field.gaps import Priority, cluster_gaps, visit_priority
 from diagnostics.field.progress import STAGE_LABELS, STAGES, build_board
 from diagnostics.field.review import STATES
+from diagnostics.field.skip_ast import skip_program
 from diagnostics.settings import settings
 from diagnostics.size_class import SIZE_LABELS
 from diagnostics.store import audit_trail, field_board, visits
@@ -41,6 +43,7 @@ from survey_app.i18n import pick, tx
 from survey_app.survey.pages import display
 
 _QID = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 # ---------------------------------------------------------------- my enterprises
@@ -139,6 +142,7 @@ def visit_context(visit: Visit) -> dict[str, Any]:
         sections.append((tx(dim.title), items))
     enterprise = db.get(Enterprise, visit.enterprise_id)
     return {"visit": visit, "sub": sub, "q": q, "sections": sections, "enterprise": enterprise,
+            "program": skip_program(q), "answers": sub.answers,
             "left": len(visits.unchecked(db, visit)), "form": ButtonForm(), "max_mb": MAX_BYTES // (1024 * 1024)}
 
 
@@ -146,6 +150,14 @@ def visit_context(visit: Visit) -> dict[str, Any]:
 @area_required("field")
 def visit(visit_id: int) -> str:
     return render_template("field/visit.html", **visit_context(_visit_or_abort(visit_id)))
+
+
+@bp.route("/field/sw.js")
+def service_worker() -> Response:
+    """The visit pages' service worker, served from /field/ so its scope covers the visit pages."""
+    response = send_file(STATIC / "visit-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 def _posted_value(question_type: str) -> Any:
