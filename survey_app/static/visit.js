@@ -135,7 +135,16 @@
   function queueChange(qid, verdict, value, reason) {
     var change = { key: newKey(), visit: visitId, question_id: qid, verdict: verdict, value: value,
                    reason: reason, base_revision: revision, at: Date.now() };
-    return put("changes", change).then(function () {
+    /* a second change to the same answer before it was sent replaces the first (same base revision):
+       the device's own changes never conflict with each other */
+    return all("changes").then(function (pending) {
+      var earlier = pending.filter(function (c) { return c.question_id === qid && !c.conflict; });
+      if (earlier.length) { change.base_revision = earlier[0].base_revision; }
+      return write("changes", function (s) {
+        earlier.forEach(function (c) { s.delete(c.key); });
+        s.put(change);
+      });
+    }).then(function () {
       if (verdict === "corrected") { answers[qid] = typed(qid, value); }
       showValue(qid, answers[qid], verdict, true);
       applySkip();
