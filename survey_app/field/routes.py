@@ -72,6 +72,8 @@ def index() -> str:
                                   .where(Assignment.user_id == current_user.id).order_by(Enterprise.name)))
     rows = []
     priority = priorities_for(enterprises)
+    # unvisited firms with the largest expected change first; then the rest by name (the sort is stable)
+    enterprises.sort(key=lambda e: priority[e.id].rank if e.id in priority else 1 << 30)
     for e in enterprises:
         sub = visits.latest_self_submission(db, e.id)
         state = visits.review_state(db, sub) if sub is not None else None
@@ -80,8 +82,7 @@ def index() -> str:
         status, step = _status(sub, state, visit)
         rows.append({"enterprise": e, "submission": sub, "state": state, "visit": visit, "status": status,
                      "next": step, "priority": priority.get(e.id)})
-    # unvisited firms with the largest expected change first; then the rest by name
-    rows.sort(key=lambda r: (r["priority"] is None, r["priority"].rank if r["priority"] else 0))
+
     return render_template("field/index.html", rows=rows, form=ButtonForm())
 
 

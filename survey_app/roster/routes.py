@@ -161,7 +161,8 @@ def assign() -> ResponseReturnValue:
         flash(pick(f"已分派 {added} 家，移除原分派 {removed} 个。",
                    f"{added} assigned, {removed} earlier assignments removed."), "success")
         kept = ("region", "link", "unit_type", "size", "unassigned", "q")
-        return redirect(url_for("roster.assign", **{k: v for k, v in request.form.items() if k in kept}))
+        query: dict[str, Any] = {k: v for k, v in request.form.items() if k in kept}
+        return redirect(url_for("roster.assign", **query))
     f = _filter_from(request.args)
     rows = field_board.select_enterprises(db, f, limit=500)
     ids = [e.id for e in rows]
