@@ -422,7 +422,8 @@ def board() -> str:
     clusters = list(db.scalars(select(Cluster).order_by(Cluster.code))) if current_user.cluster_id is None else []
     return render_template("field/board.html", board=built, cluster=cluster, clusters=clusters,
                            stages=STAGES, stage_labels=STAGE_LABELS, summary=cluster_gaps(gaps),
-                           priorities=visit_priority(candidates, gaps)[:30], firms=firms, size_labels=SIZE_LABELS)
+                           priorities=visit_priority(candidates, gaps)[:30], firms=firms, size_labels=SIZE_LABELS,
+                           gaps=gaps)
 
 
 def priorities_for(enterprises: list[Enterprise]) -> dict[int, Priority]:

@@ -75,6 +75,7 @@ def test_board_counts_the_field_work_and_ranks_unvisited_firms(app: Flask, peopl
     assert "丙瓷业有限公司" in page.split('id="late"')[1].split("</section>")[0]
     gaps = page.split('id="gaps"')[1].split("</section>")[0]
     assert "已核实 2 家，其中 2 家自评偏高；总分平均差 -10.0 分" in gaps
+    assert "甲瓷业有限公司" in gaps and "(-10.0)" in gaps  # per firm: self 45 → verified 35
     priority = page.split('id="priority"')[1]
     assert f'data-enterprise="{c.id}"' in priority and "高估 10.0 分" in priority
     mine = scene.field.html("/field/")
