@@ -128,6 +128,9 @@ class Submission(Base):
     channel: Mapped[str] = mapped_column(String(8), default="self")
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
+    # a re-assessment's answers carried over from the last submission (or the registration profile) and
+    # not yet confirmed by the respondent: question ids, cleared page by page as each page is saved
+    carried: Mapped[list[Any] | None] = mapped_column(nullable=True)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -249,3 +252,6 @@ class Portrait(Base):
     percentile_cluster: Mapped[float | None] = mapped_column(Float)
     percentile_industry: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column()  # dimension profile, strengths, weaknesses, tags
+
+
+from diagnostics.store import models_console  # noqa: E402,F401  (the console's tables, for Alembic)
