@@ -25,6 +25,7 @@ fail, in Chinese and English.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -232,19 +233,39 @@ def _entry(row: pd.Series, rank: int) -> dict[str, Any]:
 
 
 def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_links: list[str], *,
-                     max_score: float = 100.0) -> dict[str, Any]:
-    """The shortlist snapshot payload (see the module docstring for the objective and quotas)."""
+                     max_score: float = 100.0, pinned: Mapping[int, str] | None = None,
+                     excluded_by_official: Mapping[int, str] | None = None) -> dict[str, Any]:
+    """The shortlist snapshot payload (see the module docstring for the objective and quotas).
+
+    ``pinned`` / ``excluded_by_official``: enterprise id -> the reason an official gave (the console's
+    pins). An excluded firm is no candidate; a pinned one is always picked when the quotas allow it
+    (it is solved with a score above every other candidate's, then shown with its real score and the
+    official's reason).
+    """
+    pinned = {int(k): v for k, v in (pinned or {}).items()}
+    banned = {int(k): v for k, v in (excluded_by_official or {}).items() if int(k) not in pinned}
     terms = score_terms(portraits, quotas, max_score).sort_values("enterprise_id", kind="stable")
-    pool = terms[terms["pilot_willing"]] if quotas.willing_only else terms
+    official_out = [{**_entry(r, 0), "reason": banned[int(r["enterprise_id"])]}
+                    for _, r in terms[terms["enterprise_id"].isin(list(banned))].iterrows()]
+    terms = terms[~terms["enterprise_id"].isin(list(banned))]
+    is_pinned = terms["enterprise_id"].isin(list(pinned))
+    pool = terms[terms["pilot_willing"] | is_pinned] if quotas.willing_only else terms
     pool = pool.reset_index(drop=True)
-    excluded = terms[~terms["pilot_willing"]] if quotas.willing_only else terms.iloc[0:0]
+    excluded = terms[~(terms["pilot_willing"] | is_pinned)] if quotas.willing_only else terms.iloc[0:0]
     order = pool.sort_values(["score", "enterprise_id"], ascending=[False, True], kind="stable")
     rank = {int(e): i + 1 for i, e in enumerate(order["enterprise_id"])}
-    problem = _Problem(pool, quotas, chain_links, _active(quotas))
+    boosted = pool.assign(score=pool["score"] + pool["enterprise_id"].isin(list(pinned)) * (
+        float(pool["score"].max()) + 1.0)) if pinned and len(pool) else pool  # pruning keeps pinned firms
+    problem = _Problem(boosted, quotas, chain_links, _active(quotas))
+    solve_score = problem.pool["score"]
+    problem.pool = problem.pool.assign(score=problem.pool["enterprise_id"].map(
+        dict(zip(pool["enterprise_id"], pool["score"], strict=True))))  # real scores for the reasons
     head: dict[str, Any] = {
         "quotas": {**quotas.model_dump(), "min_chain_leaders": problem.min_leaders},
         "objective": {"definition": OBJECTIVE_TEXT},
         "candidates": len(pool), "excluded_not_willing": len(excluded), "links_total": len(chain_links),
+        "pinned": [{"enterprise_id": k, "reason": v} for k, v in sorted(pinned.items())],
+        "excluded_by_official": official_out,
     }
     x = None
     covered = 0
@@ -254,10 +275,10 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
             if x1 is not None:
                 covered = int(x1[problem.n:].sum())
                 cover_row = np.concatenate([np.zeros(problem.n), np.ones(problem.m)])
-                x = problem.solve(np.concatenate([-problem.pool["score"].to_numpy(float), np.zeros(problem.m)]),
+                x = problem.solve(np.concatenate([-solve_score.to_numpy(float), np.zeros(problem.m)]),
                                   extra=(cover_row, covered))
         else:
-            x = problem.solve(-problem.pool["score"].to_numpy(float))
+            x = problem.solve(-solve_score.to_numpy(float))
     if x is None:
         return jsonable({**head, "status": "infeasible", "picks": [], "near_misses": [], "checks": [],
                          "problems": diagnose(pool, quotas, chain_links, quotas.willing_only)})
@@ -271,6 +292,10 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
     for _, row in chosen.sort_values(["score", "enterprise_id"], ascending=[False, True]).iterrows():
         e = _entry(row, rank[int(row["enterprise_id"])])
         zh, en, held = [], [], []
+        if int(row["enterprise_id"]) in pinned:
+            zh.append(f"由主管部门确定入选：{pinned[int(row['enterprise_id'])]}")
+            en.append(f"pinned by the bureau: {pinned[int(row['enterprise_id'])]}")
+            held.append("pinned")
         if row["chain_leader"] and problem.min_leaders:
             zh.append(f"计入链主配额（已选 {lead_n} 家，要求至少 {problem.min_leaders} 家）")
             en.append(f"counts toward the chain-leader quota ({lead_n} picked, "
