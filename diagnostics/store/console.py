@@ -212,3 +212,39 @@ def remove_pin(session: Session, cluster_id: int, enterprise_id: int, user_id: i
     if rows and audited:
         audit(session, "shortlist_unpin", "enterprise", enterprise_id, user_id=user_id, cluster_id=cluster_id)
     return bool(rows)
+
+
+# ---------------------------------------------------------------------------------------------- directory
+
+DIRECTORY_COLUMNS = ["enterprise_id", "cluster_id", "name", "uscc", "industry_code", "region", "size_class",
+                     "chain_links", "tags", "employees", "revenue_10k", "verified", "submitted", "commissioner_ids",
+                     "commissioners"]
+
+
+def directory_frame(session: Session, cluster_ids: list[int]) -> pd.DataFrame:
+    """The enterprises of the given clusters with what the directory filters on (no scores: those come
+    from the portraits snapshot). ``verified``: a submission was verified on site; ``submitted``: any
+    submission beyond a draft; ``commissioner_ids`` / ``commissioners``: assigned people (display names)."""
+    E = Enterprise
+    rows = session.execute(select(E.id, E.cluster_id, E.name, E.uscc, E.industry_code, E.region, E.size_class,
+                                  E.chain_links, E.tags, E.employees, E.revenue_10k)
+                           .where(E.cluster_id.in_(cluster_ids)).order_by(E.id)).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=DIRECTORY_COLUMNS[:11])
+    status: dict[int, set[str]] = {}
+    for eid, st in session.execute(select(Submission.enterprise_id, Submission.status).join(
+            E, E.id == Submission.enterprise_id).where(E.cluster_id.in_(cluster_ids)).distinct()):
+        status.setdefault(int(eid), set()).add(str(st))
+    people: dict[int, list[tuple[int, str]]] = {}
+    for eid, uid, name in session.execute(
+            select(Assignment.enterprise_id, User.id, func.coalesce(User.display_name, User.username))
+            .join(User, User.id == Assignment.user_id).join(E, E.id == Assignment.enterprise_id)
+            .where(E.cluster_id.in_(cluster_ids)).order_by(User.username)):
+        people.setdefault(int(eid), []).append((int(uid), str(name)))
+    ids = frame["enterprise_id"].astype(int).tolist()
+    frame["verified"] = ["verified" in status.get(e, set()) for e in ids]
+    frame["submitted"] = [bool(status.get(e, set()) - {"draft"}) for e in ids]
+    frame["commissioner_ids"] = [[u for u, _ in people.get(e, [])] for e in ids]
+    frame["commissioners"] = [[n for _, n in people.get(e, [])] for e in ids]
+    for col in ("chain_links", "tags"):
+        frame[col] = frame[col].map(lambda v: list(v or []))
+    return frame
