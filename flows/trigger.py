@@ -79,7 +79,7 @@ def run_now(request_id: int, cluster: str | None = None) -> threading.Thread:
         from prefect.client.orchestration import get_client
         from prefect.deployments import run_deployment
 
-        flow_run = run_deployment(DEPLOYMENT, parameters={"cluster": cluster}, timeout=0, as_subflow=False,
+        flow_run: Any = run_deployment(DEPLOYMENT, parameters={"cluster": cluster}, timeout=0, as_subflow=False,
                                   tags=["run-now"], flow_run_name=f"run-now-{request_id}")
         state("queued", flow_run_id=str(flow_run.id))
         with get_client(sync_client=True) as client:

@@ -173,8 +173,8 @@ def scenario_detail(imap: Mapping[str, Any], needs: Mapping[str, Any] | None, fr
         if code in practice.columns:
             levels = practice[code]
             for idx in levels[levels > 0].sort_values(ascending=False).index:
-                firms.append({"enterprise_id": int(frame.at[idx, "enterprise_id"]), "name": frame.at[idx, "name"],
-                              "level": int(levels[idx])})
+                firms.append({"enterprise_id": int(frame.loc[idx, "enterprise_id"]),  # type: ignore[arg-type]
+                              "name": frame.loc[idx, "name"], "level": int(levels[idx])})
         need = need_rows.get(code) or {}
         out.append({"code": code, "name": s.get("name"), "practice": s.get("practice") or {}, "firms": firms,
                     "need_enterprises": need.get("enterprises"), "need_share": need.get("share"),
@@ -260,7 +260,7 @@ def shortlist_view(sl: Mapping[str, Any]) -> dict[str, Any]:
 def portrait_row(frame: pd.DataFrame, enterprise_id: int) -> dict[str, Any] | None:
     """One enterprise's row of a portraits frame (``portraits.PORTRAIT_COLUMNS``)."""
     found = frame[frame["enterprise_id"] == enterprise_id]
-    return None if found.empty else found.iloc[0].to_dict()
+    return None if found.empty else {str(k): v for k, v in found.iloc[0].to_dict().items()}
 
 
 def dimension_shares(row: Mapping[str, Any]) -> dict[str, float]:
@@ -272,5 +272,6 @@ def median_shares(frame: pd.DataFrame) -> dict[str, float]:
     """Median share per dimension over a set of portraits (the cluster, or a size class)."""
     if frame.empty:
         return {}
-    shares = pd.DataFrame([dimension_shares(r) for r in frame.to_dict(orient="records")])
-    return {k: float(v) for k, v in shares.median().items()}
+    shares = pd.DataFrame([dimension_shares({str(k): v for k, v in r.items()})
+                           for r in frame.to_dict(orient="records")])
+    return {str(k): float(v) for k, v in shares.median().items()}

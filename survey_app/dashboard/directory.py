@@ -216,7 +216,7 @@ def portrait(enterprise_id: int) -> str:
     frame = view.frame if view else pd.DataFrame()
     row = adapters.portrait_row(frame, enterprise.id) if view and not frame.empty else None
     fresh = False
-    if view and row is None:
+    if view is not None and cluster is not None and row is None:
         frame, _feeds = fresh_portraits(cluster, view)  # submitted after the last run: computed now
         row = adapters.portrait_row(frame, enterprise.id) if not frame.empty else None
         fresh = row is not None
@@ -246,7 +246,7 @@ def portrait(enterprise_id: int) -> str:
     types = {t.code: t for t in view.taxonomy.portrait_types} if view and view.taxonomy else {}
     return render_template(
         "dashboard/portrait.html", enterprise=enterprise, view=view, row=row, fresh=fresh, fig=fig,
-        type=types.get(row.get("type_code")) if row else None, names=question_names(defs), history=history,
+        type=types.get(str(row.get("type_code"))) if row else None, names=question_names(defs), history=history,
         versions=versions, titles={vid: tx(definition_of(v).title) for vid, v in versions.items()},
         latest_self=latest_self, latest_verified=latest_verified, answered_at=answered_at,
         size_names=size_names(), level_name=figures.level_name,

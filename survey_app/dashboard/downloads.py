@@ -55,7 +55,7 @@ def io_zip(views: list[ClusterView], rows: pd.DataFrame) -> Any:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as merged:
         for cid, part in rows.groupby("cluster_id"):
-            view = by_cluster.get(int(cid))
+            view = by_cluster.get(int(cid))  # type: ignore[arg-type]
             if view is None:
                 continue
             with zipfile.ZipFile(workbooks_zip(view, part["enterprise_id"].astype(int).tolist())) as one:
@@ -72,7 +72,8 @@ def _label(question: Question, value: Any) -> str:
         opt = question.option(str(value))
         return opt.label.zh if opt else str(value)
     if question.type == "multi":
-        return "、".join((question.option(str(v)).label.zh if question.option(str(v)) else str(v)) for v in value)
+        found = [question.option(str(v)) for v in value]
+        return "、".join(o.label.zh if o else str(v) for o, v in zip(found, value, strict=True))
     if question.type == "yesno":
         return "是" if value else "否"
     return str(value)
@@ -152,7 +153,7 @@ def participants_frame(view: ClusterView) -> pd.DataFrame:
     frame = view.frame
     by_id = {int(r["enterprise_id"]): r for r in frame.to_dict(orient="records")} if not frame.empty else {}
     names = view.scenario_names
-    versions = frame["questionnaire_version_id"].dropna().astype(int).unique() if not frame.empty else []
+    versions: Any = frame["questionnaire_version_id"].dropna().astype(int).unique() if not frame.empty else []
     weak_names = question_names(list(cluster_data.definitions(db_session(), versions).values()))
     rows = []
     for i, p in enumerate(sl["picks"], start=1):
