@@ -89,8 +89,9 @@ def login(page: Page, base: str, username: str) -> None:
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
+    assert "/login" not in page.url, f"{username} could not log in"
 
 
 def _pattern(path: str) -> str:
@@ -122,6 +123,7 @@ def test_each_role_sees_names_and_no_forbidden_links(role: str, demo: dict[str, 
         for path in pages_for(role, demo):
             response = page.goto(base + path)
             assert response is not None and response.status == 200, (role, path)
+            assert page.url.endswith(path), (role, path, page.url)  # not redirected to the log-in page
             page.wait_for_load_state("networkidle")
             text = page.inner_text("body")
             assert not CODE_WORDS.findall(text), (role, path, sorted(set(CODE_WORDS.findall(text))))
