@@ -3,23 +3,22 @@
 A respondent, a commissioner or an auditor must be able to follow every point: which answer, which rule
 of the questionnaire file gave it, where an indicator cap cut it, how weights apply, and why the next
 level was not reached (not enough points, or which gate). The trail is plain JSON (stored with every
-assessment, in compact form: ``compact_row``) and adds up exactly to the stored scores; ``expand``
-rebuilds the readable trail from it for pages and workbooks, without scoring anything again.
+assessment, in compact form: ``diagnostics.scoring.compact_row``) and adds up exactly to the stored
+scores; ``expand`` rebuilds the readable trail from it for pages and workbooks, without scoring anything
+again. This module reads scoring's results; scoring never imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from diagnostics.answers import encode_row
 from diagnostics.numbers import DISPLAY_DIGITS, format_number, rounded
 from diagnostics.questionnaire import Gate, Question, Questionnaire
-
-if TYPE_CHECKING:
-    from diagnostics.scoring import ScoreResult
+from diagnostics.scoring import ScoreResult, compact_row
 
 
 def _fmt(x: float) -> str:
@@ -38,7 +37,7 @@ def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
         return (f"选项 {answer}（{label.get('zh') if label else ''}）得 {p} 分",
                 f"option {answer} ({label.get('en') if label else ''}) gives {p} points")
     if t == "multi":
-        parts = [f"{c}={_fmt(question.option(c).points)}" for c in answer if question.option(c)]  # type: ignore[union-attr]
+        parts = [f"{c}={_fmt(opt.points)}" for c in answer if (opt := question.option(c))]
         capped = f"，封顶 {_fmt(question.max_points)}" if question.max_points is not None else ""
         capped_en = f", capped at {_fmt(question.max_points)}" if question.max_points is not None else ""
         return (f"所选 {' + '.join(parts)}{capped}，得 {p} 分",
@@ -69,41 +68,6 @@ def _gate_text(gate: Gate, actual: float, ok: bool) -> tuple[str, str]:
     state_zh = "满足" if ok else "未满足"
     state_en = "met" if ok else "not met"
     return f"{zh}：实际 {_fmt(actual)}，{state_zh}", f"{en}: actual {_fmt(actual)}, {state_en}"
-
-
-def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
-    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
-
-    ``expand`` turns it, with the definition and the submission's answers, into the full trail. Keeping
-    the rule texts out of the database keeps 10 000 assessments small and fast to write; the texts are
-    a pure function of the definition version the assessment points at.
-    """
-    c = result.compiled
-    plan_ids, ind_codes = _ids(c)
-    computed = {}
-    for question in c.dynamic:
-        if question.formula:
-            value = float(result.arrays.number[question.id][i])
-            computed[question.id] = None if value != value else round(value, 4)  # NaN -> None
-    return {
-        "v": 1,
-        "points": dict(zip(plan_ids, np.round(result.points[i], 4).tolist(), strict=True)),
-        "raw": dict(zip(ind_codes, np.round(result.indicator_raw[i], 4).tolist(), strict=True)),
-        "skipped": [qid for qid, mask in result.applied.items() if not mask[i]],
-        "computed": computed,
-        "weak": [code for code, w in zip(ind_codes, result.weak[i], strict=True) if w],
-        "strong": [code for code, s in zip(ind_codes, result.strong[i], strict=True) if s],
-        "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
-                  for (lv, gid), (ok, actual) in result.gates.items()},
-    }
-
-
-def _ids(c: Any) -> tuple[list[str], list[str]]:
-    cached = getattr(c, "_explain_ids", None)
-    if cached is None:
-        cached = ([plan.question.id for plan in c.plans], [ind.code for ind in c.indicators])
-        c._explain_ids = cached
-    return cached
 
 
 def explain_row(result: ScoreResult, i: int) -> dict[str, Any]:

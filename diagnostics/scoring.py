@@ -4,8 +4,10 @@
 ``ScoreResult`` of plain arrays: points per question, per indicator, per dimension, the total, the level
 by points alone (``band_level``) and the level granted after gates (``level``). The arithmetic is numpy
 over whole columns; the only Python loops run over the questionnaire's questions and levels (tens),
-never over submissions. ``ScoreResult.explain(i)`` rebuilds, for one submission, the trail from each
-answer to the level: which rule gave which points, where a cap applied, which gate blocked which level.
+never over submissions. ``ScoreResult.record(i)`` is what an assessment stores: the scores and, in
+compact form (numbers only), the trail from each answer to the level; ``diagnostics.explain`` turns that
+into the readable trail (which rule gave which points, where a cap applied, which gate blocked which
+level). Scoring knows nothing of the readable form: explain imports scoring, never the reverse.
 
 Same input, same output: there is no randomness and no clock here; results are rounded to 4 decimals
 so float summation order never flips a level boundary. ``SCORER_VERSION`` is stored with every
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.answers import AnswerArrays, decode, encode_row, formula, relevance
+from diagnostics.answers import AnswerArrays, decode, formula, relevance
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 
 SCORER_VERSION = "1.0.0"
@@ -77,6 +79,8 @@ class CompiledQuestionnaire:
         self.scenarios = q.scenario_questions()
         self.levels = sorted(q.levels, key=lambda lv: lv.level)
         self.dynamic = [qq for qq in self.questions if qq.relevant or qq.formula]
+        self.plan_ids = [plan.question.id for plan in self.plans]
+        self.ind_codes = [ind.code for ind in self.indicators]
 
 
 def _plan(question: Question) -> _QPlan | None:
@@ -190,10 +194,11 @@ def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarra
             pts = arrays.multi[qid] @ plan.table
             out[:, p] = np.minimum(pts, plan.cap) if plan.cap is not None else pts
         elif plan.kind == "number":
+            assert plan.edges is not None and plan.uppers is not None  # _plan gives every number plan its bands
             values = arrays.number[qid]
-            pos = np.searchsorted(plan.edges, values, side="right") - 1  # type: ignore[arg-type]
+            pos = np.searchsorted(plan.edges, values, side="right") - 1
             safe = np.clip(pos, 0, len(plan.table) - 1)
-            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)  # type: ignore[index]
+            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)
             out[:, p] = np.where(inside, plan.table[safe], 0.0)
         else:
             out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
@@ -215,10 +220,12 @@ def _gate_mask(c: CompiledQuestionnaire, gate: Gate, ind_scores: np.ndarray, dim
     if gate.kind == "scenarios":
         cols = _gate_scenarios(c, gate)
         actual = (scen[:, cols] >= gate.min_level).sum(axis=1).astype(float)
-    elif gate.kind == "indicator":
-        actual = ind_scores[:, c.ind_index[gate.code]]  # type: ignore[index]
     else:
-        actual = dim_scores[:, c.dim_index[gate.code]]  # type: ignore[index]
+        assert gate.code is not None  # Gate's validator requires a code unless the gate counts scenarios
+        if gate.kind == "indicator":
+            actual = ind_scores[:, c.ind_index[gate.code]]
+        else:
+            actual = dim_scores[:, c.dim_index[gate.code]]
     return actual >= gate.at_least - EPS, actual
 
 
@@ -255,13 +262,15 @@ class ScoreResult:
     def weak(self) -> np.ndarray:
         """n x indicators: scored below the indicator's target (a weakness that feeds needs)."""
         scored_ind = self.compiled.ind_to_dim[:, self.compiled.dim_scored].sum(axis=1) > 0
-        return (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        weak: np.ndarray = (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        return weak
 
     @cached_property
     def strong(self) -> np.ndarray:
         c = self.compiled
         scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
-        return (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        strong: np.ndarray = (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        return strong
 
     def frame(self) -> pd.DataFrame:
         """One row per submission: total, level, band_level and one column per dimension code."""
@@ -273,8 +282,6 @@ class ScoreResult:
 
     def record(self, i: int) -> dict[str, Any]:
         """What an assessment row stores for submission ``i`` (the explanation in compact form)."""
-        from diagnostics.explain import compact_row
-
         c = self.compiled
         return {
             "total": float(self.total[i]),
@@ -287,11 +294,31 @@ class ScoreResult:
             "scorer_version": SCORER_VERSION,
         }
 
-    def explain(self, i: int) -> dict[str, Any]:
-        """The full, readable trail of submission ``i`` (see ``diagnostics.explain.expand``)."""
-        from diagnostics.explain import explain_row
 
-        return explain_row(self, i)
+def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
+    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
+
+    ``diagnostics.explain.expand`` turns it, with the definition and the submission's answers, into the
+    full trail. Keeping the rule texts out of the database keeps 10 000 assessments small and fast to
+    write; the texts are a pure function of the definition version the assessment points at.
+    """
+    c = result.compiled
+    computed: dict[str, float | None] = {}
+    for question in c.dynamic:
+        if question.formula:
+            value = float(result.arrays.number[question.id][i])
+            computed[question.id] = None if value != value else round(value, 4)  # NaN -> None
+    return {
+        "v": 1,
+        "points": dict(zip(c.plan_ids, np.round(result.points[i], 4).tolist(), strict=True)),
+        "raw": dict(zip(c.ind_codes, np.round(result.indicator_raw[i], 4).tolist(), strict=True)),
+        "skipped": [qid for qid, mask in result.applied.items() if not mask[i]],
+        "computed": computed,
+        "weak": [code for code, w in zip(c.ind_codes, result.weak[i], strict=True) if w],
+        "strong": [code for code, s in zip(c.ind_codes, result.strong[i], strict=True) if s],
+        "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
+                  for (lv, gid), (ok, actual) in result.gates.items()},
+    }
 
 
 def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
@@ -322,7 +349,3 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
 def score_answers(q: Questionnaire, rows: list[dict[str, Any]]) -> ScoreResult:
     """Convenience: decode clean answers and score them."""
     return score(q, decode(q, rows))
-
-
-def effective_answers(result: ScoreResult, i: int) -> dict[str, Any]:
-    return encode_row(result.compiled.q, result.arrays, i)

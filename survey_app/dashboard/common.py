@@ -21,6 +21,7 @@ from diagnostics.size_class import SIZE_LABELS
 from diagnostics.store import cluster_data
 from diagnostics.store.models import Cluster, Snapshot
 from diagnostics.taxonomy import Taxonomy, load_taxonomy
+from survey_app.access import visible_clusters
 from survey_app.db import db_session
 from survey_app.i18n import tx
 
@@ -28,11 +29,8 @@ KINDS = ("portraits", "needs", "industry_map", "shortlist", "reports")
 
 
 def clusters() -> list[Cluster]:
-    """The clusters the current official may read: their own, or all for a province-level account."""
-    stmt = select(Cluster).order_by(Cluster.code)
-    if current_user.cluster_id is not None:
-        stmt = stmt.where(Cluster.id == current_user.cluster_id)
-    return list(db_session().scalars(stmt))
+    """The clusters the current official may read (the one scope rule, ``access.visible_clusters``)."""
+    return visible_clusters(current_user)
 
 
 def cluster_or_abort(code: str | None) -> Cluster:

@@ -84,7 +84,7 @@ def test_score_xlsx_from_the_template(tmp_path: Path) -> None:
     assert run("questionnaire", "template", "sme-digital-2024-mfg", "--out", str(template)).exit_code == 0
     wb = openpyxl.load_workbook(template)
     ws = wb["answers"]
-    header = [c.value for c in ws[1]]
+    header = [str(c.value) for c in ws[1]]
     assert header[:2] == ["uscc", "name"] and "planning_stage" in header
     assert ws.data_validations.dataValidation, "choice columns carry dropdowns"
     codebook = wb["codebook"]
