@@ -62,6 +62,8 @@ def score_submissions(session: Session, submission_ids: Sequence[int], *, flow_r
         definition = definition_of(versions[version_id])
         result = score_answers(definition, [s.answers for s in group])
         for i, sub in enumerate(group):
+            if result.complete is not None and not result.complete[i]:
+                continue  # a required answer the score reads is missing: no score rather than a wrong one
             rec = result.record(i)
             skipped = set(rec["explanation"]["skipped"])
             # the answers this score was computed from, so the trail stays true after later revisions

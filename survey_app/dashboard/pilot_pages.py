@@ -57,6 +57,7 @@ def rerun_shortlist(view: ClusterView, user_id: int | None) -> int:
     pins = console.active_pins(db, view.cluster.id)
     payload = select_shortlist(frame, view.targets.shortlist, [c.code for c in view.taxonomy.chain_links],
                                max_score=max((q.max_score for q in defs.values()), default=100.0),
+                               link_names={c.code: c.name.model_dump() for c in view.taxonomy.chain_links},
                                pinned=pins["pinned"], excluded_by_official=pins["excluded"])
     run_id = cluster_data.start_run(db, view.cluster.id, None, "shortlist")
     snapshot_id, _ = cluster_data.save_snapshot(db, view.cluster.id, "shortlist", payload, run_id=run_id,

@@ -62,7 +62,9 @@ def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, mo
     old, new = sorted(session.scalars(select(Assessment).where(Assessment.submission_id == lan_sub.id)),
                       key=lambda a: a.id)
     assert (old.questionnaire_version_id, new.questionnaire_version_id) == (sme.id, changed.id)
-    for assessment, title, lan_points in ((old, "网络建设", "office_lan=2"), (new, "网络与连接", "office_lan=1")):
+    # the rule names the option by its label (issue 8: no codes in what people read) with its points
+    lan = "“企业内部办公网络（有线/无线局域网，接入互联网）”"
+    for assessment, title, lan_points in ((old, "网络建设", f"{lan} 2 "), (new, "网络与连接", f"{lan} 1 ")):
         indicator = trail(assessment)["dimensions"][0]["indicators"][0]
         assert indicator["title"]["zh"] == title
         assert lan_points in indicator["questions"][0]["rule_zh"]
