@@ -88,9 +88,9 @@ def levels_by_link(portraits: Mapping[str, Any], frame: pd.DataFrame,
                    link_order: list[str]) -> dict[str, dict[str, int]]:
     """Level counts per chain link (a firm counts in each link it runs). Today computed from the
     portraits rows; issue 8's snapshot carries it as a cross-tab (read when present)."""
-    crosstab = ((portraits.get("crosstabs") or {}).get("chain_link") or {}).get("levels")
-    if isinstance(crosstab, Mapping):
-        return {k: {lv: int(v.get(lv, 0)) for lv in LEVELS} for k, v in crosstab.items()}
+    rows = ((portraits.get("cross_tabs") or {}).get("chain_link") or {}).get("rows")
+    if isinstance(rows, list):  # issue 8's 分类 x 分级 cross-tab
+        return {str(r["value"]): {lv: int((r.get("levels") or {}).get(lv, 0)) for lv in LEVELS} for r in rows}
     out = {code: dict.fromkeys(LEVELS, 0) for code in link_order}
     if frame.empty:
         return {}
@@ -98,6 +98,19 @@ def levels_by_link(portraits: Mapping[str, Any], frame: pd.DataFrame,
         for code in links or []:
             out.setdefault(code, dict.fromkeys(LEVELS, 0))[str(int(level))] += 1
     return {k: v for k, v in out.items() if sum(v.values())}
+
+
+def cross_tabs(portraits: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``portraits.cross_tabs[axis] = {name, rows: [{value, name, n, levels, types, mean_total}]}``:
+    分类 (industry class, chain link, position, size, tags, region) x 分级 (level), one table per axis."""
+    out = []
+    for axis, tab in (portraits.get("cross_tabs") or {}).items():
+        rows = [{"name": r.get("name"), "n": int(r.get("n", 0)), "mean_total": r.get("mean_total"),
+                 "levels": {lv: int((r.get("levels") or {}).get(lv, 0)) for lv in LEVELS}}
+                for r in tab.get("rows") or []]
+        if rows:
+            out.append({"axis": axis, "name": tab.get("name"), "rows": rows})
+    return out
 
 
 def portrait_types(portraits: Mapping[str, Any]) -> list[dict[str, Any]]:

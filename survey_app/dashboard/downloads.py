@@ -13,16 +13,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from diagnostics.questionnaire import Question, Questionnaire
-from diagnostics.store import cluster_data
+from diagnostics.shortlist import participant_list
+from diagnostics.store import cluster_data, report_data
 from diagnostics.store.models import Enterprise, QuestionnaireVersion, Submission
 from diagnostics.store.repo import definition_of
 from survey_app.access import area_required
-from survey_app.dashboard import adapters, bp, figures
+from survey_app.dashboard import bp, figures
 from survey_app.dashboard.common import ClusterView, cluster_name, clusters, current_view, view_for
-from survey_app.dashboard.directory import _views, apply_filters, directory_rows, question_names, send_table
+from survey_app.dashboard.directory import _views, apply_filters, directory_rows, send_table
 from survey_app.dashboard.workbooks import workbooks_zip
 from survey_app.db import db_session
-from survey_app.i18n import tx
 
 PARTICIPANT_COLUMNS = ["序号", "企业名称", "统一社会信用代码", "制造业数字化水平等级", "拟改造场景", "是否上市"]
 MAX_ZIP = 500  # workbooks per zip: beyond that, filter further (each takes ~50 ms to build)
@@ -146,28 +146,23 @@ def answers_export(cluster_code: str, fmt: str) -> Response:
 
 
 def participants_frame(view: ClusterView) -> pd.DataFrame:
-    """The shortlist in the pilot's participant format: 序号, 企业名称, 统一社会信用代码, 制造业数字化水平等级,
-    拟改造场景, 是否上市 (issue 8's picks carry the planned scenarios; until then the firm's weakest
-    rated scenarios are listed)."""
-    sl = adapters.shortlist_view(view.payload("shortlist"))
+    """The shortlist in the pilot's participant format (seed 000): 序号, 企业名称, 统一社会信用代码,
+    制造业数字化水平等级, 拟改造场景, 是否上市, from ``diagnostics.shortlist.participant_list`` (what is to be
+    transformed comes from the one recommendation rule, as in the cluster workbook)."""
+    db = db_session()
+    payload = view.payload("shortlist")
     frame = view.frame
-    by_id = {int(r["enterprise_id"]): r for r in frame.to_dict(orient="records")} if not frame.empty else {}
-    names = view.scenario_names
-    versions: Any = frame["questionnaire_version_id"].dropna().astype(int).unique() if not frame.empty else []
-    weak_names = question_names(list(cluster_data.definitions(db_session(), versions).values()))
-    rows = []
-    for i, p in enumerate(sl["picks"], start=1):
-        row = by_id.get(int(p["enterprise_id"]), {})
-        planned = p.get("scenarios") or p.get("plan_scenarios")
-        if planned:
-            scenes = "、".join(names.get(s, s) for s in planned)
-        else:
-            weak = [w for w in row.get("weaknesses") or [] if w.get("kind") == "scenario"][:3]
-            scenes = "、".join(tx(weak_names.get(f"{w.get('q')}:scenario:{w.get('code')}")) or "" for w in weak)
-        rows.append({"序号": i, "企业名称": p.get("name"), "统一社会信用代码": p.get("uscc"),
-                     "制造业数字化水平等级": figures.level_name(int(p.get("level") or 0)), "拟改造场景": scenes,
-                     "是否上市": "是" if "listed" in (row.get("tags") or []) or row.get("listed") else "否"})
-    return pd.DataFrame(rows, columns=PARTICIPANT_COLUMNS)
+    if not payload.get("picks") or frame.empty or view.taxonomy is None:
+        return pd.DataFrame(columns=PARTICIPANT_COLUMNS)
+    snap = view.snapshots.get("portraits")
+    feeds = cluster_data.portrait_feeds(db, snap.id) if snap is not None else {}
+    defs = list(cluster_data.definitions(db, frame["questionnaire_version_id"].dropna().astype(int).unique()).values())
+    rows = participant_list(payload, frame, view.taxonomy, feeds, report_data.titles(defs))
+    return pd.DataFrame([{"序号": i, "企业名称": r["name"], "统一社会信用代码": r["uscc"],
+                          "制造业数字化水平等级": figures.level_name(int(r["level"])),
+                          "拟改造场景": "、".join(str(s["name"]["zh"]) for s in r["scenarios"]),
+                          "是否上市": "是" if r["listed"] else "否"} for i, r in enumerate(rows, start=1)],
+                        columns=PARTICIPANT_COLUMNS)
 
 
 @bp.route("/<cluster_code>/participants.<fmt>")

@@ -71,6 +71,7 @@ def index() -> str:
         link_names=view.link_names, size_names=sizes, last_run=last, last_done=done, changed=changed,
         run_status=RUN_STATUS, run_request=_request_json(console.latest_request(db)),
         level_counts=adapters.level_counts(portraits), types=adapters.portrait_types(portraits),
+        cross_tabs=adapters.cross_tabs(portraits),
         portraits=portraits, has_snapshots=bool(view.snapshots),
         fig_size=figures.level_bars(by_size, sizes, pick("按规模", "By size")) if by_size else None,
         fig_link=(figures.level_bars(by_link, view.link_names, pick("按产业链环节", "By chain link"))

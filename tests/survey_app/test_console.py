@@ -42,7 +42,8 @@ from survey_app import create_app
 from tests.survey_app.survey_helpers import People, Web
 
 JDZ = "jingdezhen-ceramics"
-CODE_WORDS = re.compile(r"\b(foundation|management|results|beginner|follower|leader|not_started|[a-z]+_[a-z_]+)\b")
+# a dotted name ("pilot file needs.common_share") is a source reference, not a code shown instead of a name
+CODE_WORDS = re.compile(r"(?<![.\w])(foundation|management|results|beginner|follower|leader|not_started|[a-z]+_[a-z_]+)\b")
 
 
 @pytest.fixture(scope="module")
