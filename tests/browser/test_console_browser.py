@@ -148,9 +148,16 @@ def test_clicking_a_map_cell_opens_its_scenarios(demo: dict[str, object], browse
         page.goto(f"{base}/dashboard/map")
         holder = page.locator("#fig-map")
         expect(holder).to_have_attribute("data-rendered", "1")
-        box = page.locator("#fig-map .nsewdrag").first.bounding_box()
-        assert box is not None
-        page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.9)
+        holder.scroll_into_view_if_needed()
+        point = page.evaluate("""() => {  // the centre of the first cell that has scenarios, in viewport pixels
+            const gd = document.getElementById('fig-map'), t = gd.data[0], xa = gd._fullLayout.xaxis,
+                  ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+            for (let i = 0; i < t.z.length; i++) for (let j = 0; j < t.z[i].length; j++)
+                if (t.z[i][j] !== null)
+                    return [r.left + xa._offset + xa.d2p(t.x[j]), r.top + ya._offset + ya.d2p(t.y[i])];
+            return null; }""")
+        assert point is not None
+        page.mouse.click(point[0], point[1])
         detail = page.locator("[data-testid=cell-detail]")
         expect(detail).to_be_visible()
         expect(detail.locator("h3")).to_contain_text("×")
