@@ -43,7 +43,8 @@ from tests.survey_app.survey_helpers import People, Web
 
 JDZ = "jingdezhen-ceramics"
 # a dotted name ("pilot file needs.common_share") is a source reference, not a code shown instead of a name
-CODE_WORDS = re.compile(r"(?<![.\w])(foundation|management|results|beginner|follower|leader|not_started|[a-z]+_[a-z_]+)\b")
+CODE_WORDS = re.compile(r"(?<![.\w])(foundation|management|results|beginner|follower|leader|not_started"
+                        r"|[a-z]+_[a-z_]+)\b")
 
 
 @pytest.fixture(scope="module")
