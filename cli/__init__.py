@@ -217,7 +217,7 @@ class StageLinesOnly(logging.Filter):
 
 def quiet_prefect_logs() -> None:
     """``make run`` output a person can read: task logs at WARNING, flow logs reduced to stage lines."""
-    import prefect  # noqa: F401  (Prefect configures its loggers on import; adjust them after)
+    import prefect  # noqa: F401, PLC0415  (Prefect configures its loggers on import; adjust them after)
 
     task_runs = logging.getLogger("prefect.task_runs")
     task_runs.setLevel(logging.WARNING)

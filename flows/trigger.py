@@ -74,8 +74,9 @@ def run_now(request_id: int, cluster: str | None = None) -> threading.Thread:
             console.set_state(s, request_id, value, **values)
 
     def follow_server() -> None:
-        from prefect.client.orchestration import get_client
-        from prefect.deployments import run_deployment
+        # late: Prefect is imported only when a server runs it (the web app must start without it)
+        from prefect.client.orchestration import get_client  # noqa: PLC0415
+        from prefect.deployments import run_deployment  # noqa: PLC0415
 
         flow_run: Any = run_deployment(DEPLOYMENT, parameters={"cluster": cluster}, timeout=0, as_subflow=False,
                                   tags=["run-now"], flow_run_name=f"run-now-{request_id}")
