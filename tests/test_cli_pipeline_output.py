@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from click.testing import CliRunner
 
 import cli
@@ -35,7 +36,7 @@ def test_summary_is_a_few_readable_lines() -> None:
                      "seconds per stage: score 2.5, portraits 1.7"]
 
 
-def test_pipeline_run_prints_the_summary_and_json_on_request(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_pipeline_run_prints_the_summary_and_json_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cli, "run_pipeline", lambda cluster=None: SUMMARY)
     monkeypatch.setattr(cli, "quiet_prefect_logs", lambda: None)
     out = CliRunner().invoke(cli.cli, ["pipeline", "run"])

@@ -186,7 +186,7 @@ def scenario_detail(imap: Mapping[str, Any], needs: Mapping[str, Any] | None, fr
         if code in practice.columns:
             levels = practice[code]
             for idx in levels[levels > 0].sort_values(ascending=False).index:
-                firms.append({"enterprise_id": int(frame.loc[idx, "enterprise_id"]),  # type: ignore[arg-type]
+                firms.append({"enterprise_id": int(frame.loc[idx, "enterprise_id"]),
                               "name": frame.loc[idx, "name"], "level": int(levels[idx])})
         need = need_rows.get(code) or {}
         out.append({"code": code, "name": s.get("name"), "practice": s.get("practice") or {}, "firms": firms,

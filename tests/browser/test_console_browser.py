@@ -53,6 +53,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
         session.commit()
         run_pipeline_stages(None, runner=DIRECT)
         commissioner = session.scalar(select(User).where(User.username == "commissioner"))
+        assert commissioner is not None
         assigned = session.scalar(select(Assignment.enterprise_id).where(Assignment.user_id == commissioner.id))
         own = session.scalar(select(User.enterprise_id).where(User.username == "enterprise1"))
         jdz_firm = session.scalars(select(Enterprise.id).order_by(Enterprise.id)).first()

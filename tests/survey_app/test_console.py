@@ -216,6 +216,7 @@ def _new_submitted_enterprise(session: Session) -> Enterprise:
         Enterprise.cluster_id == cid, Submission.status == "submitted").order_by(Submission.id)).first()
     assert template is not None
     source = session.get(Enterprise, template.enterprise_id)
+    assert source is not None
     firm = Enterprise(uscc=make_uscc(f"91360200NEW{next(_serial):06d}"), name="新提交测试瓷厂", cluster_id=cid,
                       industry_code=source.industry_code, region=source.region, size_class=source.size_class,
                       chain_links=list(source.chain_links), tags=[], pilot_willing=True)
@@ -235,7 +236,7 @@ def test_workbook_built_on_demand_and_each_role_downloads_its_own(world: tuple[F
     firm = _new_submitted_enterprise(session)
     owner = browser(world, "enterprise", enterprise=firm)
     response = owner.get(f"/enterprises/{firm.id}/workbook.xlsx")
-    assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
+    assert response.status_code == 200 and (response.mimetype or "").endswith("spreadsheetml.sheet")
     assert openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames[0] == "封面 Cover"
     portrait = owner.html(f"/dashboard/enterprises/{firm.id}")
     assert "即时计算" in portrait and "集群内百分位" in portrait
@@ -243,7 +244,9 @@ def test_workbook_built_on_demand_and_each_role_downloads_its_own(world: tuple[F
     assert owner.get(f"/enterprises/{other}/workbook.xlsx").status_code == 403
     commissioner = browser(world, "commissioner")
     assert commissioner.get(f"/enterprises/{firm.id}/workbook.xlsx").status_code == 403
-    People(session).assign(session.scalars(select(User).order_by(User.id.desc())).first(), firm)
+    newest = session.scalars(select(User).order_by(User.id.desc())).first()
+    assert newest is not None
+    People(session).assign(newest, firm)
     assert commissioner.get(f"/enterprises/{firm.id}/workbook.xlsx").status_code == 200
     fresh = People(session).enterprise(name="尚未诊断测试厂")
     fresh.cluster_id = jdz_id(session)
@@ -255,7 +258,9 @@ def test_workbook_built_on_demand_and_each_role_downloads_its_own(world: tuple[F
 def test_zip_of_a_filtered_selection(world: tuple[Flask, Session]) -> None:
     web = browser(world, "admin")
     html = web.html(f"/dashboard/enterprises?cluster={JDZ}&level=2")
-    matched = int(re.search(r"符合条件 (\d+) 家", html).group(1))
+    found = re.search(r"符合条件 (\d+) 家", html)
+    assert found
+    matched = int(found.group(1))
     archive = zipfile.ZipFile(io.BytesIO(web.get(f"/dashboard/workbooks.zip?cluster={JDZ}&level=2").data))
     assert len(archive.namelist()) == matched and all(n.endswith(".xlsx") for n in archive.namelist())
 
@@ -292,7 +297,8 @@ def test_pin_and_exclude_are_audited_and_rerun_the_shortlist(world: tuple[Flask,
 def _wait(session: Session, request_id: int, states: set[str]) -> str:
     for _ in range(200):
         session.expire_all()
-        state = session.get(RunRequest, request_id).state
+        row = session.get(RunRequest, request_id)
+        state = row.state if row else "missing"
         if state in states:
             return state
         time.sleep(0.05)
@@ -318,7 +324,7 @@ def test_run_now_states_queued_running_done_and_failed(world: tuple[Flask, Sessi
     assert admin.get("/dashboard/run/state").get_json()["state"] in (None, "done", "failed")
     admin.html("/dashboard/")
     assert admin.post("/dashboard/run", {"cluster": JDZ}).status_code == 302
-    rid = session.scalar(select(func.max(RunRequest.id)))
+    rid = int(session.scalar(select(func.max(RunRequest.id))) or 0)
     assert _wait(session, rid, {"running"}) == "running"
     state = admin.get("/dashboard/run/state").get_json()
     assert state["state"] == "running" and state["label"] == "运行中"
@@ -331,7 +337,7 @@ def test_run_now_states_queued_running_done_and_failed(world: tuple[Flask, Sessi
     gate.clear()
     admin.html("/dashboard/")
     admin.post("/dashboard/run", {"cluster": JDZ})
-    second = session.scalar(select(func.max(RunRequest.id)))
+    second = int(session.scalar(select(func.max(RunRequest.id))) or 0)
     assert second != rid
     gate.set()
     assert _wait(session, second, {"done", "failed"}) == "failed"
@@ -352,6 +358,7 @@ def test_data_changed_since_the_last_run_notice(world: tuple[Flask, Session]) ->
     before = admin.html(f"/dashboard/?cluster={JDZ}")
     sub = session.scalars(select(Submission).join(Enterprise).where(
         Enterprise.cluster_id == jdz_id(session), Submission.status == "submitted")).first()
+    assert sub is not None
     sub.notes = "checked"
     sub.updated_at = utcnow()
     session.commit()

@@ -15,7 +15,7 @@ from diagnostics.uscc import make_uscc
 from survey_app import create_app
 from tests.survey_app.survey_helpers import People, Web
 
-INDICATORS = [
+INDICATORS: list[dict[str, object]] = [
     {"metric": "enterprises", "name": {"zh": "参与项目的企业数量（家）", "en": "Participating enterprises"},
      "unit": "count", "value": 180.0, "target": 30.0, "status": "met",
      "counts": {"zh": "名单内的试点参与企业", "en": "pilot participants"}},
@@ -47,9 +47,9 @@ def _cluster(session: Session) -> Cluster:
             session.add(Submission(enterprise_id=firm.id, questionnaire_version_id=version.id, status=status,
                                    answers={}, revision=1, submitted_at=utcnow() if status != "draft" else None))
     run_id = cluster_data.start_run(session, cluster.id, None)
-    links = [{"code": "firing", "name": {"zh": "烧成", "en": "Firing"}},
-             {"code": "forming", "name": {"zh": "成型", "en": "Forming"}}]
-    cluster_data.save_snapshot(session, cluster.id, "industry_map", {"indicator_table": INDICATORS, "links": links},
+    link_rows: list[dict[str, object]] = [{"code": "firing", "name": {"zh": "烧成", "en": "Firing"}},
+                                          {"code": "forming", "name": {"zh": "成型", "en": "Forming"}}]
+    cluster_data.save_snapshot(session, cluster.id, "industry_map", {"indicator_table": INDICATORS, "links": link_rows},
                                run_id=run_id, flow_run_id=None)
     cluster_data.update_run(session, run_id, status="completed")
     session.commit()

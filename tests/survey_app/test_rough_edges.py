@@ -44,7 +44,9 @@ def test_history_and_t0_t1_show_the_answering_date(app: Flask, people: People, s
     session.commit()
     html = _submitted(web, eid, [{**FULL_ANSWERS[0], "info_sys": "D"}, {"quality": "better"},
                                  {"s_design": "3", "s_production": "3"}])
-    scored_on = session.scalars(select(Assessment).order_by(Assessment.id)).first().created_at.strftime("%Y-%m-%d")
+    first_scored = session.scalars(select(Assessment).order_by(Assessment.id)).first()
+    assert first_scored is not None
+    scored_on = first_scored.created_at.strftime("%Y-%m-%d")
     assert scored_on != "2025-04-10"
     assert "T0：2025-04-10" in html or "T0: 2025-04-10" in html
     assert "作答于" in html and "变化" in html and "修改" not in html
@@ -67,6 +69,7 @@ def test_reassessment_starts_from_the_last_answers_marked_to_confirm(app: Flask,
     _submitted(web, eid)
     sid = start_survey(web, eid)
     draft = session.get(Submission, sid)
+    assert draft is not None
     session.refresh(draft)
     assert draft.status == "draft" and draft.answers["info_sys"] == "B" and draft.answers["quality"] == "same"
     assert "info_sys" in (draft.carried or [])
@@ -86,7 +89,8 @@ def test_next_flags_unanswered_required_questions_and_still_saves(app: Flask, pe
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-testid="required-flagged"' in html and "#q-info_sys" in html
-    assert session.get(Submission, sid).answers.get("net") == ["A"]  # saved all the same
+    saved = session.get(Submission, sid)
+    assert saved is not None and saved.answers.get("net") == ["A"]  # saved all the same
     again = save_page(web, sid, 1, {"net": ["A"], "acknowledged": form_value(html, "acknowledged")},
                       revision=form_value(html, "revision"), action="next")
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/submissions/{sid}/pages/2")
