@@ -255,5 +255,3 @@ class Portrait(Base):
     percentile_industry: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column()  # dimension profile, strengths, weaknesses, tags
 
-
-from diagnostics.store import models_console  # noqa: E402,F401  (the console's tables, for Alembic)
