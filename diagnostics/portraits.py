@@ -75,6 +75,13 @@ def _indicator_plan(q: Questionnaire) -> dict[str, Any]:
     }
 
 
+def _positions(mask: np.ndarray) -> list[list[int]]:
+    """For each row of a boolean matrix, the column positions that are True (one vectorised pass)."""
+    rows, cols = np.nonzero(mask)
+    splits = np.searchsorted(rows, np.arange(1, mask.shape[0]))
+    return [part.tolist() for part in np.split(cols, splits)] if mask.shape[0] else []
+
+
 def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, sizes: pd.Series) -> pd.DataFrame:
     """Weaknesses, strengths, need and dimension profile for assessments of one questionnaire version.
 
@@ -105,20 +112,28 @@ def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, s
     tgt = table[np.searchsorted(np.array(uniq, dtype=object), size_codes)] if len(uniq) else np.zeros((0, len(scen)))
     stored = [lv or {} for lv in group["scenario_levels"]]
     present = np.array([[c in lv for c in scen] for lv in stored], dtype=bool).reshape(len(stored), len(scen))
+    # (a key-presence test per rating: None, "not applicable", must not be read as "not rated")
     lvl = pd.DataFrame.from_records(stored, columns=scen).to_numpy(dtype=float) if scen else np.zeros((len(group), 0))
     rated = np.where(present, lvl, 0.0)  # missing key: not rated (0); None: not applicable (NaN)
     short = ~np.isnan(rated) & (np.nan_to_num(rated) < tgt)
     with np.errstate(divide="ignore", invalid="ignore"):
         s_sev = np.round(np.where(short, (tgt - np.nan_to_num(rated)) / np.where(tgt > 0, tgt, 1.0), 0.0), 4)
     qcode = q.code
+    # the per-row lists are built from plain Python lists (the matrices converted once), so a 100 000-firm
+    # cluster costs a few list comprehensions, not millions of numpy scalar calls
+    n_rows = len(group)
+    mat_l, sev_l = np.round(mat, 4).tolist(), severity.tolist()
+    lvl_l, tgt_l, ssev_l = np.nan_to_num(rated).astype(int).tolist(), tgt.astype(int).tolist(), s_sev.tolist()
+    target_l, imax_l = np.round(target, 4).tolist(), np.round(imax, 4).tolist()
+    weak_at, short_at, strong_at = _positions(weak), _positions(short), _positions(strong)
     weaknesses = [
-        [{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4), "target": round(float(target[j]), 4),
-          "severity": float(severity[r, j])} for j in np.nonzero(weak[r])[0]]
-        + [{"q": qcode, "kind": "scenario", "code": scen[k], "level": int(np.nan_to_num(rated[r, k])),
-            "target": int(tgt[r, k]), "severity": float(s_sev[r, k])} for k in np.nonzero(short[r])[0]]
-        for r in range(len(group))]
-    strengths = [[{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4), "max": round(float(imax[j]), 4)}
-                  for j in np.nonzero(strong[r])[0]] for r in range(len(group))]
+        [{"q": qcode, "code": codes[j], "score": mat_l[r][j], "target": target_l[j], "severity": sev_l[r][j]}
+         for j in weak_at[r]]
+        + [{"q": qcode, "kind": "scenario", "code": scen[k], "level": lvl_l[r][k], "target": tgt_l[r][k],
+            "severity": ssev_l[r][k]} for k in short_at[r]]
+        for r in range(n_rows)]
+    strengths = [[{"q": qcode, "code": codes[j], "score": mat_l[r][j], "max": imax_l[j]} for j in strong_at[r]]
+                 for r in range(n_rows)]
     dim_codes = [code for code, _ in plan["dims"]]
     dmat = pd.DataFrame.from_records([d or {} for d in group["dimension_scores"]], columns=dim_codes)
     dvals = np.round(np.nan_to_num(dmat.to_numpy(dtype=float)), 4)
