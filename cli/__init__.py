@@ -8,6 +8,8 @@ items are listed on stderr with their place), 2 for usage errors (click's own).
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sys
 from typing import Any
 
@@ -234,12 +236,67 @@ def pipeline() -> None:
     pass
 
 
+_STAGE_LINE = re.compile(r"^(score|[a-z_]+\[[^\]]+\]):")  # the stages' own progress lines (flows' runner.log)
+
+
+class WarningsOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+class StageLinesOnly(logging.Filter):
+    """Let through a flow's progress line per stage and any warning; drop Prefect's per-run chatter
+    ("Beginning subflow run", "Finished in state Completed()", "View at ...")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or bool(_STAGE_LINE.match(str(record.msg)))
+
+
+def quiet_prefect_logs() -> None:
+    """``make run`` output a person can read: task logs at WARNING, flow logs reduced to stage lines."""
+    import prefect  # noqa: F401, PLC0415  (Prefect configures its loggers on import; adjust them after)
+
+    task_runs = logging.getLogger("prefect.task_runs")
+    task_runs.setLevel(logging.WARNING)
+    if not any(isinstance(f, WarningsOnly) for f in task_runs.filters):
+        task_runs.addFilter(WarningsOnly())  # Prefect may reset the level when a run starts; a filter stays
+    for name in ("prefect.flow_runs", "prefect.flow_engine", "prefect.task_engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, StageLinesOnly) for f in logger.filters):
+            logger.addFilter(StageLinesOnly())
+    for name in ("prefect.server", "prefect.client", "prefect._internal", "uvicorn", "httpx", "docket"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The run's result in a few lines: what was scored, each cluster's run, how long each stage took."""
+    scored = summary.get("score") or {}
+    lines = [f"scored: {scored.get('assessments_written', 0)} assessments written "
+             f"for {scored.get('pending', 0)} pending submissions"]
+    for code, info in (summary.get("clusters") or {}).items():
+        snaps = info.get("snapshots") or {}
+        new = sorted(k for k, v in snaps.items() if v.get("new"))
+        lines.append(f"{code}: run #{info.get('run_id')}, {len(snaps)} views"
+                     + (f" ({len(new)} changed: {', '.join(new)})" if new else " (nothing changed)"))
+    timings = summary.get("timings") or {}
+    if timings:
+        lines.append("seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    return lines
+
+
 @pipeline.command("run", help="Run the whole pipeline now (embedded Prefect unless PREFECT_API_URL is set).")
 @click.option("--cluster", default=None, help="Cluster code; all clusters when omitted.")
-def pipeline_run(cluster: str | None) -> None:
-
+@click.option("--json", "as_json", is_flag=True, help="Print the full run summary as JSON (for scripts).")
+@click.option("--verbose", is_flag=True, help="Keep Prefect's own INFO logs (every task run).")
+def pipeline_run(cluster: str | None, as_json: bool, verbose: bool) -> None:
+    if not verbose:
+        quiet_prefect_logs()
     summary = run_pipeline(cluster)
-    click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        return
+    for line in summary_lines(summary):
+        click.echo(line)
 
 
 def main() -> None:

@@ -55,6 +55,8 @@ AREAS: dict[str, frozenset[Role]] = {
     "roster": frozenset({Role.ADMIN}),  # import the bureau's enterprise roster
     "progress": OFFICIALS,  # the commissioners' progress board per cluster
     "audit": frozenset({Role.ADMIN}),  # the audit trail: filter and export
+    "technical": frozenset({Role.ADMIN}),  # run details: snapshot hashes, Prefect flow-run ids, timings
+    "pilot_decisions": frozenset({Role.ADMIN}),  # run the pipeline now; pin or exclude shortlist firms
 }
 
 

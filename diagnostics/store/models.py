@@ -129,6 +129,9 @@ class Submission(Base):
     channel: Mapped[str] = mapped_column(String(8), default="self")
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
+    # a re-assessment's answers carried over from the last submission (or the registration profile) and
+    # not yet confirmed by the respondent: question ids, cleared page by page as each page is saved
+    carried: Mapped[list[Any] | None] = mapped_column(nullable=True)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
