@@ -1,4 +1,8 @@
+"""The database side of the domain: models, shared queries, the questionnaire catalogue.
 
-# Table modules beyond models.py join the one metadata (Alembic, the tests' table list) on first import of
-# the store; registered here rather than at the bottom of models.py, which would be an import circle.
-from diagnostics.store import models_programme  # noqa: E402,F401
+Tables kept in their own modules (``models_field``, ``models_console``, ...) join ``models.Base.metadata``
+whenever the store package is imported (so Alembic and the tests' table cleanup see them), without
+``models`` importing them back (which would be an import circle).
+"""
+
+from diagnostics.store import models_console, models_field, models_programme  # noqa: F401

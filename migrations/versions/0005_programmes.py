@@ -1,7 +1,7 @@
 """Pilot programmes: providers, solution pool, deployments, projects, checkpoints, cases, 懂行人 (issue 10)
 
 Revision ID: 0005_programmes
-Revises: 0001
+Revises: 0006_console
 Create Date: 2026-12-01 22:10:14.876295
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 JSON_TYPE = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
 
 revision: str = '0005_programmes'
-down_revision: str | None = '0001'
+down_revision: str | None = '0006_console'  # after the wave-2 migrations merged before it
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
