@@ -23,6 +23,7 @@ import pandas as pd
 
 from diagnostics import expr
 from diagnostics.answers import AnswerArrays, decode, encode_row, formula, relevance
+from diagnostics.explain import compact_rows
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 
 SCORER_VERSION = "1.0.0"
@@ -273,19 +274,33 @@ class ScoreResult:
 
     def record(self, i: int) -> dict[str, Any]:
         """What an assessment row stores for submission ``i`` (the explanation in compact form)."""
-        from diagnostics.explain import compact_row
+        return self.records(np.array([i]))[0]
 
+    def records(self, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+        """``record`` for every submission (or the positions ``rows``), built column-wise in one pass."""
         c = self.compiled
-        return {
-            "total": float(self.total[i]),
-            "level": int(self.level[i]),
-            "band_level": int(self.band_level[i]),
-            "dimension_scores": {d.code: float(self.dimension[i, k]) for k, d in enumerate(c.dimensions) if d.scored},
-            "indicator_scores": {ind.code: float(self.indicator[i, j]) for j, ind in enumerate(c.indicators)},
-            "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) for k, s in enumerate(c.scenarios)},
-            "explanation": compact_row(self, i),
+        pick = slice(None) if rows is None else rows
+        dims = [(k, d.code) for k, d in enumerate(c.dimensions) if d.scored]
+        dim_values = self.dimension[pick][:, [k for k, _ in dims]].astype(float).tolist()
+        dim_codes = [code for _, code in dims]
+        ind_codes = [ind.code for ind in c.indicators]
+        ind_values = self.indicator[pick].astype(float).tolist()
+        scen_codes = [s.scenario or s.id for s in c.scenarios]
+        scen_values = self.scenarios[pick].astype(int).tolist()
+        totals = self.total[pick].astype(float).tolist()
+        levels = self.level[pick].astype(int).tolist()
+        bands = self.band_level[pick].astype(int).tolist()
+        explanations = compact_rows(self, rows)
+        return [{
+            "total": totals[r],
+            "level": levels[r],
+            "band_level": bands[r],
+            "dimension_scores": dict(zip(dim_codes, dim_values[r], strict=True)),
+            "indicator_scores": dict(zip(ind_codes, ind_values[r], strict=True)),
+            "scenario_levels": dict(zip(scen_codes, scen_values[r], strict=True)),
+            "explanation": explanations[r],
             "scorer_version": SCORER_VERSION,
-        }
+        } for r in range(len(totals))]
 
     def explain(self, i: int) -> dict[str, Any]:
         """The full, readable trail of submission ``i`` (see ``diagnostics.explain.expand``)."""
