@@ -43,6 +43,15 @@ class Settings:
     # which enterprises get a diagnosis workbook on each run: "shortlist" (pilot picks and near misses;
     # the rest are built on demand from the dashboard) or "all" (every portrait; unchanged ones are skipped)
     report_scope: str = field(default_factory=lambda: _env("SHUZHEN_REPORT_SCOPE", "shortlist"))
+    # parallel batches (scoring, enterprise workbooks): processes on this machine, and the amount of work
+    # (rows) below which starting them costs more than it saves (a spawned worker imports pandas & co., ~1 s)
+    workers: int = field(default_factory=lambda: int(_env("SHUZHEN_WORKERS", str(os.cpu_count() or 1))))
+    parallel_min_rows: int = field(default_factory=lambda: int(_env("SHUZHEN_PARALLEL_MIN", "20000")))
+    # where Prefect runs those batches: "local" (this process, plus a process pool when it pays) or "dask"
+    # (prefect-dask's DaskTaskRunner: the scheduler at SHUZHEN_DASK_ADDRESS, else a temporary local cluster
+    # of SHUZHEN_WORKERS processes)
+    task_runner: str = field(default_factory=lambda: _env("SHUZHEN_TASK_RUNNER", "local"))
+    dask_address: str | None = field(default_factory=lambda: os.environ.get("SHUZHEN_DASK_ADDRESS") or None)
     pipeline_cron: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_CRON", "0 2 * * *"))
     pipeline_timezone: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_TZ", "Asia/Shanghai"))
 
