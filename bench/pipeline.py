@@ -42,7 +42,7 @@ def clear_caches() -> None:
 
     taxonomy.load_taxonomy.cache_clear()
     pilot.load_targets.cache_clear()
-    repo._definition_from_json.cache_clear()
+    repo.clear_definitions()
     scoring._COMPILED.clear()
     cluster_data.clear_cache()
 
