@@ -36,6 +36,11 @@ class Settings:
     session_minutes: int = field(default_factory=lambda: int(_env("SHUZHEN_SESSION_MINUTES", "120")))
     default_pilot: str = field(default_factory=lambda: _env("SHUZHEN_PILOT", "jingdezhen-ceramics"))
     test_database_url: str | None = field(default_factory=lambda: os.environ.get("TEST_DATABASE_URL") or None)
+    # ---- the web server (gunicorn.conf.py) ----
+    web_bind: str = field(default_factory=lambda: _env("SHUZHEN_WEB_BIND", "127.0.0.1:5000"))
+    # one worker per core (a core is what a Python process can use), a few threads to overlap database waits
+    web_workers: int = field(default_factory=lambda: int(_env("SHUZHEN_WEB_WORKERS", str(os.cpu_count() or 1))))
+    web_threads: int = field(default_factory=lambda: int(_env("SHUZHEN_WEB_THREADS", "4")))
     # ---- the cluster pipeline (flows/) ----
     score_batch_size: int = field(default_factory=lambda: int(_env("SHUZHEN_SCORE_BATCH", "2500")))
     read_chunk_size: int = field(default_factory=lambda: int(_env("SHUZHEN_READ_CHUNK", "5000")))
