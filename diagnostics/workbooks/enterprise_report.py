@@ -97,7 +97,7 @@ def _answer_text(answer: Any) -> Any:
 def write_enterprise_report(target: str | Path | IO[bytes], data: Mapping[str, Any], locale: str = "zh") -> None:
     """Write the five-sheet diagnosis workbook for one enterprise (``data`` from ``report_input``)."""
     p, exp, bench = data["portrait"], data.get("explanation") or {}, data["benchmark"]
-    wb = new_workbook(target, title=f"{p['name']} 数字化诊断书", subject="一企一诊断书")
+    wb = new_workbook(target, title=f"{p['name']} 数字化诊断书", subject="一企一诊断书", small=True)
     st = Styles(wb)
     t = lambda v: text_of(v, locale)  # noqa: E731
 
