@@ -57,6 +57,9 @@ class Settings:
     # of SHUZHEN_WORKERS processes)
     task_runner: str = field(default_factory=lambda: _env("SHUZHEN_TASK_RUNNER", "local"))
     dask_address: str | None = field(default_factory=lambda: os.environ.get("SHUZHEN_DASK_ADDRESS") or None)
+    # a Prefect server's process work pool (flows/deploy.py) and the code its workers run the flows from
+    work_pool: str = field(default_factory=lambda: _env("SHUZHEN_WORK_POOL", "shuzhen"))
+    flow_source: Path = field(default_factory=lambda: Path(_env("SHUZHEN_FLOW_SOURCE", str(ROOT))))
     pipeline_cron: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_CRON", "0 2 * * *"))
     pipeline_timezone: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_TZ", "Asia/Shanghai"))
 

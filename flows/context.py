@@ -222,7 +222,8 @@ class PrefectRunner(Runner):
         if not dask and not parallel.use_pool(calls, rows):
             return super().map(fn, calls, rows=rows, each=each)
         wrapped = self._task(fn, pooled=not dask)
-        futures = [wrapped.submit(*[_quote(a) for a in args]) for args in calls]
+        # batch arguments are small (ids, a context); quote() annotations do not survive the trip to Dask
+        futures = [wrapped.submit(*(args if dask else [_quote(a) for a in args])) for args in calls]
         results: list[Any] = []
         for k, future in enumerate(futures, start=1):
             results.append(future.result())
