@@ -42,7 +42,9 @@ def deploy() -> Any:
     from flows.pipeline import pipeline_flow
 
     asyncio.run(ensure_work_pool(settings.work_pool))
-    source = pipeline_flow.from_source(source=str(settings.flow_source), entrypoint="flows/pipeline.py:pipeline_flow")
+    # a module path, not "flows/pipeline.py:...": loaded from a file the module would be "pipeline", which
+    # Dask cannot import when it unpickles the batches' context on its scheduler and workers
+    source = pipeline_flow.from_source(source=str(settings.flow_source), entrypoint="flows.pipeline.pipeline_flow")
     return source.deploy(
         name=DEPLOYMENT.split("/", 1)[1], work_pool_name=settings.work_pool, build=False, push=False,
         schedules=[Cron(settings.pipeline_cron, timezone=settings.pipeline_timezone)], concurrency_limit=1,
