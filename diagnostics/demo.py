@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from diagnostics.answers import decode
 from diagnostics.questionnaire import Question, Questionnaire
+from diagnostics.scoring import apply_logic, compiled
 from diagnostics.size_class import size_class_array
 from diagnostics.uscc import make_uscc
 
@@ -153,9 +155,6 @@ def _draw(question: Question, m: np.ndarray, fleet: np.ndarray, rng: np.random.G
 
 
 def _drop_skipped(q: Questionnaire, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from diagnostics.answers import decode
-    from diagnostics.scoring import apply_logic, compiled
-
     if not any(qq.relevant for qq in q.questions()):
         return rows
     _, applied = apply_logic(compiled(q), decode(q, rows))

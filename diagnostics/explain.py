@@ -3,22 +3,21 @@
 A respondent, a commissioner or an auditor must be able to follow every point: which answer, which rule
 of the questionnaire file gave it, where an indicator cap cut it, how weights apply, and why the next
 level was not reached (not enough points, or which gate). The trail is plain JSON (stored with every
-assessment, in compact form: ``compact_row``) and adds up exactly to the stored scores; ``expand``
-rebuilds the readable trail from it for pages and workbooks, without scoring anything again.
+assessment, in compact form: ``diagnostics.scoring.compact_row``) and adds up exactly to the stored
+scores; ``expand`` rebuilds the readable trail from it for pages and workbooks, without scoring anything
+again. This module reads scoring's results; scoring never imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from diagnostics.answers import encode_row
 from diagnostics.questionnaire import Gate, Question, Questionnaire
-
-if TYPE_CHECKING:
-    from diagnostics.scoring import ScoreResult
+from diagnostics.scoring import ScoreResult, compact_row
 
 
 def _fmt(x: float) -> str:
@@ -37,7 +36,7 @@ def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
         return (f"选项 {answer}（{label.get('zh') if label else ''}）得 {p} 分",
                 f"option {answer} ({label.get('en') if label else ''}) gives {p} points")
     if t == "multi":
-        parts = [f"{c}={_fmt(question.option(c).points)}" for c in answer if question.option(c)]  # type: ignore[union-attr]
+        parts = [f"{c}={_fmt(opt.points)}" for c in answer if (opt := question.option(c))]
         capped = f"，封顶 {_fmt(question.max_points)}" if question.max_points is not None else ""
         capped_en = f", capped at {_fmt(question.max_points)}" if question.max_points is not None else ""
         return (f"所选 {' + '.join(parts)}{capped}，得 {p} 分",
@@ -68,58 +67,6 @@ def _gate_text(gate: Gate, actual: float, ok: bool) -> tuple[str, str]:
     state_zh = "满足" if ok else "未满足"
     state_en = "met" if ok else "not met"
     return f"{zh}：实际 {_fmt(actual)}，{state_zh}", f"{en}: actual {_fmt(actual)}, {state_en}"
-
-
-def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
-    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
-
-    ``expand`` turns it, with the definition and the submission's answers, into the full trail. Keeping
-    the rule texts out of the database keeps 10 000 assessments small and fast to write; the texts are
-    a pure function of the definition version the assessment points at.
-    """
-    return compact_rows(result, np.array([i]))[0]
-
-
-def compact_rows(result: ScoreResult, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
-    """``compact_row`` for many submissions at once (all, or the positions ``rows``).
-
-    The arrays are rounded and turned into Python lists once for the whole batch; only the zips into
-    dicts run per submission. Scoring 100 000 stored submissions spends most of its time here otherwise.
-    """
-    c = result.compiled
-    plan_ids, ind_codes = _ids(c)
-    pick = slice(None) if rows is None else rows
-    points = np.round(result.points[pick], 4).tolist()
-    raw = np.round(result.indicator_raw[pick], 4).tolist()
-    weak = result.weak[pick].tolist()
-    strong = result.strong[pick].tolist()
-    applied = [(qid, mask[pick].tolist()) for qid, mask in result.applied.items()]
-    # Python's round() on these two, as the single-row trail always did (np.round can differ in the last digit)
-    formulas = [(q.id, [None if v != v else round(v, 4) for v in result.arrays.number[q.id][pick].tolist()])
-                for q in c.dynamic if q.formula]  # NaN -> None
-    gates = [(f"{lv}/{gid}", ok[pick].tolist(), [round(float(v), 4) for v in actual[pick].tolist()])
-             for (lv, gid), (ok, actual) in result.gates.items()]
-    out = []
-    for r in range(len(points)):
-        out.append({
-            "v": 1,
-            "points": dict(zip(plan_ids, points[r], strict=True)),
-            "raw": dict(zip(ind_codes, raw[r], strict=True)),
-            "skipped": [qid for qid, mask in applied if not mask[r]],
-            "computed": {qid: v[r] for qid, v in formulas},
-            "weak": [code for code, w in zip(ind_codes, weak[r], strict=True) if w],
-            "strong": [code for code, s in zip(ind_codes, strong[r], strict=True) if s],
-            "gates": {key: [bool(ok[r]), actual[r]] for key, ok, actual in gates},
-        })
-    return out
-
-
-def _ids(c: Any) -> tuple[list[str], list[str]]:
-    cached = getattr(c, "_explain_ids", None)
-    if cached is None:
-        cached = ([plan.question.id for plan in c.plans], [ind.code for ind in c.indicators])
-        c._explain_ids = cached
-    return cached
 
 
 def explain_row(result: ScoreResult, i: int) -> dict[str, Any]:

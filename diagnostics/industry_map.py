@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import PilotTargets, indicator_table
 from diagnostics.taxonomy import ELEMENT_KINDS, Taxonomy
 
@@ -120,7 +120,7 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
                        if s.typical and assessed and (practice[s.code] >= practice_level).any()}
     link_codes = [c.code for c in taxonomy.chain_links]
     total = len(link_codes)
-    coverage = {
+    coverage: dict[str, Any] = {
         "links_total": total, "links_covered": len(typical_links & set(link_codes)),
         "rate": len(typical_links & set(link_codes)) / total if total else 0.0,
         "basis": taxonomy.chain_links_basis.model_dump(),
@@ -130,7 +130,7 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
                       "rate": len(practised_links) / total if total else 0.0},
     }
     metrics = measured_metrics(taxonomy, portraits, coverage["rate"])
-    return jsonable({
+    return jsonable_dict({
         "taxonomy": {"code": taxonomy.code, "version": taxonomy.version, "title": taxonomy.title.model_dump()},
         "pilot": targets.code,
         "assessed": assessed,

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable, jsonable_dict
 from diagnostics.portraits import weakness_feeds
 from diagnostics.taxonomy import Taxonomy
 
@@ -62,7 +62,8 @@ def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list
     if ent_idx:
         frame = pd.DataFrame({"i": ent_idx, "src": src, "sev": sev})
         frame["links"] = [linkset[i] for i in ent_idx]
-        for (key, links), g in frame.groupby(["src", "links"], sort=True):
+        for group, g in frame.groupby(["src", "links"], sort=True):
+            key, links = cast(tuple[str, tuple[str, ...]], group)  # the two group columns
             rows = g["i"].to_numpy()
             values = g["sev"].to_numpy()
             targets: set[str] = set()
@@ -76,8 +77,8 @@ def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list
                 sources.setdefault(code, Counter())[key] += len(rows)
         missing = {f for feeds in feeds_of.values() for f in feeds if not taxonomy.scenarios_for(f)}
         per_feed: dict[str, set[int]] = {}
-        for key, feeds in feeds_of.items():
-            lost = [f for f in feeds if f in missing]
+        for key, key_feeds in feeds_of.items():
+            lost = [f for f in key_feeds if f in missing]
             if lost:
                 who = set(frame.loc[frame["src"] == key, "i"])
                 for f in lost:
@@ -121,6 +122,7 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
 
     scenario_rows = []
     for code, g in needs.groupby("scenario", sort=True):
+        code = str(code)  # groupby keys are typed as any scalar
         src = sources.get(code, Counter())
         s = scen[code]
         n = int(g["enterprise_id"].nunique())
@@ -139,6 +141,7 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
         per_link = needs.groupby(["link", "enterprise_id"], sort=True).agg(
             severity=("severity", "max"), size_class=("size_class", "first")).reset_index()
         for code, g in per_link.groupby("link", sort=True):
+            code = str(code)  # groupby keys are typed as any scalar
             top = [r["scenario"] for r in scenario_rows if r["link"] == code][:3]
             n = int(g["enterprise_id"].nunique())
             link_rows.append({
@@ -150,7 +153,7 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
             })
     link_rows = _ranked(jsonable(link_rows), "link")
     unmapped_rows = [{"feed": f, "enterprises": n} for f, n in sorted(unmapped.items(), key=lambda kv: (-kv[1], kv[0]))]
-    return jsonable({
+    return jsonable_dict({
         "assessed": assessed, "common_share": common_share,
         "enterprises_with_needs": int(needs["enterprise_id"].nunique()) if not needs.empty else 0,
         "scenarios": scenario_rows, "links": link_rows, "unmapped": unmapped_rows,

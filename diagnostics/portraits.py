@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.canonical import dumps, jsonable
+from diagnostics.canonical import dumps, jsonable, jsonable_dict
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.taxonomy import Taxonomy
 
@@ -144,7 +144,8 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     """One portrait per enterprise that has an assessment of the ``primary`` questionnaire."""
     if assessments.empty:
         return pd.DataFrame(columns=PORTRAIT_COLUMNS)
-    parts = [_profile(g, definitions[int(vid)]) for vid, g in assessments.groupby("questionnaire_version_id")]
+    parts = [_profile(g, definitions[int(cast(int, vid))])
+             for vid, g in assessments.groupby("questionnaire_version_id")]
     prof = assessments.join(pd.concat(parts))
     main = prof[prof["questionnaire_code"] == primary].set_index("enterprise_id")
     extra = prof[prof["questionnaire_code"] != primary]
@@ -156,6 +157,7 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     sev = main["sev_sum"].astype(float).copy()
     cnt = main["n_scored"].astype(float).copy()
     modules: dict[int, dict[str, Any]] = {eid: {} for eid in main.index}
+    row: Any  # an itertuples row: its fields are the profile columns, typed only at run time
     for row in extra.itertuples(index=False):
         eid = row.enterprise_id
         if eid not in modules:
@@ -292,7 +294,7 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
     for profile in df["dimensions"]:
         for code, d in (profile or {}).items():
             dims.setdefault(code, []).append(d["share"])
-    return jsonable({
+    return jsonable_dict({
         "primary": primary,
         "taxonomy": f"{taxonomy.code}@{taxonomy.version}",
         "enterprises": enterprises_total,

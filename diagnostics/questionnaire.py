@@ -27,10 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from diagnostics.text import Text
 
-QUESTION_TYPES = ("single", "multi", "number", "yesno", "text", "evidence", "level")
 QuestionType = Literal["single", "multi", "number", "yesno", "text", "evidence", "level"]
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
-_CODE_RE = re.compile(CODE_PATTERN)
 
 
 class _Strict(BaseModel):
@@ -269,7 +267,3 @@ class Questionnaire(_Strict):
 
     def indicator_target(self, ind: Indicator) -> float:
         return ind.target if ind.target is not None else ind.max_score * self.weakness_ratio
-
-
-def valid_code(code: str) -> bool:
-    return bool(_CODE_RE.fullmatch(code))

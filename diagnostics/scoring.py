@@ -4,8 +4,10 @@
 ``ScoreResult`` of plain arrays: points per question, per indicator, per dimension, the total, the level
 by points alone (``band_level``) and the level granted after gates (``level``). The arithmetic is numpy
 over whole columns; the only Python loops run over the questionnaire's questions and levels (tens),
-never over submissions. ``ScoreResult.explain(i)`` rebuilds, for one submission, the trail from each
-answer to the level: which rule gave which points, where a cap applied, which gate blocked which level.
+never over submissions. ``ScoreResult.record(i)`` is what an assessment stores: the scores and, in
+compact form (numbers only), the trail from each answer to the level; ``diagnostics.explain`` turns that
+into the readable trail (which rule gave which points, where a cap applied, which gate blocked which
+level). Scoring knows nothing of the readable form: explain imports scoring, never the reverse.
 
 Same input, same output: there is no randomness and no clock here; results are rounded to 4 decimals
 so float summation order never flips a level boundary. ``SCORER_VERSION`` is stored with every
@@ -22,8 +24,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.answers import AnswerArrays, decode, encode_row, formula, relevance
-from diagnostics.explain import compact_rows
+from diagnostics.answers import AnswerArrays, decode, formula, relevance
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 
 SCORER_VERSION = "1.0.0"
@@ -78,6 +79,8 @@ class CompiledQuestionnaire:
         self.scenarios = q.scenario_questions()
         self.levels = sorted(q.levels, key=lambda lv: lv.level)
         self.dynamic = [qq for qq in self.questions if qq.relevant or qq.formula]
+        self.plan_ids = [plan.question.id for plan in self.plans]
+        self.ind_codes = [ind.code for ind in self.indicators]
 
 
 def _plan(question: Question) -> _QPlan | None:
@@ -191,10 +194,11 @@ def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarra
             pts = arrays.multi[qid] @ plan.table
             out[:, p] = np.minimum(pts, plan.cap) if plan.cap is not None else pts
         elif plan.kind == "number":
+            assert plan.edges is not None and plan.uppers is not None  # _plan gives every number plan its bands
             values = arrays.number[qid]
-            pos = np.searchsorted(plan.edges, values, side="right") - 1  # type: ignore[arg-type]
+            pos = np.searchsorted(plan.edges, values, side="right") - 1
             safe = np.clip(pos, 0, len(plan.table) - 1)
-            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)  # type: ignore[index]
+            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)
             out[:, p] = np.where(inside, plan.table[safe], 0.0)
         else:
             out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
@@ -216,10 +220,12 @@ def _gate_mask(c: CompiledQuestionnaire, gate: Gate, ind_scores: np.ndarray, dim
     if gate.kind == "scenarios":
         cols = _gate_scenarios(c, gate)
         actual = (scen[:, cols] >= gate.min_level).sum(axis=1).astype(float)
-    elif gate.kind == "indicator":
-        actual = ind_scores[:, c.ind_index[gate.code]]  # type: ignore[index]
     else:
-        actual = dim_scores[:, c.dim_index[gate.code]]  # type: ignore[index]
+        assert gate.code is not None  # Gate's validator requires a code unless the gate counts scenarios
+        if gate.kind == "indicator":
+            actual = ind_scores[:, c.ind_index[gate.code]]
+        else:
+            actual = dim_scores[:, c.dim_index[gate.code]]
     return actual >= gate.at_least - EPS, actual
 
 
@@ -256,13 +262,15 @@ class ScoreResult:
     def weak(self) -> np.ndarray:
         """n x indicators: scored below the indicator's target (a weakness that feeds needs)."""
         scored_ind = self.compiled.ind_to_dim[:, self.compiled.dim_scored].sum(axis=1) > 0
-        return (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        weak: np.ndarray = (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        return weak
 
     @cached_property
     def strong(self) -> np.ndarray:
         c = self.compiled
         scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
-        return (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        strong: np.ndarray = (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        return strong
 
     def frame(self) -> pd.DataFrame:
         """One row per submission: total, level, band_level and one column per dimension code."""
@@ -283,7 +291,6 @@ class ScoreResult:
         dims = [(k, d.code) for k, d in enumerate(c.dimensions) if d.scored]
         dim_values = self.dimension[pick][:, [k for k, _ in dims]].astype(float).tolist()
         dim_codes = [code for _, code in dims]
-        ind_codes = [ind.code for ind in c.indicators]
         ind_values = self.indicator[pick].astype(float).tolist()
         scen_codes = [s.scenario or s.id for s in c.scenarios]
         scen_values = self.scenarios[pick].astype(int).tolist()
@@ -296,17 +303,51 @@ class ScoreResult:
             "level": levels[r],
             "band_level": bands[r],
             "dimension_scores": dict(zip(dim_codes, dim_values[r], strict=True)),
-            "indicator_scores": dict(zip(ind_codes, ind_values[r], strict=True)),
+            "indicator_scores": dict(zip(c.ind_codes, ind_values[r], strict=True)),
             "scenario_levels": dict(zip(scen_codes, scen_values[r], strict=True)),
             "explanation": explanations[r],
             "scorer_version": SCORER_VERSION,
         } for r in range(len(totals))]
 
-    def explain(self, i: int) -> dict[str, Any]:
-        """The full, readable trail of submission ``i`` (see ``diagnostics.explain.expand``)."""
-        from diagnostics.explain import explain_row
 
-        return explain_row(self, i)
+def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
+    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
+
+    ``diagnostics.explain.expand`` turns it, with the definition and the submission's answers, into the
+    full trail. Keeping the rule texts out of the database keeps 10 000 assessments small and fast to
+    write; the texts are a pure function of the definition version the assessment points at.
+    """
+    return compact_rows(result, np.array([i]))[0]
+
+
+def compact_rows(result: ScoreResult, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """``compact_row`` for many submissions at once (all, or the positions ``rows``).
+
+    The arrays are rounded and turned into Python lists once for the whole batch; only the zips into
+    dicts run per submission (scoring 100 000 stored submissions spent most of its time here otherwise).
+    """
+    c = result.compiled
+    pick = slice(None) if rows is None else rows
+    points = np.round(result.points[pick], 4).tolist()
+    raw = np.round(result.indicator_raw[pick], 4).tolist()
+    weak = result.weak[pick].tolist()
+    strong = result.strong[pick].tolist()
+    applied = [(qid, mask[pick].tolist()) for qid, mask in result.applied.items()]
+    # Python's round() on these two, as the single-row trail always did (np.round can differ in the last digit)
+    formulas = [(q.id, [None if v != v else round(v, 4) for v in result.arrays.number[q.id][pick].tolist()])
+                for q in c.dynamic if q.formula]  # NaN -> None
+    gates = [(f"{lv}/{gid}", ok[pick].tolist(), [round(float(v), 4) for v in actual[pick].tolist()])
+             for (lv, gid), (ok, actual) in result.gates.items()]
+    return [{
+        "v": 1,
+        "points": dict(zip(c.plan_ids, points[r], strict=True)),
+        "raw": dict(zip(c.ind_codes, raw[r], strict=True)),
+        "skipped": [qid for qid, mask in applied if not mask[r]],
+        "computed": {qid: v[r] for qid, v in formulas},
+        "weak": [code for code, w in zip(c.ind_codes, weak[r], strict=True) if w],
+        "strong": [code for code, s in zip(c.ind_codes, strong[r], strict=True) if s],
+        "gates": {key: [bool(ok[r]), actual[r]] for key, ok, actual in gates},
+    } for r in range(len(points))]
 
 
 def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
@@ -337,7 +378,3 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
 def score_answers(q: Questionnaire, rows: list[dict[str, Any]]) -> ScoreResult:
     """Convenience: decode clean answers and score them."""
     return score(q, decode(q, rows))
-
-
-def effective_answers(result: ScoreResult, i: int) -> dict[str, Any]:
-    return encode_row(result.compiled.q, result.arrays, i)

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import ShortlistQuotas
 
 SIZE_ZH = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "unknown": "规模未知"}
@@ -94,7 +94,7 @@ class _Problem:
             coeff[[i for i, mem in enumerate(member) if lk in mem]] = -1.0
             coeff[n + j] = 1.0
             add(coeff, -np.inf, 0.0)
-        self.A = csr_matrix(np.vstack(rows)) if rows else None
+        self.A = csr_matrix(np.vstack(rows))  # never empty: the size row is always there
         self.lo, self.hi = np.array(lo), np.array(hi)
 
     @property
@@ -104,13 +104,14 @@ class _Problem:
     def solve(self, objective: np.ndarray, extra: tuple[np.ndarray, float] | None = None) -> np.ndarray | None:
         A, lo, hi = self.A, self.lo, self.hi
         if extra is not None:
-            A = csr_matrix(np.vstack([A.toarray(), extra[0]]))  # type: ignore[union-attr]
+            A = csr_matrix(np.vstack([A.toarray(), extra[0]]))
             lo, hi = np.append(lo, extra[1]), np.append(hi, np.inf)
-        res = milp(objective, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(self.n + self.m),
+        res = milp(objective, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(self.n + self.m, dtype=int),
                    bounds=Bounds(0, 1), options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": 120})
         if res.status != 0 or res.x is None:
             return None
-        return np.round(res.x).astype(int)
+        picked: np.ndarray = np.round(res.x).astype(int)  # scipy's result is untyped
+        return picked
 
     def feasible(self) -> bool:
         return self.solve(np.zeros(self.n + self.m)) is not None
@@ -259,7 +260,7 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         else:
             x = problem.solve(-problem.pool["score"].to_numpy(float))
     if x is None:
-        return jsonable({**head, "status": "infeasible", "picks": [], "near_misses": [], "checks": [],
+        return jsonable_dict({**head, "status": "infeasible", "picks": [], "near_misses": [], "checks": [],
                          "problems": diagnose(pool, quotas, chain_links, quotas.willing_only)})
     chosen = problem.pool[x[: problem.n] == 1]
     picks_links = {lk: chosen[chosen["chain_links"].map(lambda c, lk=lk: lk in (c or []))]["enterprise_id"].tolist()
@@ -324,7 +325,8 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         for _, row in top_ex[top_ex["score"] > floor["score"]].head(quotas.near_misses).iterrows():
             notable.append({**_entry(row, 0), "why_not_zh": "未表示参与试点意愿",
                             "why_not_en": "has not said it is willing to join the pilot"})
-    checks = [{"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
+    checks: list[dict[str, Any]] = [
+        {"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
     if problem.min_leaders:
         checks.append({"quota": "leaders", "label": labels["leaders"], "required": problem.min_leaders,
                        "actual": lead_n})
@@ -339,7 +341,7 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         c["met"] = c["actual"] <= c["required"] if c.get("at_most") else c["actual"] >= c["required"]
         c["label"] = {"zh": c["label"][0], "en": c["label"][1]}
     coverable = set(problem.links)
-    return jsonable({
+    return jsonable_dict({
         **head, "status": "optimal", "problems": [],
         "objective": {**head["objective"], "value": float(chosen["score"].sum())},
         "links": {"covered": [lk for lk in chain_links if picks_links.get(lk)],

@@ -13,19 +13,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from diagnostics import expr
 from diagnostics.questionnaire import CODE_PATTERN
 from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
 from diagnostics.text import Text
 
 ELEMENT_KINDS = ("data_elements", "knowledge_models", "tool_software", "talent_skills")
-ELEMENT_LABELS = {
-    "data_elements": Text(zh="数据要素", en="Data elements"),
-    "knowledge_models": Text(zh="知识模型", en="Knowledge models"),
-    "tool_software": Text(zh="工具软件", en="Tool software"),
-    "talent_skills": Text(zh="人才技能", en="Talent skills"),
-}
-STANDARD_ACTIVITIES = ("rd_design", "production", "om_service", "management", "supply_chain")
 
 
 class _Strict(BaseModel):
@@ -137,8 +131,6 @@ def check_taxonomy(t: Taxonomy, file: str) -> list[DefinitionError]:
         for j, code in enumerate(sol.scenarios):
             if code not in scen:
                 errors.append(DefinitionError(file, f"solutions[{i}].scenarios[{j}]", f"no scenario '{code}'"))
-    from diagnostics import expr  # local: keeps import order simple
-
     for i, pt in enumerate(t.portrait_types):
         try:
             expr.parse(pt.rule)

@@ -17,6 +17,13 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
+import prefect.context
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+from prefect.runtime import flow_run
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+from prefect.utilities.annotations import quote
 
 from diagnostics.pilot import PilotTargets, targets_for_cluster
 from diagnostics.settings import settings
@@ -194,9 +201,6 @@ class PrefectRunner(Runner):
         self._quiet: tuple[Any, Any] = (None, None)
 
     def _task(self, fn: Callable[..., Any], pooled: bool = False) -> Any:
-        from prefect import task
-        from prefect.cache_policies import NO_CACHE
-
         key = (fn, pooled)
         wrapped = self._tasks.get(key)
         if wrapped is None:
@@ -206,8 +210,8 @@ class PrefectRunner(Runner):
                     return parallel.pool().submit(fn, *args, **kwargs).result()
 
                 functools.update_wrapper(body, fn)
-            wrapped = self._tasks[key] = task(body, name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
-                                              persist_result=False)
+            wrapped = self._tasks[key] = task(name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
+                                              persist_result=False)(body)
         return wrapped
 
     def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -238,9 +242,6 @@ class PrefectRunner(Runner):
         lost per subflow. The parent pipeline run keeps its heartbeat, and a subflow lives and dies in
         its parent's process, so crash detection loses nothing. The quieter settings are derived once.
         """
-        import prefect.context
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-
         if settings.task_runner == "dask" and getattr(flow_obj, "name", None) in parallel.BATCH_FLOWS:
             flow_obj = flow_obj.with_options(task_runner=parallel.dask_task_runner())
         current = prefect.context.get_settings_context()
@@ -252,25 +253,18 @@ class PrefectRunner(Runner):
             return flow_obj(*args, **kwargs)
 
     def log(self, message: str) -> None:
-        from prefect import get_run_logger
-        from prefect.exceptions import MissingContextError
-
         try:
             get_run_logger().info(message)
         except MissingContextError:
             log.info(message)
 
     def flow_run_id(self) -> str | None:
-        from prefect.runtime import flow_run
-
         value = flow_run.id
         return str(value) if value else None
 
 
 def _quote(value: Any) -> Any:
     """Non-scalar task arguments wrapped so Prefect does not walk them looking for futures."""
-    from prefect.utilities.annotations import quote
-
     return value if value is None or isinstance(value, (str, int, float, bool)) else quote(value)
 
 

@@ -1,30 +1,44 @@
 """The Flask app: enterprises register and fill questionnaires, commissioners verify, officials read.
 
 ``create_app`` is the factory (``flask --app survey_app run``); configuration comes from
-``diagnostics.settings`` (the environment) and can be overridden by tests. One blueprint per area:
+``diagnostics.settings`` (the environment) and can be overridden by tests. The package reads as a table
+of contents, one blueprint package per area (``routes.py``, ``forms.py`` and ``templates/`` beside it):
 
 =============  ====================================================================
-home           ``/`` (start page by role), ``/lang``, ``/size-class``, error pages
-auth           ``/register``, ``/login``, ``/logout``
-enterprise     ``/enterprises/<id>`` (profile, questionnaires, history), ``/edit``
-survey         start/resume a draft, ``/submissions/<id>/pages/<n>`` (+ autosave), version changes
-submission     ``/submissions/<id>/review``, ``/submit``, ``/submissions/<id>`` (read-only)
-diagnosis      ``/submissions/<id>/diagnosis``, ``/assessments/<id>``, Plotly's JavaScript
-field          commissioners: ``/field/``, ``/submissions/<id>/verify``
-admin          officials: ``/admin/enterprises``, assignments, ``/admin/users``
-dashboard      (optional, another engineer's) cluster views
+accounts/      ``/`` (start page by role), ``/register``, ``/login``, ``/logout``, ``/lang``
+enterprise/    ``/enterprises/<id>`` (profile, questionnaires, history), ``/edit``
+survey/        start/resume a draft, pages (+ autosave), version changes, review, submit
+diagnosis/     ``/submissions/<id>/diagnosis``, ``/assessments/<id>``, Plotly's JavaScript
+field/         commissioners: ``/field/``, ``/submissions/<id>/verify``
+admin/         officials: ``/admin/enterprises``, assignments, ``/admin/users``
+dashboard/     officials: the cluster views the pipeline computed, their history, workbooks
 =============  ====================================================================
+
+and what they share: ``access`` (who may see which enterprise), ``db`` (the request's session),
+``extensions``, ``forms`` (buttons, checkboxes), ``i18n`` (language, bilingual domain text), ``errors``
+(error pages). The domain rules (scoring, recommendations, drafts, version changes, roles) are in
+``diagnostics``; the app asks and renders.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
+from diagnostics.roles import Role, may_open
 from diagnostics.settings import settings
+from survey_app import accounts, admin, dashboard, db, diagnosis, enterprise, errors, extensions, field, i18n, survey
+from survey_app.accounts.throttle import AddressLimiter
+from survey_app.forms import ButtonForm, LanguageForm, input_attrs
+
+BLUEPRINTS = (accounts, enterprise, survey, diagnosis, field, admin, dashboard)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -48,50 +62,56 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
-    from survey_app import extensions, home, i18n, throttle
-
+    db.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
-    home.init_app(app)
-    app.extensions["login_limiter"] = throttle.AddressLimiter(
-        app.config["LOGIN_IP_LIMIT"], app.config["LOGIN_IP_WINDOW_SECONDS"])
-    _register_blueprints(app)
+    errors.init_app(app)
+    cfg = app.config
+    app.extensions["login_limiter"] = AddressLimiter(cfg["LOGIN_IP_LIMIT"], cfg["LOGIN_IP_WINDOW_SECONDS"])
+    for area in BLUEPRINTS:
+        app.register_blueprint(area.bp)
     _add_page_helpers(app)
-
-    from survey_app.cli import register
-
-    register(app)
     return app
 
 
-def _register_blueprints(app: Flask) -> None:
-    from survey_app import admin, auth, diagnosis, enterprise, field, home, submission, survey
+@dataclass(frozen=True)
+class NavLink:
+    url: str
+    label: str
 
-    for module in (home, auth, enterprise, survey, submission, diagnosis, field, admin):
-        app.register_blueprint(module.bp)
-    try:
-        from survey_app.dashboard import bp as dashboard_bp
 
-        app.register_blueprint(dashboard_bp)
-    except ImportError:
-        pass
+_AREA_LINKS = (  # (area in the role table, endpoint, label)
+    ("field", "field.index", _l("My enterprises")),
+    ("enterprise_list", "admin.enterprises", _l("Enterprises")),
+    ("accounts", "admin.users", _l("Accounts")),
+    ("dashboard", "dashboard.index", _l("Cluster dashboard")),
+)
+
+
+def navigation(user: Any) -> list[NavLink]:
+    """The top bar's links for ``user``: each shown only when the role table lets the role open it."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    links: list[NavLink] = []
+    if user.role == Role.ENTERPRISE and user.enterprise_id:
+        links.append(NavLink(url_for("enterprise.show", enterprise_id=user.enterprise_id), str(_l("My enterprise"))))
+    for area, endpoint, label in _AREA_LINKS:
+        if may_open(user.role, area):
+            links.append(NavLink(url_for(endpoint), str(label)))
+    return links
 
 
 def _add_page_helpers(app: Flask) -> None:
-    from survey_app.forms.widgets import input_attrs
-
-    app.jinja_env.globals["input_attrs"] = input_attrs  # globals reach imported macros; context does not
+    # globals reach imported macros; context does not
+    app.jinja_env.globals.update(input_attrs=input_attrs, may_open=may_open)
 
     @app.context_processor
-    def navigation() -> dict[str, Any]:
-        from survey_app.forms.auth import ButtonForm, LanguageForm
-
-        show_dashboard = ("dashboard.index" in app.view_functions and current_user.is_authenticated
-                          and current_user.role in ("admin", "viewer", "commissioner"))
-        return {"show_dashboard": show_dashboard, "button_form": ButtonForm, "language_form": LanguageForm}
+    def page_context() -> dict[str, Any]:
+        forms: dict[str, type[FlaskForm]] = {"button_form": ButtonForm, "language_form": LanguageForm}
+        return {"nav_links": navigation(current_user), **forms}
 
     @app.after_request
-    def security_headers(response):  # type: ignore[no-untyped-def]
+    def security_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

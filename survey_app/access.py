@@ -5,41 +5,35 @@ Every URL that names an enterprise, a submission or an assessment loads it throu
 belongs to someone the user may not see. Keeping the rule in one function (``allowed``) means a new view
 cannot forget a case, and the test that walks every URL of enterprise B as user A checks this file.
 
-Rules (actions are ``view``, ``answer``, ``verify``, ``manage``):
+The rules themselves (which role may do which action, which role may open which area) are the one role
+table in ``diagnostics.roles``; this module adds the part that needs the database, *which* enterprises:
 
-=============  =====================================  =========================================
-role           enterprises                            actions
-=============  =====================================  =========================================
-enterprise     its own only                           view, answer, manage (its profile)
-commissioner   those assigned to it (``Assignment``)  view, answer (on site), verify
-admin          all, or its cluster when it has one       view, manage
-viewer         all, or its cluster when it has one       view
-=============  =====================================  =========================================
+=============  =====================================
+role           enterprises
+=============  =====================================
+enterprise     its own only
+commissioner   those assigned to it (``Assignment``)
+admin, viewer  all, or its cluster when it has one
+=============  =====================================
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from diagnostics.store.models import Assessment, Assignment, Enterprise, Submission
-from survey_app.auth_users import SessionUser
-from survey_app.extensions import db_session
-
-ACTIONS = ("view", "answer", "verify", "manage")
-_ROLE_ACTIONS = {
-    "enterprise": {"view", "answer", "manage"},
-    "commissioner": {"view", "answer", "verify"},
-    "admin": {"view", "manage"},
-    "viewer": {"view"},
-}
+from diagnostics.roles import Role, may, may_open
+from diagnostics.store.models import Assessment, Assignment, Cluster, Enterprise, Submission
+from survey_app.accounts.users import SessionUser
+from survey_app.db import db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def is_assigned(user_id: int, enterprise_id: int) -> bool:
@@ -49,20 +43,36 @@ def is_assigned(user_id: int, enterprise_id: int) -> bool:
 
 def allowed(user: SessionUser | Any, enterprise_id: int, action: str = "view") -> bool:
     """Whether ``user`` may perform ``action`` on enterprise ``enterprise_id``."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    if not getattr(user, "is_authenticated", False):
+    if not may(getattr(user, "role", None), action) or not getattr(user, "is_authenticated", False):
         return False
-    if action not in _ROLE_ACTIONS.get(user.role, set()):
-        return False
-    if user.role == "enterprise":
-        return user.enterprise_id == enterprise_id
-    if user.role == "commissioner":
+    if user.role == Role.ENTERPRISE:
+        return bool(user.enterprise_id == enterprise_id)
+    if user.role == Role.COMMISSIONER:
         return is_assigned(user.id, enterprise_id)
-    scope = getattr(user, "cluster_id", None)
+    scope = cluster_scope(user)
     if scope is not None:  # a city official sees the city's cluster only
         return db_session().scalar(select(Enterprise.cluster_id).where(Enterprise.id == enterprise_id)) == scope
     return True  # a province-level admin or viewer sees every enterprise; their actions are limited above
+
+
+def cluster_scope(user: SessionUser | Any) -> int | None:
+    """The one cluster an official is bound to (a city bureau), or None for province level and others."""
+    return getattr(user, "cluster_id", None)
+
+
+def visible_enterprises(stmt: Select[T], user: SessionUser | Any) -> Select[T]:
+    """``stmt`` (over ``Enterprise``) limited to the enterprises an official may list."""
+    scope = cluster_scope(user)
+    return stmt if scope is None else stmt.where(Enterprise.cluster_id == scope)
+
+
+def visible_clusters(user: SessionUser | Any) -> list[Cluster]:
+    """The clusters an official may read: their own, or all for a province-level account."""
+    stmt = select(Cluster).order_by(Cluster.code)
+    scope = cluster_scope(user)
+    if scope is not None:
+        stmt = stmt.where(Cluster.id == scope)
+    return list(db_session().scalars(stmt))
 
 
 def _check(enterprise_id: int, action: str) -> None:
@@ -94,16 +104,17 @@ def assessment_or_abort(assessment_id: int, action: str = "view") -> Assessment:
     return row
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Log in first, then refuse (403) any role not listed; for pages that name no enterprise."""
+def area_required(area: str) -> Callable[[F], F]:
+    """Log in first, then refuse (403) a role the role table does not let into ``area``."""
+    may_open(None, area)  # an unknown area name fails at import, not on the first request
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if current_user.role not in roles:
+            if not may_open(current_user.role, area):
                 abort(403)
             return view(*args, **kwargs)
 
-        return login_required(wrapper)  # type: ignore[return-value]
+        return cast(F, login_required(wrapper))
 
     return decorate

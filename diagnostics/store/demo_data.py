@@ -22,7 +22,7 @@ from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission
 from diagnostics.store.repo import audit, definition_of, register_shipped
 from diagnostics.taxonomy import load_taxonomy
 
-CLUSTERS = (
+CLUSTERS: tuple[dict[str, Any], ...] = (
     {"code": "jingdezhen-ceramics", "name_zh": "景德镇陶瓷产业集群", "name_en": "Jingdezhen ceramics cluster",
      "industry": "ceramics", "region": "江西省景德镇市", "pilot_code": "jingdezhen-ceramics", "share": 0.6},
     {"code": "shaoguan-nonferrous", "name_zh": "韶关有色金属产业集群", "name_en": "Shaoguan non-ferrous metals cluster",
@@ -93,9 +93,9 @@ def _submissions(session: Session, ids: list[int], maturity: np.ndarray, version
     if module is not None:
         with_module = np.nonzero(rng.random(len(ids)) < 0.5)[0]
         mod_answers = synth_answers(definition_of(module), maturity[with_module], seed=seed + 2)
-        for k, i in enumerate(with_module):
-            rows.append(_row(ids[i], module.id, mod_answers[k], "submitted", "self",
-                             BASE_TIME + timedelta(days=40 + int(i) % 60)))
+        for k, j in enumerate(with_module.tolist()):
+            rows.append(_row(ids[j], module.id, mod_answers[k], "submitted", "self",
+                             BASE_TIME + timedelta(days=40 + j % 60)))
     for start in range(0, len(rows), 5000):
         session.execute(insert(Submission), rows[start:start + 5000])
     return len(rows)

@@ -28,11 +28,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
-ROLES = ("enterprise", "commissioner", "admin", "viewer")
-SUBMISSION_STATUSES = ("draft", "submitted", "verified")
-CHANNELS = ("self", "field")
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -84,7 +79,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(String(20))  # a diagnostics.roles.Role value
     display_name: Mapped[str | None] = mapped_column(String(120))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))  # officials' scope
@@ -191,6 +186,8 @@ class Assessment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship()
+    # the definition this assessment was scored against; after a rescore it differs from the submission's
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
 
 
 class AuditLog(Base):

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diagnostics.explain import expand
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.questionnaire_loader import LoadedQuestionnaire, load_all
 from diagnostics.store.models import Assessment, AuditLog, QuestionnaireVersion, Submission
@@ -90,12 +91,10 @@ def trail(assessment: Assessment) -> dict[str, Any]:
     """The readable explanation trail of a stored assessment (formatting only, no scoring).
 
     Assessments store their explanation compactly (numbers and the answers scored); the texts come
-    from the exact questionnaire version the assessment points at.
+    from the exact questionnaire version the assessment was scored against, which after a rescore is
+    not the one its submission points at now.
     """
-    from diagnostics.explain import expand
-
-    version = assessment.submission.questionnaire_version
-    return expand(definition_of(version), {
+    return expand(definition_of(assessment.questionnaire_version), {
         "total": assessment.total, "level": assessment.level, "band_level": assessment.band_level,
         "dimension_scores": assessment.dimension_scores, "indicator_scores": assessment.indicator_scores,
         "explanation": assessment.explanation}, assessment.submission.answers)

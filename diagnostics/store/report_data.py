@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -55,7 +55,7 @@ def enterprise_inputs(session: Session, cluster: Cluster, portraits: pd.DataFram
     type_names = {t.code: t.name.model_dump() for t in taxonomy.portrait_types}
     info = {"code": cluster.code, "name": cluster.name_zh, "name_en": cluster.name_en}
     out = []
-    for rec in rows.to_dict(orient="records"):
+    for rec in cast(list[dict[str, Any]], rows.to_dict(orient="records")):  # the column names are strings
         data = report_input(rec, trails.get(int(rec["assessment_id"])), bench, taxonomy, names, info, feeds,
                             type_names)
         out.append((int(rec["enterprise_id"]), str(rec["uscc"]), data))

@@ -29,7 +29,8 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     """Write the cluster workbook from the snapshot ``payloads`` (kind -> payload) and portraits."""
     wb = new_workbook(target, title=f"{cluster.get('name')} 集群诊断", subject="产业集群数字化诊断")
     st = Styles(wb)
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
     imap = payloads.get("industry_map") or {}
     scen_names = {s["code"]: s["name"] for s in imap.get("scenarios", [])}
     link_names = {c["code"]: c["name"] for c in imap.get("links", [])}
@@ -68,6 +69,7 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     ent = SheetWriter(wb, "企业清单 Enterprises", (34, 22, 8, 8, 8, 10, 22, 40, 8, 10), locale)
     ent.row(["企业名称 Name", "统一社会信用代码 USCC", "规模 Size", "等级 Level", "总分 Total", "类型 Type",
              "产业链环节 Links", "主要短板（改造方向）Main gaps", "上市 Listed", "评定 Verified"], st.head)
+    row: Any  # an itertuples row: its fields are the portrait columns, typed only at run time
     for row in portraits.itertuples(index=False):
         gaps = "、".join(w["code"] for w in (row.weaknesses or [])[:3])
         ent.row([row.name, row.uscc, SIZE_NAMES.get(row.size_class, row.size_class), int(row.level), float(row.total),
@@ -117,7 +119,8 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
 
 
 def _shortlist_sheet(wb: Any, st: Styles, sl: Mapping[str, Any], link_names: Mapping[str, Any], locale: str) -> None:
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
     sh = SheetWriter(wb, "试点名单 Shortlist", (34, 22, 8, 8, 8, 10, 10, 70), locale)
     sh.row([f"试点企业名单（{len(sl.get('picks', []))} 家）Pilot shortlist"], st.title)
     sh.row([t((sl.get("objective") or {}).get("definition"))], st.wrap)

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.portraits import weakness_feeds
 from diagnostics.taxonomy import Taxonomy
 from diagnostics.workbooks.safe import SheetWriter, Styles, new_workbook, text_of
@@ -38,7 +38,7 @@ def peer_benchmark(portraits: pd.DataFrame) -> dict[str, Any]:
     def stats(g: pd.DataFrame) -> dict[str, Any]:
         return {"n": len(g), "total": float(g["total"].mean()), "dims": {d: float(g[d].mean()) for d in dims}}
 
-    return jsonable({
+    return jsonable_dict({
         "cluster": stats(frame),
         "by_size": {str(k): stats(g) for k, g in frame.groupby("size_class", sort=True)},
         "by_industry": {str(k): stats(g) for k, g in frame.groupby("industry_code", sort=True)},
@@ -77,7 +77,7 @@ def report_input(portrait: Mapping[str, Any], explanation: Mapping[str, Any] | N
                  feeds: Mapping[str, list[str]], type_names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Everything one enterprise's workbook shows, as plain values."""
     link_names = {c.code: c.name.model_dump() for c in taxonomy.chain_links}
-    return jsonable({
+    return jsonable_dict({
         "cluster": dict(cluster), "portrait": dict(portrait), "explanation": explanation or {},
         "benchmark": {"cluster": benchmark.get("cluster"),
                       "size": benchmark.get("by_size", {}).get(str(portrait.get("size_class"))),
@@ -99,7 +99,8 @@ def write_enterprise_report(target: str | Path | IO[bytes], data: Mapping[str, A
     p, exp, bench = data["portrait"], data.get("explanation") or {}, data["benchmark"]
     wb = new_workbook(target, title=f"{p['name']} 数字化诊断书", subject="一企一诊断书", small=True)
     st = Styles(wb)
-    t = lambda v: text_of(v, locale)  # noqa: E731
+    def t(v: Any) -> str:
+        return text_of(v, locale)
 
     cover = SheetWriter(wb, "封面 Cover", (26, 60), locale)
     cover.row(["企业数字化诊断书 Enterprise digital diagnosis"], st.title)

@@ -13,14 +13,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from werkzeug.serving import make_server
 
+from diagnostics.store.db import upgrade
 from diagnostics.uscc import make_uscc
+from survey_app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCENARIO_RATINGS = {  # the 16 operations scenarios of the SME table, as a mid-level manufacturer rates them
     "s_product_design": "2", "s_process_design": "2", "s_marketing": "1", "s_after_sales": "1",
     "s_planning_scheduling": "2", "s_production_control": "3", "s_quality": "3", "s_equipment": "2",
@@ -36,11 +40,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, in a thread, against a freshly migrated SQLite file."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed; the project's setup installs it")
-    from werkzeug.serving import make_server
-
-    from diagnostics.store.db import upgrade
-    from survey_app import create_app
-
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'survey.db'}"
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-test", "TESTING": True})
@@ -53,23 +52,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
+def browser(server: str) -> Iterator[Browser]:
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         yield chromium
         chromium.close()
 
 
-def _wait_saved(page) -> None:  # type: ignore[no-untyped-def]
+def _wait_saved(page: Page) -> None:
     """The page's background save has finished (its status line says so)."""
     page.wait_for_selector("[data-save-status].ok", timeout=10_000)
 
 
-def test_register_fill_reload_submit_and_read_the_diagnosis(server: str, browser, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-
+def test_register_fill_reload_submit_and_read_the_diagnosis(server: str, browser: Browser, artifacts_dir: Path) -> None:
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                 locale="zh-CN")
     page = phone.new_page()

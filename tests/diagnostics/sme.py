@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from diagnostics.questionnaire import Question
 from diagnostics.questionnaire_loader import resolve
 
 SME = resolve("sme-digital-2024-mfg").definition
+
+
+def question(qid: str) -> Question:
+    """A question of the SME definition that the tests know is there."""
+    found = SME.question(qid)
+    assert found is not None, qid
+    return found
+
+
 SCENARIOS = [q.id for q in SME.scenario_questions()]
 BINDING = [q.id for q in SME.scenario_questions() if q.binding]
 GUIDING = [q.id for q in SME.scenario_questions() if not q.binding]
 
 ALL_NETWORKS = ["office_lan", "field_network", "wireless_industrial", "dedicated_external"]
-ALL_LINKS = [o.code for o in SME.question("data_collection_links").options if o.code != "none"]  # type: ignore[union-attr]
+ALL_LINKS = [o.code for o in question("data_collection_links").options if o.code != "none"]
 
 
 def nothing() -> dict[str, Any]:

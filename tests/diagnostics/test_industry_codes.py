@@ -144,8 +144,8 @@ def test_lookup_unknown(raw):
 
 
 def test_lookup_non_string():
-    assert lookup(3071) is None  # type: ignore[arg-type]
-    assert lookup(None) is None  # type: ignore[arg-type]
+    assert lookup(3071) is None
+    assert lookup(None) is None
 
 
 def test_industry_of():

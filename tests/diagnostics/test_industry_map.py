@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from diagnostics.industry_map import build_industry_map
+from tests.diagnostics.cluster_fixtures import portraits, taxonomy
 from tests.diagnostics.cluster_fixtures import targets as mini_targets
-from tests.diagnostics.cluster_fixtures import taxonomy
-from tests.diagnostics.test_portraits import portraits
 
 
 def mini_map() -> dict:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from diagnostics.needs import enterprise_scenario_needs, rank_needs
 from diagnostics.portraits import feed_map
-from tests.diagnostics.cluster_fixtures import questionnaire, taxonomy
-from tests.diagnostics.test_portraits import portraits
+from tests.diagnostics.cluster_fixtures import portraits, questionnaire, taxonomy
 
 FEEDS = feed_map({1: questionnaire()})
 

@@ -7,8 +7,10 @@ import pytest
 
 from diagnostics.answers import check_answers, computed_values, relevance, visible_questions
 from diagnostics.demo import synth_answers
+from diagnostics.explain import explain_row
 from diagnostics.scoring import SCORER_VERSION, score_answers
 from tests.diagnostics.sme import BINDING, GUIDING, SME, answers, full_foundation, full_management, scenarios
+from tests.diagnostics.sme import question as sme_question
 
 
 def one(a: dict) -> tuple[float, int, int]:
@@ -24,7 +26,7 @@ def test_maximum_is_100_and_level_4() -> None:
         "cost_change": "better"}, scenarios(4))
     r = score_answers(SME, [check_answers(SME, a, complete=True)[0]])
     assert r.total[0] == 100
-    assert r.frame().loc[0, ["foundation", "management", "results"]].tolist() == [50, 30, 20]
+    assert r.frame()[["foundation", "management", "results"]].iloc[0].tolist() == [50, 30, 20]
     assert r.level[0] == 4
 
 
@@ -100,7 +102,7 @@ def test_level_4_boundary_and_gates() -> None:
 def test_explanation_names_the_blocking_gate() -> None:
     nine_at_4 = scenarios(3, **{s: 4 for s in BINDING[:6] + GUIDING[:3]})
     clean, _ = check_answers(SME, answers(full_foundation(), full_management(), nine_at_4), complete=True)
-    trail = score_answers(SME, [clean]).explain(0)
+    trail = explain_row(score_answers(SME, [clean]), 0)
     nxt = trail["next_level"]
     assert nxt["level"] == 4 and nxt["points_missing"] == 0
     gate4 = next(lv for lv in SME.levels if lv.level == 4).gates
@@ -127,7 +129,7 @@ def test_skip_logic_ignores_answers_to_skipped_questions() -> None:
     assert "devices_digital" not in visible_questions(SME, clean)
     # the engine applies the same rule even to answers stored without the check
     r = score_answers(SME, [raw])
-    trail = r.explain(0)
+    trail = explain_row(r, 0)
     eq = next(i for d in trail["dimensions"] for i in d["indicators"] if i["code"] == "equipment_digitisation")
     assert eq["score"] == 0
     assert {q["id"]: q["skipped"] for q in eq["questions"]}["devices_digital"] is True
@@ -142,7 +144,7 @@ def test_skip_logic_vector_and_scalar_agree() -> None:
         visible = visible_questions(SME, row)
         values = row | computed_values(SME, row)
         for qid, mask in r.applied.items():
-            question = SME.question(qid)
+            question = sme_question(qid)
             expected = relevance(question).truth(values) if question.formula else qid in visible
             assert bool(mask[i]) == expected, (i, qid)
 
@@ -151,7 +153,7 @@ def test_explanation_adds_up_to_the_score() -> None:
     rows = synth_answers(SME, np.linspace(0, 1, 40), seed=5)
     r = score_answers(SME, rows)
     for i in range(len(rows)):
-        trail = r.explain(i)
+        trail = explain_row(r, i)
         total = 0.0
         for dim in trail["dimensions"]:
             dim_sum = 0.0
@@ -172,7 +174,7 @@ def test_explanation_adds_up_to_the_score() -> None:
 def test_every_answer_names_its_rule() -> None:
     a = answers(full_foundation(), {"planning_stage": "planned"})
     clean, _ = check_answers(SME, a, complete=True)
-    trail = score_answers(SME, [clean]).explain(0)
+    trail = explain_row(score_answers(SME, [clean]), 0)
     q = next(q for d in trail["dimensions"] for i in d["indicators"] for q in i["questions"]
              if q["id"] == "planning_stage")
     assert q["points"] == 3.0 and "planned" in q["rule_en"] and "3" in q["rule_zh"]

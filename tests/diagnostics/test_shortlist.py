@@ -11,8 +11,7 @@ import pytest
 
 from diagnostics.pilot import ShortlistQuotas
 from diagnostics.shortlist import score_terms, select_shortlist
-from tests.diagnostics.cluster_fixtures import targets
-from tests.diagnostics.test_portraits import portraits
+from tests.diagnostics.cluster_fixtures import portraits, targets
 
 LINKS = ["raw", "forming", "firing", "packing", "sales"]
 

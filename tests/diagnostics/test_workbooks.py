@@ -8,6 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from diagnostics.explain import explain_row
 from diagnostics.industry_map import build_industry_map
 from diagnostics.needs import rank_needs
 from diagnostics.portraits import feed_map, summary
@@ -16,9 +17,8 @@ from diagnostics.shortlist import select_shortlist
 from diagnostics.workbooks.cluster_report import write_cluster_report
 from diagnostics.workbooks.enterprise_report import peer_benchmark, report_input, write_enterprise_report
 from diagnostics.workbooks.safe import SheetWriter, new_workbook
-from tests.diagnostics.cluster_fixtures import questionnaire, taxonomy
+from tests.diagnostics.cluster_fixtures import portraits, questionnaire, taxonomy
 from tests.diagnostics.cluster_fixtures import targets as mini_targets
-from tests.diagnostics.test_portraits import portraits
 
 HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
 
@@ -49,9 +49,9 @@ def test_hostile_strings_are_text_not_formulas(tmp_path):
 def enterprise_data(name: str = "景德镇华瓷陶瓷有限公司"):
     p = portraits()
     result = score_answers(questionnaire(), [{"q_quality": "b", "q_equip": "c", "q_market": "a", "s_quality": 2}])
-    explanation = result.explain(0)
+    explanation = explain_row(result, 0)
     explanation["dimensions"][0]["indicators"][0]["questions"][0]["answer"] = "=1+1"  # typed by a respondent
-    row = p[p["enterprise_id"] == 1].iloc[0].to_dict()
+    row = {str(k): v for k, v in p[p["enterprise_id"] == 1].iloc[0].items()}
     row["name"] = name
     titles = {"mini-q:i_quality": {"zh": "质量", "en": "Quality"}, "mini-q:i_market": {"zh": "营销", "en": "Marketing"}}
     return report_input(row, explanation, peer_benchmark(p), taxonomy(), titles, {"name": "迷你集群"},

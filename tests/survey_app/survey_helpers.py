@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from diagnostics.store.models import Assignment, Enterprise, User
 from diagnostics.uscc import make_uscc
-from survey_app.security import hash_password
+from survey_app.accounts.passwords import hash_password
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PASSWORD = "correct-horse-1"
@@ -108,7 +108,7 @@ def save_page(web: Web, submission_id: int, page: int, answers: dict[str, Any], 
     return web.post(f"/submissions/{submission_id}/pages/{page}", {**answers, "revision": revision, "action": action})
 
 
-FULL_ANSWERS = [  # page by page, a complete and valid set for mini.yaml: 45 points, level 2
+FULL_ANSWERS: list[dict[str, Any]] = [  # page by page, a complete and valid set for mini.yaml: 45 points, level 2
     {"net": ["A", "B"], "info_sys": "B", "has_erp": "yes", "erp_years": "3"},
     {"quality": "same"},
     {"s_design": "2", "s_production": "1"},

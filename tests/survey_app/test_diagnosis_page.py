@@ -10,7 +10,9 @@ import re
 import pytest
 from flask import Flask
 
-from survey_app.charts import wrap
+import diagnostics.scoring
+import diagnostics.store.assessing
+from survey_app.diagnosis.charts import wrap
 from tests.survey_app.survey_helpers import FULL_ANSWERS, People, Web, fill_all, start_survey, submit
 
 
@@ -98,9 +100,6 @@ def test_second_assessment_is_compared_with_the_first(diagnosed: tuple[Web, int,
 
 def test_the_page_reads_the_stored_assessment_and_scores_nothing(diagnosed: tuple[Web, int, str],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    import diagnostics.scoring
-    import diagnostics.store.assessing
-
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("a page view must not score")
 

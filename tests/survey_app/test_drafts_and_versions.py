@@ -9,11 +9,11 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from diagnostics import drafts
 from diagnostics.questionnaire_loader import load_file, parse_text
 from diagnostics.settings import settings
 from diagnostics.store.models import Submission
-from survey_app import drafts
-from survey_app.version_diff import carry_over, diff
+from diagnostics.version_diff import carry_over, diff
 from tests.survey_app.survey_helpers import FIXTURES, People, Web, form_value, save_page, start_survey
 
 V1 = FIXTURES / "questionnaires" / "mini.yaml"
@@ -112,7 +112,9 @@ def test_draft_on_an_old_version_shows_the_changes_and_moves_on(app: Flask, peop
     web.login("owner")
     sid = start_survey(web, enterprise.id)
     save_page(web, sid, 1, {"net": ["A", "D"], "info_sys": "C", "has_erp": "no", "notes": "三期改造中"})
-    old_version = session.get(Submission, sid).questionnaire_version_id  # type: ignore[union-attr]
+    draft = session.get(Submission, sid)
+    assert draft is not None
+    old_version = draft.questionnaire_version_id
 
     monkeypatch.setattr(settings, "questionnaire_dir", updated_questionnaires)  # version 1.1 is shipped
     response = web.post(f"/enterprises/{enterprise.id}/questionnaires/mini-survey/start")

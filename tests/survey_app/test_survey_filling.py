@@ -9,7 +9,9 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from diagnostics.settings import settings
 from diagnostics.store.models import Assessment, Enterprise, Submission
+from survey_app.survey import submission as submission_views
 from tests.survey_app.survey_helpers import (
     FULL_ANSWERS,
     People,
@@ -217,15 +219,8 @@ def test_submitting_twice_makes_one_submission_and_one_diagnosis(owner: tuple[We
 
 def test_pipeline_is_requested_after_submit_when_configured(owner: tuple[Web, Enterprise],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-    import types
-
-    from diagnostics.settings import settings
-
     calls: list[str] = []
-    fake = types.ModuleType("flows.trigger")
-    fake.request_pipeline_run = lambda reason: calls.append(reason)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "flows.trigger", fake)
+    monkeypatch.setattr(submission_views, "request_pipeline_run", lambda reason: calls.append(reason))
     monkeypatch.setattr(settings, "trigger_pipeline_on_submit", True)
     web, enterprise = owner
     sid = start_survey(web, enterprise.id)

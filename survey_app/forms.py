@@ -1,0 +1,40 @@
+"""Forms and field types that several areas share: buttons, the language switch, checkboxes, ARIA.
+
+Area-specific forms live beside their routes (``accounts/forms.py``, ``survey/forms.py``, ...).
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class ButtonForm(FlaskForm):
+    """A form with nothing but its CSRF token: start a questionnaire, switch version, log out."""
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField()
+    next = HiddenField()
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as checkboxes (easier to tap on a phone than a multi-select box)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def input_attrs(field: object, help_text: str | None = None, required: bool = False) -> dict[str, object]:
+    """ARIA attributes tying an input to its help text and error message (read out by screen readers)."""
+    fid = getattr(field, "id", "")
+    described = ([f"{fid}-help"] if help_text else []) + ([f"{fid}-error"] if getattr(field, "errors", None) else [])
+    attrs: dict[str, object] = {}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if getattr(field, "errors", None):
+        attrs["aria-invalid"] = "true"
+    if required:
+        attrs["required"] = True
+    return attrs

@@ -1,0 +1,105 @@
+"""The read-only cluster dashboard over what the pipeline stored: who may see it, what it shows, downloads."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import openpyxl
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data
+from diagnostics.store.db import make_engine, session_factory
+from diagnostics.store.demo_data import seed_demo
+from diagnostics.store.models import Base, Cluster, Enterprise
+from flows.context import DIRECT
+from flows.pipeline import run_pipeline_stages
+from survey_app import create_app
+from tests.survey_app.survey_helpers import People, Web
+
+
+@pytest.fixture(scope="module")
+def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Session]]:
+    """The demo after one pipeline run (stage functions called directly: the views, not Prefect).
+
+    Built once per module and backend: the tests only read it (each adds its own uniquely named users).
+    """
+    engine = make_engine(db_url)
+    session = session_factory(engine)()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "database_url", db_url)
+        patch.setattr(settings, "report_dir", tmp_path_factory.mktemp("reports"))
+        cluster_data.clear_cache()
+        seed_demo(session, enterprises=60)
+        session.commit()
+        run_pipeline_stages(None, runner=DIRECT)
+        yield create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t", "LOGIN_IP_LIMIT": 50}), session
+    session.close()
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+    cluster_data.clear_cache()
+
+
+def browser(world: tuple[Flask, Session], username: str, role: str, cluster: str | None = None) -> Web:
+    app, session = world
+    people = People(session)
+    enterprise = people.enterprise() if role == "enterprise" else None
+    user = people.user(username, role=role, enterprise=enterprise)
+    if cluster:
+        user.cluster_id = session.scalar(select(Cluster.id).where(Cluster.code == cluster))
+        session.commit()
+    web = Web(app.test_client())
+    web.login(username)
+    return web
+
+
+def test_officials_read_the_latest_views(world: tuple[Flask, Session]) -> None:
+    session = world[1]
+    admin = browser(world, "chief", "admin")
+    page = admin.html("/dashboard/?cluster=jingdezhen-ceramics")
+    for text in ("绩效指标对照目标", "典型场景", "场景图谱", "共性需求排名", "试点企业名单", "覆盖率"):
+        assert text in page
+    jdz = session.scalar(select(Cluster.id).where(Cluster.code == "jingdezhen-ceramics"))
+    assert jdz is not None
+    shortlist = cluster_data.latest_snapshot(session, jdz, "shortlist")
+    assert shortlist is not None
+    for problem in shortlist.payload["problems"]:
+        assert problem["zh"] in page  # an infeasible quota is shown with its reason, not hidden
+    history = admin.html("/dashboard/jingdezhen-ceramics/history")
+    assert "<td>pipeline</td>" in history
+    assert history.count("新</td>") == 5 and "沿用</td>" not in history  # one run so far: all five views new
+
+
+def test_staff_only_and_bound_to_their_cluster(world: tuple[Flask, Session]) -> None:
+    session = world[1]
+    city = browser(world, "jdz_expert", "viewer", cluster="jingdezhen-ceramics")
+    assert city.get("/dashboard/").status_code == 200
+    assert city.get("/dashboard/?cluster=shaoguan-nonferrous").status_code == 403
+    assert city.get("/dashboard/shaoguan-nonferrous/workbook.xlsx").status_code == 403
+    sg = session.scalar(select(Cluster.id).where(Cluster.code == "shaoguan-nonferrous"))
+    theirs = session.scalars(select(Enterprise.id).where(Enterprise.cluster_id == sg)).first()
+    assert city.get(f"/dashboard/enterprises/{theirs}/workbook.xlsx").status_code == 403
+    assert city.get("/dashboard/nowhere/history").status_code == 404
+    for role in ("enterprise", "commissioner"):
+        assert browser(world, f"u_{role}", role).get("/dashboard/").status_code == 403
+
+
+def test_workbooks_download_and_are_built_on_demand(world: tuple[Flask, Session]) -> None:
+    session = world[1]
+    admin = browser(world, "chief2", "admin")
+    response = admin.get("/dashboard/shaoguan-nonferrous/workbook.xlsx")
+    assert response.status_code == 200 and (response.mimetype or "").endswith("spreadsheetml.sheet")
+    assert "试点名单 Shortlist" in openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames
+    sg = session.scalar(select(Cluster.id).where(Cluster.code == "shaoguan-nonferrous"))
+    eid = session.scalars(select(Enterprise.id).where(Enterprise.cluster_id == sg).order_by(Enterprise.id)).first()
+    one = admin.get(f"/dashboard/enterprises/{eid}/workbook.xlsx")
+    assert one.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(one.data))
+    assert book.sheetnames[0] == "封面 Cover" and "改进建议 Recommendations" in book.sheetnames
+    assert admin.get("/dashboard/enterprises/999999/workbook.xlsx").status_code == 404
