@@ -17,6 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini gunicorn.conf.py ./
 COPY diagnostics ./diagnostics
+COPY cli ./cli
 COPY survey_app ./survey_app
 COPY flows ./flows
 COPY questionnaires ./questionnaires

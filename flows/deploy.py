@@ -18,16 +18,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import flows  # noqa: F401  (Prefect environment defaults before Prefect is imported)
+from prefect import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists
+from prefect.schedules import Cron
+
 from diagnostics.settings import settings
+from flows.pipeline import pipeline_flow
 from flows.trigger import DEPLOYMENT
 
 
 async def ensure_work_pool(name: str) -> None:
-    from prefect import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectAlreadyExists
-
     async with get_client() as client:
         try:
             await client.create_work_pool(WorkPoolCreate(name=name, type="process"))
@@ -37,10 +38,6 @@ async def ensure_work_pool(name: str) -> None:
 
 def deploy() -> Any:
     """Create the pool if needed and (re)register the deployment; returns the deployment id."""
-    from prefect.schedules import Cron
-
-    from flows.pipeline import pipeline_flow
-
     asyncio.run(ensure_work_pool(settings.work_pool))
     # a module path, not "flows/pipeline.py:...": loaded from a file the module would be "pipeline", which
     # Dask cannot import when it unpickles the batches' context on its scheduler and workers

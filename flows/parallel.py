@@ -72,7 +72,7 @@ def in_pool(fn: Callable[..., Any], *args: Any) -> Any:
 
 def dask_task_runner() -> Any:
     """Prefect's Dask task runner for the configured cluster (imported only when Dask is configured)."""
-    from prefect_dask import DaskTaskRunner  # optional engine: only loaded when SHUZHEN_TASK_RUNNER=dask
+    from prefect_dask import DaskTaskRunner  # noqa: PLC0415  (imports distributed: only when Dask is configured)
 
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)

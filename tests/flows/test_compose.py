@@ -112,6 +112,6 @@ def test_the_settings_the_services_get_point_at_each_other(compose: dict[str, An
 
 def test_the_image_serves_gunicorn() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert "gunicorn -c gunicorn.conf.py" in dockerfile and "COPY pyproject.toml README.md alembic.ini gunicorn.conf.py" \
-        in dockerfile
+    assert "gunicorn -c gunicorn.conf.py" in dockerfile
+    assert "COPY pyproject.toml README.md alembic.ini gunicorn.conf.py" in dockerfile
     assert "flask run" not in dockerfile

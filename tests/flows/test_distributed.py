@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from distributed import Client
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from diagnostics.store import cluster_data
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
 from diagnostics.store.repo import definition_of
+from flows.pipeline import pipeline_flow
 
 pytestmark = pytest.mark.prefect
 BIN = Path(sys.executable).parent
@@ -150,10 +152,6 @@ def snapshot_hashes(session: Session) -> dict[tuple[str, str], str]:
 def test_pipeline_through_a_server_a_process_worker_and_dask(
         prefect_harness: None, prefect_database: str, db_url: str, session: Session, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from distributed import Client
-
-    from flows.pipeline import pipeline_flow
-
     # the demo, with the largest firm of each cluster made large and willing so the quotas can hold
     monkeypatch.setattr(settings, "database_url", db_url)
     monkeypatch.setattr(settings, "report_dir", tmp_path / "embedded")
