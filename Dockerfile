@@ -23,8 +23,8 @@ COPY flows ./flows
 COPY questionnaires ./questionnaires
 COPY migrations ./migrations
 RUN pip install --no-cache-dir -e . \
-    && useradd --create-home shuzhen && mkdir -p /app/instance /data/reports /data/uploads \
-    && chown shuzhen /app/instance /data/reports /data/uploads
+    && useradd --create-home shuzhen && mkdir -p /app/instance /data/reports \
+    && chown shuzhen /app/instance /data/reports
 USER shuzhen
 EXPOSE 5000
 # gunicorn.conf.py: threaded workers, bind/workers/threads from SHUZHEN_WEB_* (diagnostics/settings.py)
