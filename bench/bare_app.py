@@ -23,8 +23,7 @@ saves = Table("bench_saves", metadata, Column("id", Integer, primary_key=True), 
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    engine = engine_for(settings.database_url)
-    metadata.create_all(engine)
+    engine = engine_for(settings.database_url)  # the table is made by bench/load.py before the workers start
 
     @app.post("/save/<draft>")
     def save(draft: str) -> Response:

@@ -216,6 +216,7 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     errors: list[str] = field(default_factory=list)
     saves_accepted: int = 0
+    saves_unknown: int = 0  # save requests that timed out: the server may or may not have stored them
     submits: int = 0
     journeys: int = 0
     drafts: set[int] = field(default_factory=set)
@@ -240,6 +241,8 @@ def timed(tally: Tally, step: str, call: Any, *args: Any, ok: tuple[int, ...] = 
         with tally.lock:
             tally.errors.append(f"{step}: {type(exc).__name__}: {exc}")
             tally.statuses[-1] += 1
+            if "save" in step or step == "submit":
+                tally.saves_unknown += 1
         raise Failed(step) from exc
     tally.record(step, time.perf_counter() - start, resp.status_code)
     if resp.status_code not in ok:
@@ -439,23 +442,26 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> bo
     print(f"  journeys completed: {tally.journeys}, autosaves accepted {tally.saves_accepted}, submits {tally.submits}")
     print(f"  5xx/connection errors: {errors}; 4xx: {other}" + (f"; first: {(tally.errors + burst.errors)[:3]}"
                                                                   if tally.errors or burst.errors else ""))
-    print(f"  saves accepted {accepted} (autosaves + submits), stored {stored} (revision increases): "
-          f"{'none lost' if accepted == stored else f'LOST {accepted - stored}'}")
-    ok &= errors == 0 and accepted == stored
+    unknown = tally.saves_unknown + burst.saves_unknown
+    lost = accepted - stored
+    print(f"  saves accepted {accepted} (autosaves + submits), stored {stored} (revision increases), "
+          f"{unknown} timed out: {'none lost' if lost <= 0 and stored - accepted <= unknown else f'LOST {lost}'}")
+    ok &= errors == 0 and lost <= 0 and stored - accepted <= unknown
 
+    rows_before = bare_rows(url)  # creates the table first: two workers creating it at once race on PostgreSQL
     server = start_server("bench.bare_app:create_app()", url, args.workers, args.threads, log, warm="/nothing")
     try:
-        rows_before = bare_rows(url)
         bare, bare_elapsed = run_burst(server.base, accounts[:args.users], args.users, args.burst, bare=True)
     finally:
         server.stop()
     rows = bare_rows(url) - rows_before
     report("bare", bare)
+    bare_lost = bare.saves_accepted - rows
     bare_rate = bare.saves_accepted / bare_elapsed
     bare_errors = server_errors(bare)
     print(f"  bare endpoint: {bare_rate:.0f} saves/s, 5xx/connection errors {bare_errors}, accepted "
           f"{bare.saves_accepted}, stored {rows}")
-    ok &= bare_errors == 0 and rows == bare.saves_accepted
+    ok &= bare_errors == 0 and bare_lost <= 0 and rows - bare.saves_accepted <= bare.saves_unknown
     autosave_p95 = pct(tally.latencies.get("autosave", []), .95)
     print(f"  RESULT {name}: draft saves {app_rate:.0f}/s vs bare {bare_rate:.0f}/s = {app_rate / bare_rate:.2f} "
           f"(target >= 0.5); journey autosave p95 {autosave_p95:.0f} ms (target < 150); errors {errors + bare_errors}")
