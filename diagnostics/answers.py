@@ -175,8 +175,10 @@ def check_answers(
             continue
         if value is not None:
             clean[question.id] = value
+    conditions = q.conditions()
     for question in q.questions():
-        if question.relevant and not relevance(question).truth(clean | computed_values(q, clean)):
+        cond = conditions.get(question.id)
+        if cond and not _cached(cond).truth(clean | computed_values(q, clean)):
             clean.pop(question.id, None)
             continue
         if question.constraint and question.id in clean and not constraint(question).truth(clean):
@@ -207,6 +209,11 @@ def relevance(question: Question) -> expr.Expression:
     return _cached(question.relevant or "true")
 
 
+def condition(q: Questionnaire, question: Question) -> expr.Expression:
+    """When ``question`` is asked: its own ``relevant`` and the ``applies`` of its indicator and section."""
+    return _cached(q.conditions().get(question.id) or "true")
+
+
 def formula(question: Question) -> expr.Expression:
     return _cached(question.formula or "0")
 
@@ -224,8 +231,9 @@ def _cached(source: str) -> expr.Expression:
 def visible_questions(q: Questionnaire, answers: Mapping[str, Any]) -> set[str]:
     """Ids of the questions a respondent should see given the answers so far (the form uses this)."""
     values = dict(answers) | computed_values(q, answers)
+    conditions = q.conditions()
     return {qq.id for qq in q.questions() if not qq.formula and (
-        not qq.relevant or relevance(qq).truth(values))}
+        not conditions.get(qq.id) or _cached(conditions[qq.id] or "true").truth(values))}
 
 
 # ---------------------------------------------------------------- decoding to arrays

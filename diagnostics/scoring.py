@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.answers import AnswerArrays, decode, formula, relevance
+from diagnostics.answers import AnswerArrays, condition, decode, formula
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 
-SCORER_VERSION = "1.0.0"
+SCORER_VERSION = "1.1.0"  # 1.1: applicability (N/A leaves the maximum), upper-closed bands
 EPS = 1e-9
 DECIMALS = 4
 
@@ -42,6 +42,7 @@ class _QPlan:
     edges: np.ndarray | None = None  # band lower edges, sorted
     uppers: np.ndarray | None = None  # band upper edges aligned with edges
     cap: float | None = None
+    upper: bool = False  # bands include their upper edge, not their lower one
 
 
 class CompiledQuestionnaire:
@@ -78,7 +79,24 @@ class CompiledQuestionnaire:
         self.dim_max = self.ind_max @ self.ind_to_dim * self.dim_weight
         self.scenarios = q.scenario_questions()
         self.levels = sorted(q.levels, key=lambda lv: lv.level)
-        self.dynamic = [qq for qq in self.questions if qq.relevant or qq.formula]
+        self.conditions = q.conditions()
+        owner = {qq.id: self.ind_index[ind.code] for ind in self.indicators for qq in ind.questions}
+        self.scenario_ind = [owner[sq.id] for sq in self.scenarios]
+        self.dynamic = [qq for qq in self.questions if self.conditions.get(qq.id) or qq.formula]
+        # applicability (see diagnostics.questionnaire): which indicators can be not applicable, each
+        # scored question's maximum, and for single choices the options that answer "not applicable"
+        self.applicability = q.uses_applicability
+        self.plan_ind = np.array(plan_ind, dtype=np.int64)
+        self.plan_max = np.array([plan.question.max_possible() for plan in self.plans], dtype=float)
+        self.ind_full = self.plan_max @ self.q_to_ind if self.plans else np.zeros(len(self.indicators))
+        self.ind_applies: list[tuple[int, str]] = []
+        for dim in self.dimensions:
+            for ind in dim.indicators:
+                parts = [p for p in (dim.applies, ind.applies) if p]
+                if parts:
+                    self.ind_applies.append((self.ind_index[ind.code], " and ".join(f"({p})" for p in parts)))
+        self.na_options = {plan.question.id: np.array([o.not_applicable for o in plan.question.options] + [False])
+                           for plan in self.plans if any(o.not_applicable for o in plan.question.options)}
         self.plan_ids = [plan.question.id for plan in self.plans]
         self.ind_codes = [ind.code for ind in self.indicators]
 
@@ -96,6 +114,7 @@ def _plan(question: Question) -> _QPlan | None:
             question, "number", np.array([b.points for b in bands]),
             edges=np.array([-np.inf if b.min is None else b.min for b in bands]),
             uppers=np.array([np.inf if b.max is None else b.max for b in bands]),
+            upper=question.bands_include == "upper",
         )
     return _QPlan(question, "yesno", np.array([question.no_points, question.yes_points, 0.0]))
 
@@ -149,9 +168,11 @@ def apply_logic(c: CompiledQuestionnaire, arrays: AnswerArrays) -> tuple[AnswerA
     applied: dict[str, np.ndarray] = {}
     n = arrays.n
     for question in c.questions:
-        if not (question.relevant or question.formula):
+        cond = c.conditions.get(question.id)
+        if not (cond or question.formula):
             continue
-        names = (relevance(question).names if question.relevant else frozenset()) | (
+        when = condition(c.q, question)
+        names = (when.names if cond else frozenset()) | (
             formula(question).names if question.formula else frozenset())
         cols = _columns(arrays, c.q, names)
         qid = question.id
@@ -160,8 +181,8 @@ def apply_logic(c: CompiledQuestionnaire, arrays: AnswerArrays) -> tuple[AnswerA
                 values = np.asarray(formula(question).evaluate_vector(cols, n), dtype=float)
             arrays.number[qid] = values
             cols[qid] = expr.VectorColumn("number", values)
-        if question.relevant:
-            mask = np.asarray(relevance(question).evaluate_vector(cols, n), dtype=bool)
+        if cond:
+            mask = np.asarray(when.evaluate_vector(cols, n), dtype=bool)
             applied[qid] = mask
             _blank(arrays, qid, ~mask)
     return arrays, applied
@@ -196,13 +217,41 @@ def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarra
         elif plan.kind == "number":
             assert plan.edges is not None and plan.uppers is not None  # _plan gives every number plan its bands
             values = arrays.number[qid]
-            pos = np.searchsorted(plan.edges, values, side="right") - 1
+            # lower-closed bands: the last edge <= value; upper-closed: the last edge < value
+            pos = np.searchsorted(plan.edges, values, side="left" if plan.upper else "right") - 1
             safe = np.clip(pos, 0, len(plan.table) - 1)
-            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)
+            below = values <= plan.uppers[safe] if plan.upper else values < plan.uppers[safe]
+            inside = (pos >= 0) & below & ~np.isnan(values)
             out[:, p] = np.where(inside, plan.table[safe], 0.0)
         else:
             out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
     return out
+
+
+def applicable_maxima(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
+    """n x indicators: each indicator's maximum (after weight) over the questions that apply.
+
+    An indicator whose section or own ``applies`` is false applies nowhere (0); a question answered with
+    a ``not_applicable`` option takes its maximum out. Without applicability every row is ``ind_max``.
+    """
+    n = arrays.n
+    out = np.tile(c.ind_max, (n, 1))
+    if not c.applicability or not c.plans:
+        return out
+    q_app = np.ones((n, len(c.plans)), dtype=bool)
+    for j, source in c.ind_applies:
+        parsed = expr.parse(source)
+        mask = np.asarray(parsed.evaluate_vector(_columns(arrays, c.q, parsed.names), n), dtype=bool)
+        q_app[:, c.plan_ind == j] &= mask[:, None]
+    for p, plan in enumerate(c.plans):
+        na = c.na_options.get(plan.question.id)
+        if na is not None:
+            q_app[:, p] &= ~na[arrays.index[plan.question.id]]
+    avail = (q_app * c.plan_max) @ c.q_to_ind
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(c.ind_full > 0, avail / np.where(c.ind_full > 0, c.ind_full, 1.0), 1.0)
+    maxima: np.ndarray = np.round(c.ind_max * np.clip(frac, 0.0, 1.0), DECIMALS)
+    return maxima
 
 
 def scenario_levels(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
@@ -253,6 +302,34 @@ class ScoreResult:
     level: np.ndarray
     scenarios: np.ndarray  # n x scenario questions
     gates: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]
+    indicator_max: np.ndarray | None = None  # n x indicators: applicable maximum (None: the fixed maxima)
+    raw_total: np.ndarray | None = None  # before rescaling to the applicable maximum
+    complete: np.ndarray | None = None  # every required answer the score reads is present
+
+    @cached_property
+    def ind_max(self) -> np.ndarray:
+        """n x indicators: the maximum each indicator could give this submission."""
+        if self.indicator_max is None:
+            return np.tile(self.compiled.ind_max, (self.n, 1))
+        return self.indicator_max
+
+    @cached_property
+    def applicable(self) -> np.ndarray:
+        """n x indicators: False where the indicator does not apply (it left the points and the maximum)."""
+        out: np.ndarray = ~((self.ind_max <= EPS) & (self.compiled.ind_max > 0))
+        return out
+
+    @cached_property
+    def dimension_max(self) -> np.ndarray:
+        c = self.compiled
+        out: np.ndarray = np.round(self.ind_max @ c.ind_to_dim * c.dim_weight, DECIMALS)
+        return out
+
+    @cached_property
+    def applicable_max(self) -> np.ndarray:
+        """The maximum of the scored dimensions over what applies (the fixed ``max_score`` without N/A)."""
+        out: np.ndarray = np.round(self.dimension_max[:, self.compiled.dim_scored].sum(axis=1), DECIMALS)
+        return out
 
     @property
     def n(self) -> int:
@@ -261,15 +338,19 @@ class ScoreResult:
     @cached_property
     def weak(self) -> np.ndarray:
         """n x indicators: scored below the indicator's target (a weakness that feeds needs)."""
-        scored_ind = self.compiled.ind_to_dim[:, self.compiled.dim_scored].sum(axis=1) > 0
-        weak: np.ndarray = (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        c = self.compiled
+        scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(c.ind_max > 0, self.ind_max / np.where(c.ind_max > 0, c.ind_max, 1.0), 1.0)
+        weak: np.ndarray = (self.indicator < c.ind_target * share - EPS) & scored_ind & self.applicable
         return weak
 
     @cached_property
     def strong(self) -> np.ndarray:
         c = self.compiled
         scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
-        strong: np.ndarray = (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        strong: np.ndarray = (self.indicator >= self.ind_max * c.q.strength_ratio - EPS) & scored_ind & (
+            self.ind_max > EPS)
         return strong
 
     def frame(self) -> pd.DataFrame:
@@ -285,29 +366,37 @@ class ScoreResult:
         return self.records(np.array([i]))[0]
 
     def records(self, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
-        """``record`` for every submission (or the positions ``rows``), built column-wise in one pass."""
+        """``record`` for every submission (or the positions ``rows``), built column-wise in one pass:
+        arrays are converted to Python lists once, only the dict building runs per submission."""
         c = self.compiled
         pick = slice(None) if rows is None else rows
+        app = self.applicable[pick].tolist()
+        dim_app = (self.dimension_max[pick] > EPS).tolist()
         dims = [(k, d.code) for k, d in enumerate(c.dimensions) if d.scored]
-        dim_values = self.dimension[pick][:, [k for k, _ in dims]].astype(float).tolist()
-        dim_codes = [code for _, code in dims]
+        dim_values = self.dimension[pick].astype(float).tolist()
         ind_values = self.indicator[pick].astype(float).tolist()
-        scen_codes = [s.scenario or s.id for s in c.scenarios]
+        scen = [(k, s.scenario or s.id, c.scenario_ind[k]) for k, s in enumerate(c.scenarios)]
         scen_values = self.scenarios[pick].astype(int).tolist()
         totals = self.total[pick].astype(float).tolist()
         levels = self.level[pick].astype(int).tolist()
         bands = self.band_level[pick].astype(int).tolist()
         explanations = compact_rows(self, rows)
-        return [{
-            "total": totals[r],
-            "level": levels[r],
-            "band_level": bands[r],
-            "dimension_scores": dict(zip(dim_codes, dim_values[r], strict=True)),
-            "indicator_scores": dict(zip(c.ind_codes, ind_values[r], strict=True)),
-            "scenario_levels": dict(zip(scen_codes, scen_values[r], strict=True)),
-            "explanation": explanations[r],
-            "scorer_version": SCORER_VERSION,
-        } for r in range(len(totals))]
+        out = []
+        for r in range(len(totals)):
+            a, da, dv, iv, sv = app[r], dim_app[r], dim_values[r], ind_values[r], scen_values[r]
+            out.append({
+                "total": totals[r],
+                "level": levels[r],
+                "band_level": bands[r],
+                # not applicable: None, so no reader mistakes "does not apply" for "scored 0"
+                "dimension_scores": {code: dv[k] if da[k] or not c.applicability else None for k, code in dims},
+                "indicator_scores": {code: iv[j] if a[j] else None for j, code in enumerate(c.ind_codes)},
+                # a rating in an item that does not apply is None: "not applicable", not "level 0"
+                "scenario_levels": {code: sv[k] if a[j] else None for k, code, j in scen},
+                "explanation": explanations[r],
+                "scorer_version": SCORER_VERSION,
+            })
+        return out
 
 
 def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
@@ -333,21 +422,39 @@ def compact_rows(result: ScoreResult, rows: np.ndarray | None = None) -> list[di
     weak = result.weak[pick].tolist()
     strong = result.strong[pick].tolist()
     applied = [(qid, mask[pick].tolist()) for qid, mask in result.applied.items()]
-    # Python's round() on these two, as the single-row trail always did (np.round can differ in the last digit)
+    # Python's round() where the one-row trail always used it (np.round can differ in the last digit)
     formulas = [(q.id, [None if v != v else round(v, 4) for v in result.arrays.number[q.id][pick].tolist()])
                 for q in c.dynamic if q.formula]  # NaN -> None
     gates = [(f"{lv}/{gid}", ok[pick].tolist(), [round(float(v), 4) for v in actual[pick].tolist()])
              for (lv, gid), (ok, actual) in result.gates.items()]
-    return [{
-        "v": 1,
-        "points": dict(zip(c.plan_ids, points[r], strict=True)),
-        "raw": dict(zip(c.ind_codes, raw[r], strict=True)),
-        "skipped": [qid for qid, mask in applied if not mask[r]],
-        "computed": {qid: v[r] for qid, v in formulas},
-        "weak": [code for code, w in zip(c.ind_codes, weak[r], strict=True) if w],
-        "strong": [code for code, s in zip(c.ind_codes, strong[r], strict=True) if s],
-        "gates": {key: [bool(ok[r]), actual[r]] for key, ok, actual in gates},
-    } for r in range(len(points))]
+    extra = c.applicability and result.raw_total is not None
+    if extra:
+        assert result.raw_total is not None
+        applicable = result.applicable[pick].tolist()
+        ind_max = result.ind_max[pick].tolist()
+        full = c.ind_max.tolist()
+        raw_total = result.raw_total[pick].tolist()
+        applicable_max = result.applicable_max[pick].tolist()
+    out: list[dict[str, Any]] = []
+    for r in range(len(points)):
+        row: dict[str, Any] = {
+            "v": 1,
+            "points": dict(zip(c.plan_ids, points[r], strict=True)),
+            "raw": dict(zip(c.ind_codes, raw[r], strict=True)),
+            "skipped": [qid for qid, mask in applied if not mask[r]],
+            "computed": {qid: v[r] for qid, v in formulas},
+            "weak": [code for code, w in zip(c.ind_codes, weak[r], strict=True) if w],
+            "strong": [code for code, s in zip(c.ind_codes, strong[r], strict=True) if s],
+            "gates": {key: [bool(ok[r]), actual[r]] for key, ok, actual in gates},
+        }
+        if extra:
+            row["na"] = [code for code, ok in zip(c.ind_codes, applicable[r], strict=True) if not ok]
+            row["avail"] = {code: round(float(m), 4) for code, m, f in zip(c.ind_codes, ind_max[r], full, strict=True)
+                            if EPS < m < f - EPS}
+            row["raw_total"] = round(float(raw_total[r]), 4)
+            row["applicable_max"] = round(float(applicable_max[r]), 4)
+        out.append(row)
+    return out
 
 
 def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
@@ -359,6 +466,13 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
     ind = np.round(np.minimum(raw, c.ind_cap) * c.ind_weight, DECIMALS)
     dim = np.round(ind @ c.ind_to_dim * c.dim_weight, DECIMALS)
     total = np.round(dim[:, c.dim_scored].sum(axis=1), DECIMALS)
+    ind_max = applicable_maxima(c, effective) if c.applicability else None
+    raw_total = total
+    if ind_max is not None:
+        app_max = np.round((ind_max @ c.ind_to_dim * c.dim_weight)[:, c.dim_scored].sum(axis=1), DECIMALS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = np.round(np.where(app_max > EPS, raw_total / np.where(app_max > EPS, app_max, 1.0) * q.max_score,
+                                      0.0), DECIMALS)
     scen = scenario_levels(c, effective)
     level = np.zeros(effective.n, dtype=np.int16)
     band = np.zeros(effective.n, dtype=np.int16)
@@ -372,7 +486,37 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
             all_ok &= ok
         band = np.where(score_ok, lv.level, band).astype(np.int16)
         level = np.where(all_ok, lv.level, level).astype(np.int16)
-    return ScoreResult(c, effective, applied, points, raw, ind, dim, total, band, level, scen, gates)
+    return ScoreResult(c, effective, applied, points, raw, ind, dim, total, band, level, scen, gates,
+                       indicator_max=ind_max, raw_total=raw_total, complete=required_present(c, effective, applied))
+
+
+def required_present(c: CompiledQuestionnaire, arrays: AnswerArrays, applied: dict[str, np.ndarray]) -> np.ndarray:
+    """Per submission: every required question the score reads (scored questions, scenario ratings and
+    the answers conditions read) is answered wherever it is asked. A submission missing one must not be
+    scored: a blank would silently count as 0 points or as "does not apply". Text and evidence give no
+    points, so their absence does not change a score and is checked at submit, not here."""
+    read: set[str] = {plan.question.id for plan in c.plans} | {s.id for s in c.scenarios}
+    for source in c.conditions.values():
+        if source:
+            read |= set(expr.parse(source).names)
+    ok = np.ones(arrays.n, dtype=bool)
+    for question in c.questions:
+        if not question.required or question.formula or question.id not in read:
+            continue
+        qid = question.id
+        if qid in arrays.index:
+            have = arrays.index[qid] >= 0
+        elif qid in arrays.multi:
+            have = np.asarray(arrays.multi[qid].any(axis=1), dtype=bool)
+        elif qid in arrays.number:
+            have = ~np.isnan(arrays.number[qid])
+        elif qid in arrays.yesno:
+            have = arrays.yesno[qid] >= 0
+        else:
+            continue
+        asked = applied.get(qid)
+        ok &= have | (~asked if asked is not None else False)
+    return ok
 
 
 def score_answers(q: Questionnaire, rows: list[dict[str, Any]]) -> ScoreResult:

@@ -44,7 +44,11 @@ def write_cluster_workbook(ctx: ClusterContext, snapshots: dict[str, int]) -> st
         cluster = s.get_one(Cluster, ctx.id)
         portraits = cluster_data.portraits_frame(s, snapshots["portraits"])
         payloads, hashes = report_data.snapshot_payloads(s, snapshots)
-        rel, _ = report_data.write_cluster_file(settings.report_dir, cluster, payloads, hashes, portraits)
+        feeds = cluster_data.portrait_feeds(s, snapshots["portraits"])
+        names = report_data.titles(report_data.latest_definitions(s, [ctx.targets.questionnaire,
+                                                                      *ctx.targets.modules]))
+        rel, _ = report_data.write_cluster_file(settings.report_dir, cluster, payloads, hashes, portraits,
+                                                taxonomy=ctx.taxonomy, feeds=feeds, names=names)
     return rel
 
 

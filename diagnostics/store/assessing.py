@@ -98,6 +98,8 @@ def assessment_rows(definition: Questionnaire, group: Pending, *, flow_run_id: s
     result = score_answers(definition, group.answers)
     out = []
     for i, rec in enumerate(result.records()):
+        if result.complete is not None and not result.complete[i]:
+            continue  # a required answer the score reads is missing: no score rather than a wrong one
         explanation = rec["explanation"]
         skipped = set(explanation["skipped"])
         # the answers this score was computed from, so the trail stays true after later revisions

@@ -39,7 +39,7 @@ def nothing() -> dict[str, Any]:
 def full_foundation() -> dict[str, Any]:
     """Foundation at its 50-point maximum: 8 + 6 + 6 + 10 + 10 + 5 + 5."""
     return {
-        "network_kinds": ALL_NETWORKS, "devices_total": 100, "devices_digital": 70, "devices_networked": 60,
+        "network_kinds": ALL_NETWORKS, "devices_total": 100, "devices_digital": 70, "devices_networked": 70,
         "data_collection_links": ALL_LINKS, "info_systems_coverage": "all", "info_systems_used": ["erp", "mes"],
         "network_security_measures": ["perimeter", "segmentation", "policy", "drills"],
         "data_security_measures": ["classification", "backup", "access_control", "policy"],

@@ -177,7 +177,9 @@ def test_every_answer_names_its_rule() -> None:
     trail = explain_row(score_answers(SME, [clean]), 0)
     q = next(q for d in trail["dimensions"] for i in d["indicators"] for q in i["questions"]
              if q["id"] == "planning_stage")
-    assert q["points"] == 3.0 and "planned" in q["rule_en"] and "3" in q["rule_zh"]
+    # the rule names the chosen option by its label (issue 8: names, never codes, in what people read)
+    label = SME.question("planning_stage").option("planned").label  # type: ignore[union-attr]
+    assert q["points"] == 3.0 and label.zh in q["rule_zh"] and "planned" not in q["rule_en"] and "3" in q["rule_zh"]
 
 
 def test_same_input_same_output() -> None:
@@ -185,3 +187,39 @@ def test_same_input_same_output() -> None:
     a, b = score_answers(SME, rows), score_answers(SME, list(reversed(rows)))
     assert np.array_equal(a.total, b.total[::-1]) and np.array_equal(a.level, b.level[::-1])
     assert a.record(0)["scorer_version"] == SCORER_VERSION
+
+
+@pytest.mark.parametrize(("devices", "points"), [
+    (0, 0.0), (10, 0.0), (11, 1.5), (20, 1.5), (21, 3.0), (40, 3.0), (41, 4.5), (60, 4.5), (61, 6.0), (100, 6.0),
+])
+def test_rate_bands_include_their_upper_edge(devices: int, points: float) -> None:
+    # DOMAIN.md §6 (both public copies): [0,10] (10,20] (20,40] (40,60] (60,100]; exactly 10 % scores 0,
+    # exactly 20 % scores 1.5. 100 devices, so the count is the rate in %.
+    clean, errors = check_answers(SME, answers({"devices_total": 100, "devices_digital": devices,
+                                                "devices_networked": devices}), complete=True)
+    assert errors == []
+    r = score_answers(SME, [clean])
+    ind = dict(zip([i.code for i in SME.indicators()], r.indicator[0], strict=True))
+    assert ind["equipment_digitisation"] == points
+    assert ind["equipment_networking"] == points
+    rule = next(q for d in explain_row(r, 0)["dimensions"] for i in d["indicators"] for q in i["questions"]
+                if q["id"] == "digitisation_rate")
+    assert f"{points:g} 分" in rule["rule_zh"]
+    assert ("(" in rule["rule_zh"] and "]" in rule["rule_zh"])
+
+
+@pytest.mark.parametrize(("share", "points"), [("none", 0.0), ("lt_1", 1.875), ("1_2", 3.75), ("2_3", 5.625),
+                                               ("ge_3", 7.5)])
+def test_funding_is_a_three_year_average_in_five_bands(share: str, points: float) -> None:
+    question = SME.question("digital_investment_share")
+    assert question is not None and "近三年" in question.text.zh and len(question.options) == 5
+    clean, errors = check_answers(SME, answers({"digital_investment_share": share}), complete=True)
+    assert errors == []
+    r = score_answers(SME, [clean])
+    assert dict(zip([i.code for i in SME.indicators()], r.indicator[0], strict=True))["funding"] == points
+
+
+def test_level_1_gate_decision_is_written_in_the_file() -> None:
+    # the choice (no scenario gate for level 1) and its source are in the questionnaire file
+    assert SME.level(1) is not None and SME.level(1).gates == []  # type: ignore[union-attr]
+    assert SME.source is not None and any("一级是否设场景门槛" in r.zh for r in SME.source.reconstructed)

@@ -82,7 +82,9 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     assert all(c["met"] for c in shortlist["checks"])
     assert all(p["reasons_zh"] and p["reasons_en"] for p in shortlist["picks"])
     table = {r["metric"]: r for r in latest_payload(session, jdz.id, "industry_map")["indicator_table"]}
-    assert table["enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
+    # issue 8: participants come from the programme's records (none yet: no data); 90 firms are diagnosed
+    assert table["enterprises"]["value"] is None and table["enterprises"]["status"] == "no_data"
+    assert table["diagnosed_enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
     reports = latest_payload(session, jdz.id, "reports")
     book = openpyxl.load_workbook(settings.report_dir / reports["cluster_workbook"], read_only=True)
     assert "试点名单 Shortlist" in book.sheetnames

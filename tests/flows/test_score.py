@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.settings import settings
+from diagnostics.store.assessing import score_submissions
 from diagnostics.store.demo_data import SME_CODE, seed_demo
 from diagnostics.store.models import Assessment, AuditLog, QuestionnaireVersion, Submission
 from diagnostics.store.repo import trail
@@ -62,9 +63,31 @@ def test_rescore_is_explicit_and_keeps_history(session: Session, db_url: str, mo
     old, new = sorted(session.scalars(select(Assessment).where(Assessment.submission_id == lan_sub.id)),
                       key=lambda a: a.id)
     assert (old.questionnaire_version_id, new.questionnaire_version_id) == (sme.id, changed.id)
-    for assessment, title, lan_points in ((old, "网络建设", "office_lan=2"), (new, "网络与连接", "office_lan=1")):
+    # the rule names the option by its label (issue 8: no codes in what people read) with its points
+    lan = "“企业内部办公网络（有线/无线局域网，接入互联网）”"
+    for assessment, title, lan_points in ((old, "网络建设", f"{lan} 2 "), (new, "网络与连接", f"{lan} 1 ")):
         indicator = trail(assessment)["dimensions"][0]["indicators"][0]
         assert indicator["title"]["zh"] == title
         assert lan_points in indicator["questions"][0]["rule_zh"]
         assert trail(assessment)["total"] == assessment.total
     assert new.total == old.total - 1  # office_lan is now worth 1 point instead of 2
+
+
+def test_a_module_submission_missing_its_required_segments_answer_is_not_scored(session: Session, db_url: str,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    """Issue 8: the segments question decides what applies; without it the module must not score (it
+    would silently count every segment as not run). Demo module answers always carry it."""
+    monkeypatch.setattr(settings, "database_url", db_url)
+    seed_demo(session, enterprises=20)
+    session.commit()
+    module = session.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.code == "nonferrous-module")).one()
+    subs = list(session.scalars(select(Submission).where(Submission.questionnaire_version_id == module.id)))
+    assert subs and all(s.answers.get("segments_operated") for s in subs)
+    broken = subs[0]
+    broken.answers = {k: v for k, v in broken.answers.items() if k != "segments_operated"}
+    session.commit()
+    written = score_submissions(session, [s.id for s in subs])
+    session.commit()
+    assert written == len(subs) - 1
+    assert count(session, Assessment.submission_id == broken.id) == 0
+    assert count(session, Assessment.submission_id == subs[1].id) == 1
