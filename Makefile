@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make run   - venv, install, migrate, demo data, one pipeline run, then the web app on :5000
+#   make run   - venv, install, migrate, demo data, one pipeline run, then the web app on 127.0.0.1:5000
 #   make test  - the same install plus Debian's Chromium for browser tests, then the whole suite
 # Everything else here is what those two are made of.
 
@@ -44,7 +44,7 @@ pipeline: demo
 	$(SHUZHEN) pipeline run
 
 web: translations
-	$(VENV)/bin/flask --app survey_app run --host 0.0.0.0 --port $(PORT)
+	$(VENV)/bin/flask --app survey_app run --host 127.0.0.1 --port $(PORT)
 
 run: install translations pipeline web
 

@@ -8,6 +8,8 @@ items are listed on stderr with their place), 2 for usage errors (click's own).
 from __future__ import annotations
 
 import json
+import logging
+import re
 import sys
 from typing import Any
 
@@ -17,6 +19,7 @@ from diagnostics.census import score_census, write_scores
 from diagnostics.census_template import write_template
 from diagnostics.questionnaire_loader import DefinitionInvalid, load_all, load_file, resolve
 from diagnostics.settings import settings
+from diagnostics.store import roster as roster_store
 from diagnostics.store.db import downgrade, session_scope, upgrade
 from diagnostics.store.demo_data import DEMO_PASSWORD, seed_demo
 from flows.trigger import run_pipeline
@@ -189,6 +192,42 @@ def demo_cmd(enterprises: int, seed: int) -> None:
     click.echo(f"logins (password {DEMO_PASSWORD}): admin, viewer, commissioner, enterprise1..3")
 
 
+# ------------------------------------------------------------------ roster
+
+
+@cli.command("import-enterprises", help="Import a bureau roster (CSV/XLSX); bad rows are listed, good rows import.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--cluster", "cluster_code", default=None, help="Cluster code the enterprises belong to.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+def import_enterprises(file: str, cluster_code: str | None, dry_run: bool) -> None:
+    with open(file, "rb") as handle:
+        data = handle.read()
+    name = file.rsplit("/", 1)[-1]
+    with session_scope() as session:
+        try:
+            prev = roster_store.preview(session, data, name, cluster_code=cluster_code)
+        except LookupError as exc:
+            _fail(str(exc))
+            return
+        plan = prev.plan
+        for error in plan.errors:
+            click.echo(str(error), err=True)
+        for planned in plan.rows:
+            if planned.action == "update":
+                fields = ", ".join(f"{c.field}: {c.old!r} -> {c.new!r}" for c in planned.changes)
+                click.echo(f"row {planned.row.row} {planned.row.uscc} update: {fields}")
+        counts = (f"create {plan.count('create')}, update {plan.count('update')}, unchanged {plan.count('unchanged')}, "
+                  f"refused {len({e.row for e in plan.errors})}, skipped {len(plan.skipped)}")
+        if dry_run:
+            session.rollback()
+            click.echo(f"dry run: would {counts}")
+        else:
+            record = roster_store.apply(session, prev, filename=name, actor="cli:import-enterprises")
+            click.echo(f"import #{record.id}: {counts}")
+    if plan.errors:
+        sys.exit(1)
+
+
 # ------------------------------------------------------------------ pipeline
 
 
@@ -197,12 +236,67 @@ def pipeline() -> None:
     pass
 
 
+_STAGE_LINE = re.compile(r"^(score|[a-z_]+\[[^\]]+\]):")  # the stages' own progress lines (flows' runner.log)
+
+
+class WarningsOnly(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+class StageLinesOnly(logging.Filter):
+    """Let through a flow's progress line per stage and any warning; drop Prefect's per-run chatter
+    ("Beginning subflow run", "Finished in state Completed()", "View at ...")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or bool(_STAGE_LINE.match(str(record.msg)))
+
+
+def quiet_prefect_logs() -> None:
+    """``make run`` output a person can read: task logs at WARNING, flow logs reduced to stage lines."""
+    import prefect  # noqa: F401, PLC0415  (Prefect configures its loggers on import; adjust them after)
+
+    task_runs = logging.getLogger("prefect.task_runs")
+    task_runs.setLevel(logging.WARNING)
+    if not any(isinstance(f, WarningsOnly) for f in task_runs.filters):
+        task_runs.addFilter(WarningsOnly())  # Prefect may reset the level when a run starts; a filter stays
+    for name in ("prefect.flow_runs", "prefect.flow_engine", "prefect.task_engine"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, StageLinesOnly) for f in logger.filters):
+            logger.addFilter(StageLinesOnly())
+    for name in ("prefect.server", "prefect.client", "prefect._internal", "uvicorn", "httpx", "docket"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The run's result in a few lines: what was scored, each cluster's run, how long each stage took."""
+    scored = summary.get("score") or {}
+    lines = [f"scored: {scored.get('assessments_written', 0)} assessments written "
+             f"for {scored.get('pending', 0)} pending submissions"]
+    for code, info in (summary.get("clusters") or {}).items():
+        snaps = info.get("snapshots") or {}
+        new = sorted(k for k, v in snaps.items() if v.get("new"))
+        lines.append(f"{code}: run #{info.get('run_id')}, {len(snaps)} views"
+                     + (f" ({len(new)} changed: {', '.join(new)})" if new else " (nothing changed)"))
+    timings = summary.get("timings") or {}
+    if timings:
+        lines.append("seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    return lines
+
+
 @pipeline.command("run", help="Run the whole pipeline now (embedded Prefect unless PREFECT_API_URL is set).")
 @click.option("--cluster", default=None, help="Cluster code; all clusters when omitted.")
-def pipeline_run(cluster: str | None) -> None:
-
+@click.option("--json", "as_json", is_flag=True, help="Print the full run summary as JSON (for scripts).")
+@click.option("--verbose", is_flag=True, help="Keep Prefect's own INFO logs (every task run).")
+def pipeline_run(cluster: str | None, as_json: bool, verbose: bool) -> None:
+    if not verbose:
+        quiet_prefect_logs()
     summary = run_pipeline(cluster)
-    click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+        return
+    for line in summary_lines(summary):
+        click.echo(line)
 
 
 def main() -> None:

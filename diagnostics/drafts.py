@@ -14,6 +14,7 @@ from typing import Any
 
 from diagnostics.answers import AnswerError, check_answers, visible_questions
 from diagnostics.questionnaire import Dimension, Question, Questionnaire
+from diagnostics.version_diff import carry_over
 
 
 def page_questions(dimension: Dimension) -> list[Question]:
@@ -100,3 +101,48 @@ def resume_page(q: Questionnaire, answers: dict[str, Any]) -> int:
 
 def questions_on(q: Questionnaire, page: int) -> list[Question]:
     return page_questions(q.dimensions[page])
+
+
+def profile_answers(q: Questionnaire, chain_links: list[str], link_codes: set[str]) -> dict[str, Any]:
+    """Answers the enterprise already gave at registration, for the questions that ask them again.
+
+    A module's "which links do you run yourself" question is a multi-choice whose options are the
+    taxonomy's chain-link codes (``link_codes``); the enterprise ticked its links when it registered
+    (``Enterprise.chain_links``), so the draft starts with those ticked instead of asking twice.
+    """
+    out: dict[str, Any] = {}
+    own = set(chain_links or [])
+    for question in q.questions():
+        codes = [o.code for o in question.options]
+        if question.type == "multi" and codes and set(codes) <= link_codes and own & set(codes):
+            out[question.id] = [c for c in codes if c in own]
+    return out
+
+
+def prefill(q: Questionnaire, previous: dict[str, Any] | None, profile: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                                                  list[str]]:
+    """A new draft's starting answers and which of them are carried over (to be confirmed).
+
+    A re-assessment starts from the enterprise's last submitted answers that the current version still
+    accepts (the same rule as a version upgrade, ``version_diff.carry_over``), over the registration
+    profile. Every carried answer is listed so the page can mark it "carried over, please confirm".
+    """
+    start = dict(profile)
+    if previous:
+        start.update(carry_over(q, previous).kept)
+    clean, _problems = check_answers(q, start, complete=False)
+    return clean, [qq.id for qq in q.questions() if qq.id in clean]
+
+
+def confirm_page(q: Questionnaire, carried: list[str] | None, page: int) -> list[str]:
+    """The carried-over ids still unconfirmed once page ``page`` has been saved by the respondent."""
+    on_page = {qq.id for qq in page_questions(q.dimensions[page])}
+    return [qid for qid in (carried or []) if qid not in on_page]
+
+
+def unanswered_required(q: Questionnaire, answers: dict[str, Any], page: int) -> list[str]:
+    """Required questions on page ``page`` that apply and have no answer ("next" flags them)."""
+    on_page = [qq for qq in page_questions(q.dimensions[page])]
+    visible = visible_questions(q, answers)
+    return [qq.id for qq in on_page if qq.required and not qq.formula and qq.id in visible
+            and answers.get(qq.id) in (None, "", [])]

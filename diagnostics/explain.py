@@ -17,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from diagnostics.answers import encode_row
+from diagnostics.numbers import DISPLAY_DIGITS, format_number, rounded
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 from diagnostics.scoring import ScoreResult, compact_row
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.4f}".rstrip("0").rstrip(".")
+    return format_number(x, 4)
 
 
 def _rule(question: Question, answer: Any, points: float) -> tuple[str, str]:
@@ -221,12 +222,17 @@ def _next_level(levels: list[dict[str, Any]], level: int, total: float) -> dict[
     above = next((lv for lv in levels if lv["level"] == level + 1), None)
     if above is None:
         return None
-    missing = max(0.0, above["min_score"] - total)
+    # the gap as a reader computes it from the score shown beside it (74.2 of 80 -> 5.8, not 5.775)
+    missing = max(0.0, rounded(above["min_score"] - rounded(total)))
+    digits = DISPLAY_DIGITS
+    if not above["score_ok"] and missing <= 0:  # 79.96 shows as 80 yet is short of 80: say it more exactly
+        digits, missing = 4, above["min_score"] - total
     failed = [g for g in above["gates"] if not g["ok"]]
     reasons_zh, reasons_en = [], []
-    if missing > 0:
-        reasons_zh.append(f"总分还差 {_fmt(missing)} 分（需 {_fmt(above['min_score'])} 分）")
-        reasons_en.append(f"{_fmt(missing)} points short of {_fmt(above['min_score'])}")
+    if not above["score_ok"]:
+        gap, need = format_number(missing, digits), format_number(above["min_score"])
+        reasons_zh.append(f"总分还差 {gap} 分（需 {need} 分）")
+        reasons_en.append(f"{gap} points short of {need}")
     for g in failed:
         reasons_zh.append(g["text_zh"])
         reasons_en.append(g["text_en"])

@@ -52,6 +52,11 @@ AREAS: dict[str, frozenset[Role]] = {
     "assignments": frozenset({Role.ADMIN}),  # assign commissioners to enterprises
     "accounts": frozenset({Role.ADMIN}),  # staff accounts
     "field": frozenset({Role.COMMISSIONER}),  # the commissioner's own enterprises
+    "roster": frozenset({Role.ADMIN}),  # import the bureau's enterprise roster
+    "progress": OFFICIALS,  # the commissioners' progress board per cluster
+    "audit": frozenset({Role.ADMIN}),  # the audit trail: filter and export
+    "technical": frozenset({Role.ADMIN}),  # run details: snapshot hashes, Prefect flow-run ids, timings
+    "pilot_decisions": frozenset({Role.ADMIN}),  # run the pipeline now; pin or exclude shortlist firms
 }
 
 

@@ -28,6 +28,9 @@ class Settings:
         "SHUZHEN_QUESTIONNAIRES", str(ROOT / "questionnaires"))))
     report_dir: Path = field(default_factory=lambda: Path(_env(
         "SHUZHEN_REPORTS", str(ROOT / "instance" / "reports"))))
+    # evidence files of site visits (by content hash) and uploaded rosters; outside the web root
+    upload_dir: Path = field(default_factory=lambda: Path(_env(
+        "SHUZHEN_UPLOADS", str(ROOT / "instance" / "uploads"))))
     prefect_api_url: str | None = field(default_factory=lambda: os.environ.get("PREFECT_API_URL") or None)
     trigger_pipeline_on_submit: bool = field(default_factory=lambda: _env(
         "SHUZHEN_TRIGGER_ON_SUBMIT", "0") == "1")

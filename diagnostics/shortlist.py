@@ -98,6 +98,10 @@ class _Problem:
         size_row[:n] = 1.0
         places = self.places if soft else quotas.size
         add(size_row, places, places)
+        if "pinned" in pool.columns and pool["pinned"].any():  # officials' pins: every one is picked
+            pinned = np.zeros(width)
+            pinned[:n] = pool["pinned"].to_numpy(float)
+            add(pinned, float(pinned.sum()), float(pinned.sum()))
         if "leaders" in active and self.min_leaders > 0:
             coeff = np.zeros(width)
             coeff[:n] = pool["chain_leader"].to_numpy(float)
@@ -229,6 +233,8 @@ def _prune(pool: pd.DataFrame, quotas: ShortlistQuotas, active: set[str]) -> pd.
             better_own[sel] = len(own) - np.searchsorted(own, key[mem[sel]], side="right")
         drop = (better_free + better_own >= quotas.size) | ((better_own >= cap) if cap else False)
         keep[mem] = ~drop
+    if "pinned" in pool.columns:
+        keep |= pool["pinned"].to_numpy(bool)  # a pinned firm is always a candidate (keeping more is safe)
     return pool[keep].reset_index(drop=True)
 
 
@@ -339,14 +345,28 @@ def _violations(problem: _Problem, x: np.ndarray, quotas: ShortlistQuotas, pool_
 
 
 def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_links: list[str], *,
-                     max_score: float = 100.0, link_names: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The shortlist snapshot payload (see the module docstring for the objective and quotas)."""
+                     max_score: float = 100.0, link_names: Mapping[str, Any] | None = None,
+                     pinned: Mapping[int, str] | None = None,
+                     excluded_by_official: Mapping[int, str] | None = None) -> dict[str, Any]:
+    """The shortlist snapshot payload (see the module docstring for the objective and quotas).
+
+    ``pinned`` / ``excluded_by_official``: enterprise id -> the reason an official gave (the console's
+    pins, ``shortlist_pins``). An excluded firm is no candidate; every pinned firm is picked (a hard
+    constraint; it is a candidate even when it has not said it is willing), and its reasons say so.
+    """
+    pins = {int(k): str(v) for k, v in (pinned or {}).items()}
+    banned = {int(k): str(v) for k, v in (excluded_by_official or {}).items() if int(k) not in pins}
     lname = {c: (text_of(v, "zh") or c) for c, v in (link_names or {}).items()}
     lname_en = {c: (text_of(v, "en") or c) for c, v in (link_names or {}).items()}
     terms = score_terms(portraits, quotas, max_score).sort_values("enterprise_id", kind="stable")
-    pool = terms[terms["pilot_willing"].astype(bool)] if quotas.willing_only else terms
+    official_out = [{**_entry(r, 0), "reason": banned[int(r["enterprise_id"])]}
+                    for _, r in terms[terms["enterprise_id"].isin(list(banned))].iterrows()]
+    terms = terms[~terms["enterprise_id"].isin(list(banned))].assign(
+        pinned=lambda d: d["enterprise_id"].isin(list(pins)))
+    eligible = terms["pilot_willing"].astype(bool) | terms["pinned"]
+    pool = terms[eligible] if quotas.willing_only else terms
     pool = pool.reset_index(drop=True)
-    excluded = terms[~terms["pilot_willing"].astype(bool)] if quotas.willing_only else terms.iloc[0:0]
+    excluded = terms[~eligible] if quotas.willing_only else terms.iloc[0:0]
     order = pool.sort_values(["score", "enterprise_id"], ascending=[False, True], kind="stable")
     rank = {int(e): i + 1 for i, e in enumerate(order["enterprise_id"])}
     problem = _Problem(pool, quotas, chain_links, _active(quotas))
@@ -354,6 +374,8 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         "quotas": {**quotas.model_dump(), "min_chain_leaders": problem.min_leaders},
         "objective": {"definition": objective_text(quotas)},
         "candidates": len(pool), "excluded_not_willing": len(excluded), "links_total": len(chain_links),
+        "pinned": [{"enterprise_id": k, "reason": v} for k, v in sorted(pins.items())],
+        "excluded_by_official": official_out,
     }
     x, covered, status, violations, problems = None, 0, "optimal", [], []
     if len(pool) >= quotas.size:
@@ -380,6 +402,10 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
     for _, row in chosen.sort_values(["score", "enterprise_id"], ascending=[False, True]).iterrows():
         e = _entry(row, rank[int(row["enterprise_id"])])
         zh, en, held = [], [], []
+        if int(row["enterprise_id"]) in pins:
+            zh.append(f"由主管部门确定入选：{pins[int(row['enterprise_id'])]}")
+            en.append(f"pinned by the bureau: {pins[int(row['enterprise_id'])]}")
+            held.append("pinned")
         # a quota "holds" a pick only when the quota is at its minimum: without this firm it would fail
         if row["chain_leader"] and problem.min_leaders:
             if lead_n <= problem.min_leaders:

@@ -8,7 +8,7 @@ import pandas as pd
 from prefect import flow
 
 from diagnostics.shortlist import select_shortlist
-from diagnostics.store import cluster_data
+from diagnostics.store import cluster_data, console
 from diagnostics.store.db import get_engine, session_scope
 from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
 
@@ -21,9 +21,12 @@ def max_score(portraits: pd.DataFrame) -> float:
 
 
 def compute_shortlist(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
+    with session_scope(get_engine()) as s:
+        pins = console.active_pins(s, ctx.id)  # officials' pinned / excluded firms, with their reasons
     return select_shortlist(portraits, ctx.targets.shortlist, [c.code for c in ctx.taxonomy.chain_links],
                             max_score=max_score(portraits),
-                            link_names={c.code: c.name.model_dump() for c in ctx.taxonomy.chain_links})
+                            link_names={c.code: c.name.model_dump() for c in ctx.taxonomy.chain_links},
+                            pinned=pins["pinned"], excluded_by_official=pins["excluded"])
 
 
 def run_shortlist(cluster: str | None = None, *, portraits: dict[str, int] | None = None,

@@ -15,11 +15,14 @@ in a background thread.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
 
 from diagnostics.settings import settings
+from diagnostics.store import console
+from diagnostics.store.db import get_engine, session_scope
 
 log = logging.getLogger("shuzhen.flows.trigger")
 DEPLOYMENT = "pipeline/shuzhen-pipeline"
@@ -56,3 +59,53 @@ def request_pipeline_run(reason: str) -> None:
         threading.Thread(target=_create_run, args=(reason,), name="shuzhen-pipeline-request", daemon=True).start()
     except Exception as exc:  # pragma: no cover - defensive: never raise into a web request
         log.warning("could not request a pipeline run (%s): %s", reason, exc)
+
+
+def run_now(request_id: int, cluster: str | None = None) -> threading.Thread:
+    """The dashboard's "run now": run the pipeline for request ``request_id`` in a background thread and
+    keep its state (queued -> running -> done | failed) in ``run_requests`` for the page to poll.
+
+    With ``PREFECT_API_URL`` the served deployment runs it (``flows/serve.py``) and the thread follows the
+    flow run's state through Prefect's API; otherwise the embedded runner runs it in this thread (the
+    web process), as ``shuzhen pipeline run`` would. Errors end as "failed" with their message.
+    """
+    def state(value: str, **values: Any) -> None:
+        with session_scope(get_engine()) as s:
+            console.set_state(s, request_id, value, **values)
+
+    def follow_server() -> None:
+        # late: Prefect is imported only when a server runs it (the web app must start without it)
+        from prefect.client.orchestration import get_client  # noqa: PLC0415
+        from prefect.deployments import run_deployment  # noqa: PLC0415
+
+        flow_run: Any = run_deployment(DEPLOYMENT, parameters={"cluster": cluster}, timeout=0, as_subflow=False,
+                                  tags=["run-now"], flow_run_name=f"run-now-{request_id}")
+        state("queued", flow_run_id=str(flow_run.id))
+        with get_client(sync_client=True) as client:
+            while True:
+                current = client.read_flow_run(flow_run.id).state
+                kind = current.type.value if current else "PENDING"
+                if kind == "RUNNING":
+                    state("running", flow_run_id=str(flow_run.id))
+                elif kind == "COMPLETED":
+                    return state("done")
+                elif kind in ("FAILED", "CRASHED", "CANCELLED", "CANCELLING"):
+                    return state("failed", message=f"{kind}: {current.message if current else ''}"[:500])
+                time.sleep(2)
+
+    def body() -> None:
+        try:
+            if settings.prefect_api_url:
+                follow_server()
+                return
+            state("running", pid=os.getpid())
+            summary = run_pipeline(cluster)
+            state("done", stats={"timings": summary.get("timings", {}),
+                                 "clusters": {k: v.get("run_id") for k, v in summary.get("clusters", {}).items()}})
+        except Exception as exc:  # the state is the report: the page shows the message
+            log.warning("run-now %s failed: %s: %s", request_id, type(exc).__name__, exc)
+            state("failed", message=f"{type(exc).__name__}: {exc}"[:500])
+
+    thread = threading.Thread(target=body, name=f"shuzhen-run-now-{request_id}", daemon=True)
+    thread.start()
+    return thread

@@ -11,6 +11,7 @@ survey/        start/resume a draft, pages (+ autosave), version changes, review
 diagnosis/     ``/submissions/<id>/diagnosis``, ``/assessments/<id>``, Plotly's JavaScript
 field/         commissioners: ``/field/``, ``/submissions/<id>/verify``
 admin/         officials: ``/admin/enterprises``, assignments, ``/admin/users``
+roster/        officials: ``/admin/roster/`` upload → preview → confirm of the bureau's enterprise list
 dashboard/     officials: the cluster views the pipeline computed, their history, workbooks
 =============  ====================================================================
 
@@ -34,11 +35,24 @@ from werkzeug.wrappers import Response
 
 from diagnostics.roles import Role, may_open
 from diagnostics.settings import settings
-from survey_app import accounts, admin, dashboard, db, diagnosis, enterprise, errors, extensions, field, i18n, survey
+from survey_app import (
+    accounts,
+    admin,
+    dashboard,
+    db,
+    diagnosis,
+    enterprise,
+    errors,
+    extensions,
+    field,
+    i18n,
+    roster,
+    survey,
+)
 from survey_app.accounts.throttle import AddressLimiter
 from survey_app.forms import ButtonForm, LanguageForm, input_attrs
 
-BLUEPRINTS = (accounts, enterprise, survey, diagnosis, field, admin, dashboard)
+BLUEPRINTS = (accounts, enterprise, survey, diagnosis, field, admin, dashboard, roster)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -84,6 +98,10 @@ _AREA_LINKS = (  # (area in the role table, endpoint, label)
     ("field", "field.index", _l("My enterprises")),
     ("enterprise_list", "admin.enterprises", _l("Enterprises")),
     ("accounts", "admin.users", _l("Accounts")),
+    ("roster", "roster.upload", _l("Import roster")),
+    ("assignments", "roster.assign", _l("Assign in bulk")),
+    ("progress", "field.board", _l("Field progress")),
+    ("audit", "roster.audit_trail", _l("Audit trail")),
     ("dashboard", "dashboard.index", _l("Cluster dashboard")),
 )
 

@@ -17,6 +17,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from diagnostics.industry_codes import lookup
+from diagnostics.numbers import format_number
 from diagnostics.text import Text
 
 LANG_SESSION_KEY = "lang"
@@ -64,12 +65,9 @@ def pick_list(item: Mapping[str, Any], key: str) -> list[str]:
     return list(item.get(f"{key}_{lang()}") or item.get(f"{key}_zh") or [])
 
 
-def number(value: float | None, digits: int = 1) -> str:
-    """A score for display: ``12.5``, ``12``, no trailing zeros."""
-    if value is None:
-        return "–"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return text or "0"
+def number(value: float | None, digits: int = 1, grouped: bool = False) -> str:
+    """A number for display (``12.5``, ``180``): the one formatting rule, ``diagnostics.numbers``."""
+    return format_number(value, digits, grouped=grouped)
 
 
 def industry_label(code: str | None) -> str:

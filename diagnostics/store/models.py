@@ -63,6 +63,7 @@ class Enterprise(Base):
     revenue_10k: Mapped[float | None] = mapped_column(Float)  # operating revenue, 万元
     size_class: Mapped[str | None] = mapped_column(String(8))  # large | medium | small | micro
     tags: Mapped[list[Any]] = mapped_column(default=list)  # srdi | chain_leader | listed
+    unit_type: Mapped[str] = mapped_column(String(16), default="enterprise", server_default="enterprise")
     group_name: Mapped[str | None] = mapped_column(String(200))  # enterprise group, for "one per group"
     contact_name: Mapped[str | None] = mapped_column(String(100))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
@@ -130,6 +131,9 @@ class Submission(Base):
     channel: Mapped[str] = mapped_column(String(8), default="self")
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
+    # a re-assessment's answers carried over from the last submission (or the registration profile) and
+    # not yet confirmed by the respondent: question ids, cleared page by page as each page is saved
+    carried: Mapped[list[Any] | None] = mapped_column(nullable=True)
     revision: Mapped[int] = mapped_column(Integer, nullable=False)
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -253,3 +257,4 @@ class Portrait(Base):
     percentile_cluster: Mapped[float | None] = mapped_column(Float)
     percentile_industry: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column()  # dimension profile, strengths, weaknesses, tags
+

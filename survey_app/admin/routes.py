@@ -48,7 +48,7 @@ def enterprises() -> str:
                         .order_by(Assessment.created_at, Assessment.id)) if ids else []:
         latest[a.enterprise_id] = a
     assigned: dict[int, list[str]] = {}
-    for eid, name in db.execute(select(Assignment.enterprise_id, User.username).join(
+    for eid, name in db.execute(select(Assignment.enterprise_id, func.coalesce(User.display_name, User.username)).join(
             User, User.id == Assignment.user_id).where(Assignment.enterprise_id.in_(ids))) if ids else []:
         assigned.setdefault(eid, []).append(name)
     return render_template("admin/enterprises.html", rows=rows, latest=latest, assigned=assigned, search=search,

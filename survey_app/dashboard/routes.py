@@ -1,140 +1,144 @@
-"""The cluster dashboard (read-only): what the pipeline last computed for a cluster, and its history.
+"""The officials' overview: pilot indicators, survey progress, levels, the last run and "run now".
 
-Officials (``admin``) and experts (``viewer``) read here the latest snapshot of every view the flows
-store: levels and portrait types, ranked common needs, the scenario map with coverage, the indicator
-table against the pilot's targets, the shortlist with its reasons, and the workbooks to download. An
-official bound to one cluster (``users.cluster_id``) sees only that cluster. Nothing is computed here
-except an enterprise workbook that the last run did not write, which is built on demand from the latest
-portraits snapshot (the same functions the reports flow uses).
-
-Which snapshot is "latest" is the one the most recent completed pipeline run saw
-(``cluster_data.latest_snapshot``); the history page lists every run with its Prefect flow-run id, its
-times, and whether each view was new or re-used.
+Officials (``admin``) and experts (``viewer``) land here. Everything shown comes from the latest
+snapshots the pipeline stored (read through ``dashboard.adapters``) and from the survey tables (progress,
+what changed since the last run). Run details a developer needs (snapshot hashes, Prefect flow-run ids,
+timings) are on the technical page, for admins only. The other pages: ``map_pages`` (industry map),
+``directory`` (enterprises and portraits), ``pilot_pages`` (needs and shortlist), ``downloads``.
 """
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import Any
 
-from flask import abort, render_template, request, send_file
+from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from diagnostics.pilot import targets_for_cluster
 from diagnostics.settings import settings
-from diagnostics.size_class import SIZE_LABELS
-from diagnostics.store import cluster_data, report_data
-from diagnostics.store.models import Cluster, Enterprise
-from diagnostics.taxonomy import load_taxonomy
-from diagnostics.workbooks.enterprise_report import write_enterprise_report
-from survey_app.access import area_required, visible_clusters
-from survey_app.dashboard import bp
+from diagnostics.store import cluster_data, console
+from flows.trigger import run_now
+from survey_app.access import area_required, enterprise_or_abort
+from survey_app.dashboard import adapters, bp, figures
+from survey_app.dashboard.common import KINDS, cluster_name, clusters, current_view, size_names, view_for
+from survey_app.dashboard.workbooks import XLSX, report_file, workbook_or_page
 from survey_app.db import db_session
+from survey_app.forms import ButtonForm
+from survey_app.i18n import pick
 
-KINDS = ("portraits", "needs", "industry_map", "shortlist", "reports")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _clusters() -> list[Cluster]:
-    return visible_clusters(current_user)
-
-
-def _cluster_or_abort(code: str | None) -> Cluster:
-    clusters = _clusters()
-    if not clusters:
-        abort(404)
-    if code is None:
-        return clusters[0]
-    found = next((c for c in clusters if c.code == code), None)
-    if found is None:
-        exists = db_session().scalar(select(Cluster.id).where(Cluster.code == code))
-        abort(403 if exists else 404)
-    return found
+STAGE_LABELS = {"registered": ("已登记", "Registered"), "drafting": ("填报中", "Drafting"),
+                "submitted": ("已提交", "Submitted"), "verified": ("已现场核验", "Verified on site")}
+RUN_STATE_LABELS = {"queued": ("排队中", "queued"), "running": ("运行中", "running"), "done": ("已完成", "done"),
+                    "failed": ("失败", "failed")}
+KIND_LABELS = {"portraits": ("企业画像", "Portraits"), "needs": ("共性需求", "Needs"),
+               "industry_map": ("场景图谱", "Industry map"), "shortlist": ("试点名单", "Shortlist"),
+               "reports": ("诊断报表", "Workbooks")}
+RUN_STATUS = {"completed": ("已完成", "completed"), "running": ("运行中", "running"), "failed": ("失败", "failed")}
 
 
-def _latest(cluster: Cluster) -> dict[str, Any]:
-    db = db_session()
-    out = {}
-    for kind in KINDS:
-        snap = cluster_data.latest_snapshot(db, cluster.id, kind)
-        if snap is not None:
-            out[kind] = snap
-    return out
+def stage_names() -> dict[str, str]:
+    return {k: pick(*v) for k, v in STAGE_LABELS.items()}
+
+
+def _request_json(row: Any) -> dict[str, Any]:
+    if row is None:
+        return {"state": None, "label": pick("尚未从看板运行", "not run from the dashboard yet")}
+    return {"id": row.id, "state": row.state, "label": pick(*RUN_STATE_LABELS[row.state]),
+            "message": row.message or "", "requested_at": row.requested_at.strftime("%Y-%m-%d %H:%M"),
+            "finished_at": row.finished_at.strftime("%Y-%m-%d %H:%M") if row.finished_at else None}
 
 
 @bp.route("/")
 @area_required("dashboard")
 def index() -> str:
-    if not _clusters() and request.args.get("cluster") is None:
+    if not clusters() and request.args.get("cluster") is None:
         return render_template("dashboard/no_cluster.html")  # a fresh installation: say so, don't 404
-    cluster = _cluster_or_abort(request.args.get("cluster"))
-    latest = _latest(cluster)
-    payload = {k: s.payload for k, s in latest.items()}
-    imap = payload.get("industry_map") or {}
+    view = current_view()
+    db = db_session()
+    cluster = view.cluster
+    imap, portraits = view.payload("industry_map"), view.payload("portraits")
+    stages = console.enterprise_stages(db, cluster.id, view.targets.questionnaire)
+    progress = console.progress(stages)
+    last = console.last_run(db, cluster.id)
+    done = console.last_completed_run(db, cluster.id)
+    changed = console.changes_since(db, cluster.id, done.started_at if done else None)
+    sizes = size_names()
+    by_size = adapters.levels_by_size(portraits)
+    by_link = adapters.levels_by_link(portraits, view.frame, list(view.link_names))
     return render_template(
-        "dashboard/index.html", cluster=cluster, clusters=_clusters(), latest=latest, p=payload,
-        scenarios={s["code"]: s for s in imap.get("scenarios", [])},
-        links={c["code"]: c for c in imap.get("links", [])},
-        history=cluster_data.snapshot_history(db_session(), cluster.id, limit=5), size_labels=SIZE_LABELS,
-    )
+        "dashboard/index.html", view=view, cluster=cluster, clusters=clusters(), name=cluster_name(cluster),
+        indicators=adapters.indicator_rows(imap), progress=progress, stage_names=stage_names(),
+        link_names=view.link_names, size_names=sizes, last_run=last, last_done=done, changed=changed,
+        run_status=RUN_STATUS, run_request=_request_json(console.latest_request(db)),
+        level_counts=adapters.level_counts(portraits), types=adapters.portrait_types(portraits),
+        cross_tabs=adapters.cross_tabs(portraits),
+        portraits=portraits, has_snapshots=bool(view.snapshots),
+        fig_size=figures.level_bars(by_size, sizes, pick("按规模", "By size")) if by_size else None,
+        fig_link=(figures.level_bars(by_link, view.link_names, pick("按产业链环节", "By chain link"))
+                  if by_link else None),
+        level_name=figures.level_name, form=ButtonForm())
+
+
+@bp.route("/run", methods=["POST"])
+@area_required("pilot_decisions")
+def run() -> Response:
+    """Run the pipeline now (one request at a time); the overview polls its state."""
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    already = console.active_request(db)
+    row = console.open_request(db, None, "prefect" if settings.prefect_api_url else "embedded", current_user.id)
+    db.commit()
+    if already is None:
+        run_now(row.id, None)
+        flash(pick("已开始运行流水线，完成后看板自动更新。",
+                   "The pipeline run has started; the dashboard updates when it is done."), "success")
+    else:
+        flash(pick("流水线已在运行，请等待其完成。",
+                   "A pipeline run is already under way; wait for it to finish."), "info")
+    return redirect(url_for("dashboard.index", cluster=request.form.get("cluster") or None))
+
+
+@bp.route("/run/state")
+@area_required("dashboard")
+def run_state() -> Response:
+    db = db_session()
+    console.active_request(db)  # closes a request whose process died
+    db.commit()
+    return jsonify(_request_json(console.latest_request(db)))
+
+
+@bp.route("/technical")
+@area_required("technical")
+def technical() -> str:
+    """For admins: each view's snapshot (hash, Prefect flow run) and the run history with timings."""
+    view = current_view()
+    runs = cluster_data.snapshot_history(db_session(), view.cluster.id, limit=200)
+    return render_template("dashboard/technical.html", view=view, cluster=view.cluster, name=cluster_name(view.cluster),
+                           clusters=clusters(), runs=runs, kinds=KINDS, kind_labels=KIND_LABELS, run_status=RUN_STATUS,
+                           stage_labels={**KIND_LABELS, "score": ("评分", "Scoring")})
 
 
 @bp.route("/<cluster_code>/history")
-@area_required("dashboard")
-def history(cluster_code: str) -> str:
-    cluster = _cluster_or_abort(cluster_code)
-    runs = cluster_data.snapshot_history(db_session(), cluster.id, limit=200)
-    return render_template("dashboard/history.html", cluster=cluster, runs=runs, kinds=KINDS)
-
-
-def _report_file(relative: str) -> Path:
-    """A stored workbook path, refused if it would leave the report folder."""
-    root = settings.report_dir.resolve()
-    path = (root / relative).resolve()
-    if root not in path.parents or not path.is_file():
-        abort(404)
-    return path
+@area_required("technical")
+def history(cluster_code: str) -> Response:
+    return redirect(url_for("dashboard.technical", cluster=view_for(cluster_code).cluster.code))
 
 
 @bp.route("/<cluster_code>/workbook.xlsx")
 @area_required("dashboard")
 def cluster_workbook(cluster_code: str) -> Response:
-    cluster = _cluster_or_abort(cluster_code)
-    snap = cluster_data.latest_snapshot(db_session(), cluster.id, "reports")
+    view = view_for(cluster_code)
+    snap = view.snapshots.get("reports")
     if snap is None:
         abort(404)
-    path = _report_file(snap.payload["cluster_workbook"])
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"{cluster.code}-诊断汇总.xlsx")
+    path = report_file(snap.payload["cluster_workbook"])
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"{view.cluster.code}-诊断汇总.xlsx")
 
 
 @bp.route("/enterprises/<int:enterprise_id>/workbook.xlsx")
 @area_required("dashboard")
-def enterprise_workbook(enterprise_id: int) -> Response:
-    """The enterprise's diagnosis workbook: the one the last run wrote, else built now."""
-    db = db_session()
-    enterprise = db.get(Enterprise, enterprise_id)
-    if enterprise is None or enterprise.cluster_id is None:
-        abort(404)
-    cluster = _cluster_or_abort(db.scalar(select(Cluster.code).where(Cluster.id == enterprise.cluster_id)))
-    reports = cluster_data.latest_snapshot(db, cluster.id, "reports")
-    written = (reports.payload.get("enterprise_workbooks") or {}).get(str(enterprise_id)) if reports else None
-    if written and (settings.report_dir / written).is_file():
-        return send_file(_report_file(written), mimetype=XLSX, as_attachment=True, download_name=Path(written).name)
-    portraits_snap = cluster_data.latest_snapshot(db, cluster.id, "portraits")
-    if portraits_snap is None:
-        abort(404)
-    frame = cluster_data.portraits_frame(db, portraits_snap.id)
-    targets = targets_for_cluster(cluster.pilot_code)
-    inputs = report_data.enterprise_inputs(
-        db, cluster, frame, [enterprise_id], load_taxonomy(cluster.industry),
-        [targets.questionnaire, *targets.modules], cluster_data.portrait_feeds(db, portraits_snap.id))
-    if not inputs:
-        abort(404)
-    _, uscc, data = inputs[0]
-    buffer = io.BytesIO()
-    write_enterprise_report(buffer, data)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{uscc}-诊断书.xlsx")
+def enterprise_workbook(enterprise_id: int) -> Response | tuple[str, int]:
+    """Officials' link: the same download, within the official's cluster."""
+    enterprise = enterprise_or_abort(enterprise_id, "view")
+    return workbook_or_page(enterprise)

@@ -17,6 +17,7 @@ from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from diagnostics.numbers import difference
 from diagnostics.recommend import recommend
 from diagnostics.store import catalogue
 from diagnostics.store.models import Assessment, Enterprise, QuestionnaireVersion
@@ -24,6 +25,7 @@ from diagnostics.store.repo import assessments_of_submission, definition_of, tra
 from survey_app.access import assessment_or_abort, submission_or_abort
 from survey_app.db import db_session
 from survey_app.diagnosis import bp, charts
+from survey_app.diagnosis.history import answered_at, gate_hold
 from survey_app.i18n import tx
 
 
@@ -48,6 +50,11 @@ def previous_assessment(current: Assessment, code: str) -> Assessment | None:
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())).first()
 
 
+@bp.app_template_global("answered_at")
+def _answered_at_global(assessment: Assessment) -> Any:
+    return answered_at(assessment)
+
+
 @dataclass
 class Comparison:
     label: str
@@ -57,7 +64,8 @@ class Comparison:
 
     @property
     def delta(self) -> float:
-        return round(self.after - self.before, 2)
+        """The change between the two values as shown (19.1 - 12.8 = +6.3, never +6.4)."""
+        return difference(self.after, self.before)
 
 
 def compare(before: Assessment, after: Assessment, before_trail: dict[str, Any],
@@ -116,7 +124,9 @@ def show(assessment_id: int) -> str:
         strengths=[i for i in indicators if i.get("strong")], weaknesses=[i for i in indicators if i.get("weak")],
         scenarios=_scenario_ratings(explanation, definition),
         radar=charts.radar_json(current_points, previous_points, _("This assessment"), _("Previous assessment")),
-        previous=previous,
+        previous=previous, answered=answered_at(assessment),
+        previous_answered=answered_at(previous) if previous else None,
+        held=gate_hold(explanation, assessment.level),
         comparison=compare(previous, assessment, previous_trail, explanation) if previous and previous_trail else [],
         recommendations=recommend(explanation, definition, taxonomy), taxonomy=taxonomy,
         plotly_url=url_for("diagnosis.plotly_js", version=charts.PLOTLY_VERSION))

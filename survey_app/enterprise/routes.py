@@ -17,6 +17,7 @@ from diagnostics.store import catalogue
 from diagnostics.store.models import Assessment, QuestionnaireVersion, Submission
 from diagnostics.store.repo import audit, definition_of
 from survey_app.access import allowed, enterprise_or_abort
+from survey_app.dashboard.workbooks import workbook_or_page
 from survey_app.db import db_session
 from survey_app.enterprise import bp
 from survey_app.enterprise.forms import TAG_LABELS, EnterpriseForm
@@ -67,6 +68,13 @@ def show(enterprise_id: int) -> str:
         titles=titles, can_answer=allowed(current_user, enterprise.id, "answer"),
         can_manage=allowed(current_user, enterprise.id, "manage"), button=ButtonForm(),
         taxonomy=catalogue.taxonomy(catalogue.industry_for(enterprise)))
+
+
+@bp.route("/<int:enterprise_id>/workbook.xlsx")
+@login_required
+def workbook(enterprise_id: int) -> ResponseReturnValue:
+    """The enterprise's 诊断书 for whoever may see the enterprise (itself, its commissioners, officials)."""
+    return workbook_or_page(enterprise_or_abort(enterprise_id, "view"))
 
 
 @bp.route("/<int:enterprise_id>/edit", methods=["GET", "POST"])

@@ -21,11 +21,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from diagnostics import drafts
-from diagnostics.answers import ValueProblem, parse_value, visible_questions
+from diagnostics.answers import AnswerError, ValueProblem, parse_value, visible_questions
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.roles import Role
 from diagnostics.store import catalogue
-from diagnostics.store.models import QuestionnaireVersion, Submission, utcnow
+from diagnostics.store.models import Enterprise, QuestionnaireVersion, Submission, utcnow
 from diagnostics.store.repo import audit, definition_of
 from diagnostics.version_diff import carry_over, diff
 from survey_app.access import enterprise_or_abort, submission_or_abort
@@ -69,17 +69,32 @@ def start(enterprise_id: int, code: str) -> Response:
         QuestionnaireVersion.code == code).order_by(Submission.id.desc()))
     if draft is None:
         version = catalogue.current_version(db, code)
+        answers, carried, previous_id = _starting_answers(enterprise, code, definition_of(version))
         draft = Submission(enterprise_id=enterprise.id, questionnaire_version_id=version.id, status="draft",
-                           channel="self" if current_user.role == Role.ENTERPRISE else "field", answers={},
-                           created_by_id=current_user.id)
+                           channel="self" if current_user.role == Role.ENTERPRISE else "field", answers=answers,
+                           carried=carried or None, created_by_id=current_user.id)
         db.add(draft)
         db.flush()
-        audit(db, "start", "submission", draft.id, user_id=current_user.id, questionnaire=code)
+        audit(db, "start", "submission", draft.id, user_id=current_user.id, questionnaire=code,
+              carried_from=previous_id, carried=len(carried))
         db.commit()
     if _outdated(draft):
         return redirect(url_for("survey.changes", submission_id=draft.id))
     page = drafts.resume_page(_definition(draft), draft.answers) + 1
     return redirect(url_for("survey.page", submission_id=draft.id, page=page))
+
+
+def _starting_answers(enterprise: Enterprise, code: str, q: Questionnaire) -> tuple[dict[str, Any], list[str],
+                                                                                     int | None]:
+    """A new draft starts from the last submitted answers of ``code`` and the registration profile."""
+    previous = db_session().scalar(select(Submission).join(QuestionnaireVersion).where(
+        Submission.enterprise_id == enterprise.id, Submission.status.in_(("submitted", "verified")),
+        QuestionnaireVersion.code == code).order_by(Submission.submitted_at.desc(), Submission.id.desc()))
+    taxonomy = catalogue.taxonomy(catalogue.industry_for(enterprise))
+    links = {c.code for c in taxonomy.chain_links} if taxonomy else set()
+    profile = drafts.profile_answers(q, list(enterprise.chain_links or []), links)
+    answers, carried = drafts.prefill(q, previous.answers if previous else None, profile)
+    return answers, carried, previous.id if previous else None
 
 
 def _page_or_404(q: Questionnaire, page: int) -> int:
@@ -92,11 +107,16 @@ def _render_page(sub: Submission, q: Questionnaire, index: int, form: AnswerForm
                  status: int = 200, **extra: Any) -> tuple[str, int]:
     answers = extra.pop("answers", sub.answers)
     gaps = drafts.missing(q, answers)
-    blocks = page_views(q, index, form, visible, extra.pop("errors", None), extra.pop("theirs", None),
+    errors = dict(extra.pop("errors", None) or {})
+    for qid in extra.get("flagged", []):
+        errors.setdefault(qid, AnswerError(qid, "此题必答，请作答后再继续", "this question is required"))
+    blocks = page_views(q, index, form, visible, errors, extra.pop("theirs", None),
                         computed_display(q, index, answers))
+    flagged = extra.pop("flagged", [])
     return render_template(
         "survey/page.html", sub=sub, q=q, page=index + 1, pages=page_links(q, gaps), form=form, blocks=blocks,
-        progress=drafts.progress(q, answers), outdated=_outdated(sub), **extra), status
+        progress=drafts.progress(q, answers), outdated=_outdated(sub), carried=set(sub.carried or []),
+        flagged=flagged, **extra), status
 
 
 def _save_page(sub: Submission, q: Questionnaire, index: int, revision: str | None,
@@ -110,8 +130,11 @@ def _save_page(sub: Submission, q: Questionnaire, index: int, revision: str | No
     if revision != str(sub.revision):
         return None
     result = drafts.merge_page(q, sub.answers, index, posted)
-    if result.answers != sub.answers:
+    unconfirmed = drafts.confirm_page(q, sub.carried, index) if sub.carried else None
+    if result.answers != sub.answers or (sub.carried and unconfirmed != sub.carried):
         sub.answers = result.answers
+        if sub.carried:
+            sub.carried = unconfirmed or None  # saving the page confirms its carried-over answers
         try:
             db_session().commit()
         except StaleDataError:
@@ -146,6 +169,10 @@ def page(submission_id: int, page: int) -> Response | tuple[str, int]:
     if result.errors:
         return _render_page(sub, q, index, form, result.visible, 422, errors=result.errors)
     action = request.form.get("action", "save")
+    if action == "next" and request.form.get("acknowledged") != "1":
+        flagged = drafts.unanswered_required(q, sub.answers, index)
+        if flagged:  # saved, but say which required questions are still open before moving on
+            return _render_page(sub, q, index, form, result.visible, 200, flagged=flagged)
     if action == "prev" and index > 0:
         target = url_for("survey.page", submission_id=sub.id, page=page - 1)
     elif action == "next" and index + 1 < len(q.dimensions):

@@ -26,6 +26,7 @@ from diagnostics.settings import settings
 from diagnostics.store.assessing import score_one
 from diagnostics.store.models import Submission, utcnow
 from diagnostics.store.repo import assessments_of_submission, audit, definition_of
+from diagnostics.store.visits import COMMITMENT_TEXT, open_issues, record_submit
 from flows.trigger import request_pipeline_run
 from survey_app.access import allowed, submission_or_abort
 from survey_app.db import db_session
@@ -45,7 +46,8 @@ def _review(sub: Submission, status: int = 200, error: str | None = None) -> tup
     return render_template(
         "survey/review.html", sub=sub, q=q, gaps=gaps, pages=page_links(q, gaps), form=ButtonForm(),
         sections=review_items(q, sub.answers, visible_questions(q, sub.answers), problems),
-        progress=drafts.progress(q, sub.answers), key=uuid.uuid4().hex, error=error), status
+        progress=drafts.progress(q, sub.answers), key=uuid.uuid4().hex, error=error,
+        commitment=COMMITMENT_TEXT, issues=open_issues(db_session(), sub)), status
 
 
 @bp.route("/submissions/<int:submission_id>/review")
@@ -81,6 +83,8 @@ def submit(submission_id: int) -> Response | tuple[str, int]:
     q = definition_of(sub.questionnaire_version)
     if drafts.missing(q, sub.answers):
         return _review(sub, 422, _("Some questions still need an answer; they are marked below."))
+    if request.form.get("commitment") != "yes":
+        return _review(sub, 422, _("Tick the authenticity commitment to submit."))
     sub.status = "submitted"
     sub.submitted_at = utcnow()
     sub.idempotency_key = key
@@ -89,6 +93,7 @@ def submit(submission_id: int) -> Response | tuple[str, int]:
     except (IntegrityError, StaleDataError):  # a simultaneous submit of the same draft won the race
         db.rollback()
         return redirect(url_for("diagnosis.for_submission", submission_id=submission_id))
+    record_submit(db, sub, user_id=current_user.id)
     assessment = score_one(db, sub)
     audit(db, "submit", "submission", sub.id, user_id=current_user.id, revision=sub.revision,
           assessment=assessment.id if assessment else None)

@@ -156,6 +156,7 @@ def test_register_fill_reload_submit_and_read_the_diagnosis(server: str, browser
     # --- review: nothing missing; submit (a double click must still make one submission)
     expect(page.locator("h1")).to_have_text("检查并提交")
     expect(page.locator(".alert-ok")).to_be_visible()
+    page.check("#commitment")  # the authenticity commitment (真实性承诺)
     page.locator(".submit-form button").dblclick()
 
     # --- diagnosis: level, radar chart drawn by the bundled Plotly

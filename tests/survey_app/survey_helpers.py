@@ -116,12 +116,14 @@ FULL_ANSWERS: list[dict[str, Any]] = [  # page by page, a complete and valid set
 
 
 def fill_all(web: Web, submission_id: int, pages: list[dict[str, Any]] | None = None) -> None:
+    """Answer page by page with "next"; a page left incomplete on purpose is passed ("next" again)."""
     for number, answers in enumerate(pages or FULL_ANSWERS, start=1):
-        response = save_page(web, submission_id, number, answers, action="next")
+        response = save_page(web, submission_id, number, {**answers, "acknowledged": "1"}, action="next")
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
 def submit(web: Web, submission_id: int) -> TestResponse:
     html = web.html(f"/submissions/{submission_id}/review")
     return web.post(f"/submissions/{submission_id}/submit", {
-        "idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision")})
+        "idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision"),
+        "commitment": "yes"})

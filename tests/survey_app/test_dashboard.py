@@ -63,15 +63,18 @@ def test_officials_read_the_latest_views(world: tuple[Flask, Session]) -> None:
     session = world[1]
     admin = browser(world, "chief", "admin")
     page = admin.html("/dashboard/?cluster=jingdezhen-ceramics")
-    for text in ("绩效指标对照目标", "典型场景", "场景图谱", "共性需求排名", "试点企业名单", "覆盖率"):
+    for text in ("绩效指标对照目标", "典型场景", "覆盖率", "调查进度", "数字化水平等级分布"):
         assert text in page
+    assert "产业链环节 × 业务活动" in admin.html("/dashboard/map?cluster=jingdezhen-ceramics")
+    assert "全部企业" in admin.html("/dashboard/needs?cluster=jingdezhen-ceramics")
     jdz = session.scalar(select(Cluster.id).where(Cluster.code == "jingdezhen-ceramics"))
     assert jdz is not None
     shortlist = cluster_data.latest_snapshot(session, jdz, "shortlist")
     assert shortlist is not None
+    shortlist_page = admin.html("/dashboard/shortlist?cluster=jingdezhen-ceramics")
     for problem in shortlist.payload["problems"]:
-        assert problem["zh"] in page  # an infeasible quota is shown with its reason, not hidden
-    history = admin.html("/dashboard/jingdezhen-ceramics/history")
+        assert problem["zh"] in shortlist_page  # an infeasible quota is shown with its reason, not hidden
+    history = admin.html("/dashboard/technical?cluster=jingdezhen-ceramics")
     assert "<td>pipeline</td>" in history
     assert history.count("新</td>") == 5 and "沿用</td>" not in history  # one run so far: all five views new
 
@@ -85,7 +88,8 @@ def test_staff_only_and_bound_to_their_cluster(world: tuple[Flask, Session]) -> 
     sg = session.scalar(select(Cluster.id).where(Cluster.code == "shaoguan-nonferrous"))
     theirs = session.scalars(select(Enterprise.id).where(Enterprise.cluster_id == sg)).first()
     assert city.get(f"/dashboard/enterprises/{theirs}/workbook.xlsx").status_code == 403
-    assert city.get("/dashboard/nowhere/history").status_code == 404
+    assert city.get("/dashboard/nowhere/workbook.xlsx").status_code == 404
+    assert city.get("/dashboard/technical").status_code == 403  # run details: admins only
     for role in ("enterprise", "commissioner"):
         assert browser(world, f"u_{role}", role).get("/dashboard/").status_code == 403
 

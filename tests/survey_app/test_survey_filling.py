@@ -203,7 +203,8 @@ def test_submitting_twice_makes_one_submission_and_one_diagnosis(owner: tuple[We
     sid = start_survey(web, enterprise.id)
     fill_all(web, sid)
     html = web.html(f"/submissions/{sid}/review")
-    form = {"idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision")}
+    form = {"idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision"),
+            "commitment": "yes"}
     first = web.post(f"/submissions/{sid}/submit", form)
     retry = web.post(f"/submissions/{sid}/submit", form)  # double click, or a retry after a time-out
     assert first.status_code == retry.status_code == 302

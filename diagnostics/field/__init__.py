@@ -1,0 +1,1 @@
+"""Field diagnostics, the pure part: review states, evidence file checks, gaps and visit priority."""
