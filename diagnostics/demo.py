@@ -98,8 +98,10 @@ def synth_enterprises(n: int, industry: str, chain_links: list[str], *, seed: in
     out: list[SyntheticEnterprise] = []
     for i in range(n):
         serial = start + i
-        org = "".join(_ALNUM[(serial * 7 + k * 13 + seed) % 31] for k in range(5)) + f"{serial:04d}"[-4:]
-        uscc = make_uscc(f"91{division}{org[:8]}{_ALNUM[serial % 31]}")
+        # the serial's base-31 digits (shifted per position by the seed): unique for 31**8 firms; the
+        # 10 000-serial pattern this replaces repeated after 31 000 and broke 100 000-firm benchmarks
+        org = "".join(_ALNUM[(serial // 31 ** k + seed * (k + 1)) % 31] for k in range(8))
+        uscc = make_uscc(f"91{division}{org}{_ALNUM[serial % 31]}")
         word = _WORDS[serial % len(_WORDS)] + _WORDS[(serial // len(_WORDS) + 3) % len(_WORDS)]
         suffix = _SUFFIX.get(industry, ("有限公司",))[serial % 5 if industry in _SUFFIX else 0]
         tags = []

@@ -39,6 +39,11 @@ class Settings:
     default_pilot: str = field(default_factory=lambda: _env("SHUZHEN_PILOT", "jingdezhen-ceramics"))
     # the PostgreSQL database the test suite may wipe; unset, the suite runs on SQLite only
     test_database_url: str | None = field(default_factory=lambda: os.environ.get("TEST_DATABASE_URL") or None)
+    # ---- the web server (gunicorn.conf.py) ----
+    web_bind: str = field(default_factory=lambda: _env("SHUZHEN_WEB_BIND", "127.0.0.1:5000"))
+    # one worker per core (a core is what a Python process can use), a few threads to overlap database waits
+    web_workers: int = field(default_factory=lambda: int(_env("SHUZHEN_WEB_WORKERS", str(os.cpu_count() or 1))))
+    web_threads: int = field(default_factory=lambda: int(_env("SHUZHEN_WEB_THREADS", "4")))
     # ---- the cluster pipeline (flows/) ----
     score_batch_size: int = field(default_factory=lambda: int(_env("SHUZHEN_SCORE_BATCH", "2500")))
     read_chunk_size: int = field(default_factory=lambda: int(_env("SHUZHEN_READ_CHUNK", "5000")))
@@ -46,6 +51,18 @@ class Settings:
     # which enterprises get a diagnosis workbook on each run: "shortlist" (pilot picks and near misses;
     # the rest are built on demand from the dashboard) or "all" (every portrait; unchanged ones are skipped)
     report_scope: str = field(default_factory=lambda: _env("SHUZHEN_REPORT_SCOPE", "shortlist"))
+    # parallel batches (scoring, enterprise workbooks): processes on this machine, and the amount of work
+    # (rows) below which starting them costs more than it saves (a spawned worker imports pandas & co., ~1 s)
+    workers: int = field(default_factory=lambda: int(_env("SHUZHEN_WORKERS", str(os.cpu_count() or 1))))
+    parallel_min_rows: int = field(default_factory=lambda: int(_env("SHUZHEN_PARALLEL_MIN", "20000")))
+    # where Prefect runs those batches: "local" (this process, plus a process pool when it pays) or "dask"
+    # (prefect-dask's DaskTaskRunner: the scheduler at SHUZHEN_DASK_ADDRESS, else a temporary local cluster
+    # of SHUZHEN_WORKERS processes)
+    task_runner: str = field(default_factory=lambda: _env("SHUZHEN_TASK_RUNNER", "local"))
+    dask_address: str | None = field(default_factory=lambda: os.environ.get("SHUZHEN_DASK_ADDRESS") or None)
+    # a Prefect server's process work pool (flows/deploy.py) and the code its workers run the flows from
+    work_pool: str = field(default_factory=lambda: _env("SHUZHEN_WORK_POOL", "shuzhen"))
+    flow_source: Path = field(default_factory=lambda: Path(_env("SHUZHEN_FLOW_SOURCE", str(ROOT))))
     pipeline_cron: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_CRON", "0 2 * * *"))
     pipeline_timezone: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_TZ", "Asia/Shanghai"))
 

@@ -9,8 +9,9 @@ identical work. Steps open their own database session (``session_scope``) and ca
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,9 +26,11 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from prefect.utilities.annotations import quote
 
 from diagnostics.pilot import PilotTargets, targets_for_cluster
+from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.taxonomy import Taxonomy, load_taxonomy
+from flows import parallel
 
 log = logging.getLogger("shuzhen.flows")
 
@@ -150,6 +153,25 @@ class Runner:
     def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
+    def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, rows: int = 0,
+            each: Callable[[int, Any], None] | None = None) -> list[Any]:
+        """``fn(*args)`` for each tuple of ``calls`` (independent batches), results in order; ``each(k, result)``
+        after batch k. Side by side in a process pool when ``rows`` of work make it worth it (``flows.parallel``)."""
+        results: list[Any] = []
+        if parallel.use_pool(calls, rows):
+            futures = [parallel.pool().submit(fn, *args) for args in calls]
+            results = []
+            for k, future in enumerate(futures, start=1):
+                results.append(future.result())
+                if each:
+                    each(k, results[-1])
+            return results
+        for k, args in enumerate(calls, start=1):
+            results.append(self.task(fn, *args))
+            if each:
+                each(k, results[-1])
+        return results
+
     def flow(self, flow_obj: Any, stage: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return stage(*args, runner=self, **kwargs)
 
@@ -175,19 +197,43 @@ class PrefectRunner(Runner):
     name = "prefect"
 
     def __init__(self) -> None:
-        self._tasks: dict[Callable[..., Any], Any] = {}
+        self._tasks: dict[tuple[Callable[..., Any], bool], Any] = {}
         self._quiet: tuple[Any, Any] = (None, None)
 
-    def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        wrapped = self._tasks.get(fn)
+    def _task(self, fn: Callable[..., Any], pooled: bool = False) -> Any:
+        key = (fn, pooled)
+        wrapped = self._tasks.get(key)
         if wrapped is None:
-            wrapped = self._tasks[fn] = task(name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
-                                             persist_result=False)(fn)
+            body = fn
+            if pooled:
+                def body(*args: Any, **kwargs: Any) -> Any:
+                    return parallel.pool().submit(fn, *args, **kwargs).result()
 
-        def q(value: Any) -> Any:
-            return value if value is None or isinstance(value, (str, int, float, bool)) else quote(value)
+                functools.update_wrapper(body, fn)
+            wrapped = self._tasks[key] = task(name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
+                                              persist_result=False)(body)
+        return wrapped
 
-        return wrapped(*[q(a) for a in args], **{k: q(v) for k, v in kwargs.items()})
+    def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._task(fn)(*[_quote(a) for a in args], **{k: _quote(v) for k, v in kwargs.items()})
+
+    def map(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, rows: int = 0,
+            each: Callable[[int, Any], None] | None = None) -> list[Any]:
+        """Batches as Prefect tasks submitted together: on the Dask cluster (``SHUZHEN_TASK_RUNNER=dask``,
+        the flow runs on a ``DaskTaskRunner``), or each task handing its batch to the local process pool;
+        one after the other when neither applies."""
+        dask = settings.task_runner == "dask"
+        if not dask and not parallel.use_pool(calls, rows):
+            return super().map(fn, calls, rows=rows, each=each)
+        wrapped = self._task(fn, pooled=not dask)
+        # batch arguments are small (ids, a context); quote() annotations do not survive the trip to Dask
+        futures = [wrapped.submit(*(args if dask else [_quote(a) for a in args])) for args in calls]
+        results: list[Any] = []
+        for k, future in enumerate(futures, start=1):
+            results.append(future.result())
+            if each:
+                each(k, results[-1])
+        return results
 
     def flow(self, flow_obj: Any, stage: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a stage as a subflow, without its own heartbeat thread.
@@ -196,6 +242,8 @@ class PrefectRunner(Runner):
         lost per subflow. The parent pipeline run keeps its heartbeat, and a subflow lives and dies in
         its parent's process, so crash detection loses nothing. The quieter settings are derived once.
         """
+        if settings.task_runner == "dask" and getattr(flow_obj, "name", None) in parallel.BATCH_FLOWS:
+            flow_obj = flow_obj.with_options(task_runner=parallel.dask_task_runner())
         current = prefect.context.get_settings_context()
         base, quiet = self._quiet
         if base is not current.settings:
@@ -213,6 +261,11 @@ class PrefectRunner(Runner):
     def flow_run_id(self) -> str | None:
         value = flow_run.id
         return str(value) if value else None
+
+
+def _quote(value: Any) -> Any:
+    """Non-scalar task arguments wrapped so Prefect does not walk them looking for futures."""
+    return value if value is None or isinstance(value, (str, int, float, bool)) else quote(value)
 
 
 PREFECT = PrefectRunner()

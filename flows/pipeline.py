@@ -14,6 +14,8 @@ from typing import Any
 
 from prefect import flow
 
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data, inputs_digest
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import PipelineRun
 from flows.context import DIRECT, PREFECT, Runner, close_run, cluster_codes, open_run
@@ -27,14 +29,41 @@ from flows.shortlist import run_shortlist, shortlist_flow
 STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports")
 
 
-def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
+VIEWS = ("portraits", "needs", "industry_map", "shortlist", "reports")
+
+
+def check_unchanged(codes: list[str], scope: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """(inputs digest per cluster, reusable snapshot refs per unchanged cluster): one step, before any
+    stage recomputes (``diagnostics.store.inputs_digest``)."""
+    digests: dict[str, str] = {}
+    reuse: dict[str, dict[str, Any]] = {}
+    with session_scope(get_engine()) as s:
+        for code in codes:
+            cluster_id = cluster_data.cluster_by_code(s, code).id
+            digests[code] = inputs_digest.inputs_digest(s, cluster_id, report_scope=scope)
+            refs = inputs_digest.reusable_run(s, cluster_id, digests[code], VIEWS, settings.report_dir)
+            if refs is not None:
+                reuse[code] = refs
+    return digests, reuse
+
+
+def link_snapshots(run_id: int, refs: dict[str, Any]) -> None:
+    with session_scope(get_engine()) as s:
+        cluster_data.update_run(s, run_id, snapshots=refs)
+
+
+def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None, force: bool = False,
                         runner: Runner = DIRECT) -> dict[str, Any]:
     """Run every stage (the body of ``pipeline_flow``; ``DIRECT`` runs it without Prefect).
 
     Each stage is one subflow for all clusters (a subflow costs ~0.3 s of API round trips; one per
-    cluster and stage would cost more than some stages' work).
+    cluster and stage would cost more than some stages' work). After scoring, a cluster whose inputs
+    digest equals its last completed run's (and whose snapshots and workbooks are all still there) is
+    not recomputed at all: the run links those snapshots (``force`` recomputes anyway). When only some
+    clusters changed, the stages run once per changed cluster.
     """
     timings = dict.fromkeys(STAGES, 0.0)
+    scope = scope or settings.report_scope
 
     def timed(stage: str, *call: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
@@ -48,23 +77,37 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
     flow_run_id = runner.flow_run_id()
     run_ids = {code: open_run(code, "pipeline", flow_run_id) for code in codes}
     try:
-        p = timed("portraits", portraits_flow, run_portraits, cluster, run_ids=run_ids)
-        n = timed("needs", needs_flow, run_needs, cluster, portraits=p, run_ids=run_ids)
-        m = timed("industry_map", industry_map_flow, run_industry_map, cluster, portraits=p, run_ids=run_ids)
-        s = timed("shortlist", shortlist_flow, run_shortlist, cluster, portraits=p, run_ids=run_ids)
-        snaps = {c: {"portraits": p[c], "needs": n[c], "industry_map": m[c], "shortlist": s[c]} for c in codes}
-        timed("reports", reports_flow, run_reports, cluster, snapshots=snaps, run_ids=run_ids, scope=scope)
+        start = time.perf_counter()
+        digests, reuse = runner.task(check_unchanged, codes, scope)
+        if force:
+            reuse = {}
+        timings["unchanged_check"] = time.perf_counter() - start
+        for code, refs in reuse.items():
+            link_snapshots(run_ids[code], refs)
+            runner.log(f"pipeline[{code}]: inputs unchanged since the last run ({digests[code][:12]}), "
+                       "its snapshots re-used, nothing recomputed")
+        changed = [c for c in codes if c not in reuse]
+        targets: list[str | None] = [cluster] if len(changed) == len(codes) else list(changed)
+        for target in targets if changed else []:
+            ids = {c: run_ids[c] for c in ([target] if target else codes)}
+            p = timed("portraits", portraits_flow, run_portraits, target, run_ids=ids)
+            n = timed("needs", needs_flow, run_needs, target, portraits=p, run_ids=ids)
+            m = timed("industry_map", industry_map_flow, run_industry_map, target, portraits=p, run_ids=ids)
+            s = timed("shortlist", shortlist_flow, run_shortlist, target, portraits=p, run_ids=ids)
+            snaps = {c: {"portraits": p[c], "needs": n[c], "industry_map": m[c], "shortlist": s[c]} for c in p}
+            timed("reports", reports_flow, run_reports, target, snapshots=snaps, run_ids=ids, scope=scope)
     except BaseException as exc:
         for run_id in run_ids.values():
             close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
         raise
     summary: dict[str, Any] = {"score": scored, "clusters": {}}
     for code, run_id in run_ids.items():
-        close_run(run_id, "completed", scored=scored, timings={k: round(v, 3) for k, v in timings.items()})
+        close_run(run_id, "completed", scored=scored, timings={k: round(v, 3) for k, v in timings.items()},
+                  inputs_digest=digests[code], reused=code in reuse)
         with session_scope(get_engine()) as session:
             run = session.get(PipelineRun, run_id)
             got = (run.stats or {}).get("snapshots", {}) if run else {}
-        summary["clusters"][code] = {"run_id": run_id, "snapshots": got}
+        summary["clusters"][code] = {"run_id": run_id, "snapshots": got, "reused": code in reuse}
         runner.log(f"pipeline[{code}]: done, snapshots "
                    + ", ".join(f"{k}={v['id']}{'*' if v['new'] else ''}" for k, v in got.items()) + " (* = new)")
     summary["timings"] = {k: round(v, 3) for k, v in timings.items()}
@@ -72,6 +115,6 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
 
 
 @flow(name="pipeline", persist_result=False)
-def pipeline_flow(cluster: str | None = None, scope: str | None = None) -> dict[str, Any]:
-    """Score what is pending and rebuild every cluster view (one cluster, or all)."""
-    return run_pipeline_stages(cluster, scope=scope, runner=PREFECT)
+def pipeline_flow(cluster: str | None = None, scope: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Score what is pending and rebuild every changed cluster's views (one cluster, or all)."""
+    return run_pipeline_stages(cluster, scope=scope, force=force, runner=PREFECT)

@@ -44,13 +44,17 @@ def run_score(cluster: str | None = None, *, rescore: str | None = None, batch_s
     ids = runner.task(find_pending, cluster, rescore)
     size = batch_size or settings.score_batch_size
     batches = list(chunks(ids, size))
-    written = done = 0
     flow_run_id = runner.flow_run_id()
-    for k, batch in enumerate(batches, start=1):
-        written += runner.task(score_batch, batch, flow_run_id)
-        done += len(batch)
-        runner.log(f"score: batch {k}/{len(batches)} done, {done}/{len(ids)} submissions, "
-                   f"{written} assessments written")
+    done = [0, 0]  # submissions, assessments written
+
+    def progress(k: int, n: int) -> None:
+        done[0] += len(batches[k - 1])
+        done[1] += n
+        runner.log(f"score: batch {k}/{len(batches)} done, {done[0]}/{len(ids)} submissions, "
+                   f"{done[1]} assessments written")
+
+    # independent batches: side by side (process pool or Dask) when there is enough to score
+    written = sum(runner.map(score_batch, [(b, flow_run_id) for b in batches], rows=len(ids), each=progress))
     if not batches:
         runner.log("score: nothing pending")
     return {"pending": len(ids), "assessments_written": written, "batches": len(batches)}

@@ -9,14 +9,17 @@ scored with the vectorised engine; assessments are bulk-inserted. An assessment 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, select
+from sqlalchemy import Text, and_, cast, exists, select
 from sqlalchemy.orm import Session
 
+from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION, score_answers
+from diagnostics.store import bulk
 from diagnostics.store.models import Assessment, Enterprise, QuestionnaireVersion, Submission, utcnow
 from diagnostics.store.repo import definition_of
 
@@ -41,41 +44,85 @@ def pending_submission_ids(session: Session, *, limit: int | None = None, after_
     return list(session.scalars(stmt))
 
 
-def score_submissions(session: Session, submission_ids: Sequence[int], *, flow_run_id: str | None = None) -> int:
-    """Score these submissions (skipping any already scored at their revision); returns rows written."""
+ASSESSMENT_COLUMNS = ("submission_id", "submission_revision", "enterprise_id", "questionnaire_version_id",
+                      "scorer_version", "trusted", "total", "level", "band_level", "dimension_scores",
+                      "indicator_scores", "scenario_levels", "explanation", "flow_run_id", "created_at")
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Submissions of one questionnaire version to score: ids, revisions, owners, status, raw answers."""
+
+    version_id: int
+    ids: list[int]
+    revisions: list[int]
+    enterprises: list[int]
+    verified: list[bool]
+    answers: list[dict[str, Any]]
+
+
+def read_pending(session: Session, submission_ids: Sequence[int]) -> list[Pending]:
+    """The scorable, not yet scored of these submissions, grouped by questionnaire version.
+
+    Core rows, answers fetched as JSON text and decoded by ``bulk.loads``: no ORM objects, no per-row
+    type processing.
+    """
     if not submission_ids:
-        return 0
-    subs = list(session.scalars(select(Submission).where(Submission.id.in_(submission_ids))))
+        return []
+    S = Submission
     done = set(session.execute(
         select(Assessment.submission_id, Assessment.submission_revision).where(
             Assessment.submission_id.in_(submission_ids), Assessment.scorer_version == SCORER_VERSION)
     ).all())
-    groups: dict[int, list[Submission]] = defaultdict(list)
-    for sub in subs:
-        if sub.status in SCORABLE and (sub.id, sub.revision) not in done:
-            groups[sub.questionnaire_version_id].append(sub)
+    rows = session.execute(
+        select(S.id, S.revision, S.enterprise_id, S.questionnaire_version_id, S.status, cast(S.answers, Text))
+        .where(S.id.in_(submission_ids), S.status.in_(SCORABLE)).order_by(S.id)).all()
+    groups: dict[int, Pending] = {}
+    for sid, rev, eid, vid, status, text in rows:
+        if (sid, rev) in done:
+            continue
+        g = groups.get(vid)
+        if g is None:
+            g = groups[vid] = Pending(vid, [], [], [], [], [])
+        g.ids.append(sid)
+        g.revisions.append(rev)
+        g.enterprises.append(eid)
+        g.verified.append(status == "verified")
+        g.answers.append(bulk.loads(text) or {})
+    return [groups[v] for v in sorted(groups)]
+
+
+def assessment_rows(definition: Questionnaire, group: Pending, *, flow_run_id: str | None,
+                    now: datetime) -> list[tuple[Any, ...]]:
+    """Score one group and return its assessment rows (``ASSESSMENT_COLUMNS`` order, JSON as text)."""
+    result = score_answers(definition, group.answers)
+    out = []
+    for i, rec in enumerate(result.records()):
+        if result.complete is not None and not result.complete[i]:
+            continue  # a required answer the score reads is missing: no score rather than a wrong one
+        explanation = rec["explanation"]
+        skipped = set(explanation["skipped"])
+        # the answers this score was computed from, so the trail stays true after later revisions
+        explanation["answers"] = {k: v for k, v in group.answers[i].items() if k not in skipped}
+        out.append((group.ids[i], group.revisions[i], group.enterprises[i], group.version_id, SCORER_VERSION,
+                    group.verified[i], rec["total"], rec["level"], rec["band_level"],
+                    bulk.dumps(rec["dimension_scores"]), bulk.dumps(rec["indicator_scores"]),
+                    bulk.dumps(rec["scenario_levels"]), bulk.dumps(explanation), flow_run_id, now))
+    return out
+
+
+def score_submissions(session: Session, submission_ids: Sequence[int], *, flow_run_id: str | None = None) -> int:
+    """Score these submissions (skipping any already scored at their revision); returns rows written."""
+    groups = read_pending(session, submission_ids)
+    if not groups:
+        return 0
     versions = {v.id: v for v in session.scalars(
-        select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(list(groups))))} if groups else {}
-    rows: list[dict[str, Any]] = []
+        select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_([g.version_id for g in groups])))}
     now = utcnow()
-    for version_id, group in sorted(groups.items()):
-        definition = definition_of(versions[version_id])
-        result = score_answers(definition, [s.answers for s in group])
-        for i, sub in enumerate(group):
-            if result.complete is not None and not result.complete[i]:
-                continue  # a required answer the score reads is missing: no score rather than a wrong one
-            rec = result.record(i)
-            skipped = set(rec["explanation"]["skipped"])
-            # the answers this score was computed from, so the trail stays true after later revisions
-            rec["explanation"]["answers"] = {k: v for k, v in sub.answers.items() if k not in skipped}
-            rows.append({
-                "submission_id": sub.id, "submission_revision": sub.revision, "enterprise_id": sub.enterprise_id,
-                "questionnaire_version_id": version_id, "trusted": sub.status == "verified",
-                "flow_run_id": flow_run_id, "created_at": now, **rec,
-            })
-    if rows:
-        session.execute(insert(Assessment), rows)
-    return len(rows)
+    rows: list[tuple[Any, ...]] = []
+    for group in groups:
+        rows += assessment_rows(definition_of(versions[group.version_id]), group, flow_run_id=flow_run_id, now=now)
+    return bulk.insert_rows(session, Assessment.__table__, ASSESSMENT_COLUMNS, rows)  # type: ignore[arg-type]
 
 
 def score_one(session: Session, submission: Submission) -> Assessment | None:

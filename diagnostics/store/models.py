@@ -115,8 +115,10 @@ class QuestionnaireVersion(Base):
     version: Mapped[str] = mapped_column(String(32))
     content_hash: Mapped[str] = mapped_column(String(64))
     title_zh: Mapped[str] = mapped_column(String(200))
-    definition: Mapped[dict[str, Any]] = mapped_column()  # normalised JSON of the definition
-    source_text: Mapped[str] = mapped_column(Text)  # the YAML as loaded
+    # deferred: loading a version (every page view does, through its submission) must not decode ~100 KB of
+    # JSON and YAML text; ``repo.definition_of`` reads them once per content hash
+    definition: Mapped[dict[str, Any]] = mapped_column(deferred=True)  # normalised JSON of the definition
+    source_text: Mapped[str] = mapped_column(Text, deferred=True)  # the YAML as loaded
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

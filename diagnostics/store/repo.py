@@ -6,8 +6,8 @@ trusted") exist once.
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import select
@@ -46,14 +46,34 @@ def current_version(session: Session, code: str) -> QuestionnaireVersion:
     return register_questionnaire(session, shipped[code])
 
 
-@lru_cache(maxsize=64)
-def _definition_from_json(content_hash: str, payload: str) -> Questionnaire:
-    return Questionnaire.model_validate(json.loads(payload))
+_DEFINITIONS: OrderedDict[str, Questionnaire] = OrderedDict()
+DEFINITIONS_KEPT = 64
+_LOCK = threading.Lock()  # the web server's threads share the memo
 
 
 def definition_of(version: QuestionnaireVersion) -> Questionnaire:
-    """The exact definition a stored version holds (not the file on disk, which may have changed)."""
-    return _definition_from_json(version.content_hash, json.dumps(version.definition, sort_keys=True))
+    """The exact definition a stored version holds (not the file on disk, which may have changed).
+
+    Memoised by the version's content hash (unique per stored definition), so a hit neither decodes
+    nor even loads the stored JSON (``definition`` is a deferred column): every autosave and page view
+    asks for it, and decoding ~100 KB of JSON per request was a third of an autosave's time.
+    """
+    key = version.content_hash
+    with _LOCK:
+        hit = _DEFINITIONS.get(key)
+        if hit is not None:
+            _DEFINITIONS.move_to_end(key)
+            return hit
+    hit = Questionnaire.model_validate(version.definition)
+    with _LOCK:
+        _DEFINITIONS[key] = hit
+        while len(_DEFINITIONS) > DEFINITIONS_KEPT:
+            _DEFINITIONS.popitem(last=False)
+    return hit
+
+
+def clear_definitions() -> None:
+    _DEFINITIONS.clear()
 
 
 def latest_assessment(session: Session, enterprise_id: int, *, questionnaire_code: str | None = None,

@@ -235,7 +235,7 @@ def _trail_block(trail: SheetWriter, st: Styles, exp: Mapping[str, Any], locale:
 def write_enterprise_report(target: str | Path | IO[bytes], data: Mapping[str, Any], locale: str = "zh") -> None:
     """Write the diagnosis workbook for one enterprise (``data`` from ``report_input``)."""
     p, exp, bench = data["portrait"], data.get("explanation") or {}, data["benchmark"]
-    wb = new_workbook(target, title=f"{p['name']} 数字化诊断书", subject="一企一诊断书")
+    wb = new_workbook(target, title=f"{p['name']} 数字化诊断书", subject="一企一诊断书", small=True)
     st = Styles(wb)
     def t(v: Any) -> str:
         return text_of(v, locale)

@@ -28,12 +28,19 @@ MAX_CELL = 32767
 FIXED_TIME = datetime(2024, 1, 1)  # document properties do not carry the run's clock
 
 
-def new_workbook(target: str | Path | IO[bytes], *, title: str = "", subject: str = "") -> Workbook:
-    """A constant-memory workbook that never turns strings into formulas, URLs or numbers."""
-    wb = xlsxwriter.Workbook(str(target) if isinstance(target, Path) else target, {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False, "nan_inf_to_errors": False,
-    })
+def new_workbook(target: str | Path | IO[bytes], *, title: str = "", subject: str = "",
+                 small: bool = False) -> Workbook:
+    """A constant-memory workbook that never turns strings into formulas, URLs or numbers.
+
+    ``small`` (a few hundred rows, e.g. one enterprise's diagnosis): assembled in memory instead. In
+    constant-memory mode xlsxwriter writes and deletes ~20 temporary files per workbook, which made
+    filesystem calls 60 % of an enterprise workbook's 130 ms; 10 000 of them are written per census.
+    Rows still go strictly forward through ``SheetWriter``.
+    """
+    options: dict[str, Any] = {"strings_to_formulas": False, "strings_to_urls": False,
+                               "strings_to_numbers": False, "nan_inf_to_errors": False}
+    options["in_memory" if small else "constant_memory"] = True
+    wb = xlsxwriter.Workbook(str(target) if isinstance(target, Path) else target, options)
     wb.set_properties({"title": title, "subject": subject, "author": "数诊 Shuzhen", "created": FIXED_TIME})
     return wb
 

@@ -128,7 +128,8 @@ def show(assessment_id: int) -> str:
         previous_answered=answered_at(previous) if previous else None,
         held=gate_hold(explanation, assessment.level),
         comparison=compare(previous, assessment, previous_trail, explanation) if previous and previous_trail else [],
-        recommendations=recommend(explanation, definition, taxonomy), taxonomy=taxonomy,
+        recommendations=recommend(explanation, definition, taxonomy, chain_links=enterprise.chain_links or None,
+                                  size_class=enterprise.size_class), taxonomy=taxonomy,
         plotly_url=url_for("diagnosis.plotly_js", version=charts.PLOTLY_VERSION))
 
 

@@ -9,9 +9,11 @@ import re
 
 import pytest
 from flask import Flask
+from sqlalchemy.orm import Session
 
 import diagnostics.scoring
 import diagnostics.store.assessing
+from diagnostics.store.models import Enterprise
 from survey_app.diagnosis.charts import wrap
 from tests.survey_app.survey_helpers import FULL_ANSWERS, People, Web, fill_all, start_survey, submit
 
@@ -121,3 +123,19 @@ def test_diagnosis_in_english(diagnosed: tuple[Web, int, str]) -> None:
     assert "Why not Level 3 yet" in html and "15 points short of 60" in html
     assert radar_data(html)["data"][-1]["theta"][0] == "Foundation"
     assert wrap("Digital management") == "Digital<br>management" and wrap("数字化管理") == "数字化管理"
+
+
+def test_recommendations_name_only_scenarios_of_the_links_the_enterprise_operates(
+        diagnosed: tuple[Web, int, str], session: Session) -> None:
+    """The page asks the one recommendation rule with the enterprise's own chain links (as its workbook does)."""
+    web, enterprise_id, html = diagnosed
+    assert "窑炉智能监控" in html[html.index('id="r-title"'):]  # no links registered: nothing is filtered
+    enterprise = session.get(Enterprise, enterprise_id)
+    assert enterprise is not None
+    enterprise.chain_links = ["raw_materials"]  # a glaze and body maker: no kiln of its own
+    session.commit()
+    link = re.search(r'href="(/assessments/\d+)"', web.html(f"/enterprises/{enterprise_id}"))
+    assert link
+    again = web.html(link.group(1))
+    recs = again[again.index('id="r-title"'):]
+    assert "釉料数字化设计" in recs and "窑炉智能监控" not in recs
