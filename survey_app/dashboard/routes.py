@@ -27,10 +27,10 @@ from diagnostics.pilot import targets_for_cluster
 from diagnostics.settings import settings
 from diagnostics.size_class import SIZE_LABELS
 from diagnostics.store import cluster_data, report_data
-from diagnostics.store.models import Cluster, Enterprise
+from diagnostics.store.models import Cluster
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.workbooks.enterprise_report import write_enterprise_report
-from survey_app.access import area_required
+from survey_app.access import area_required, enterprise_or_abort
 from survey_app.dashboard import bp
 from survey_app.db import db_session
 
@@ -53,9 +53,8 @@ def _cluster_or_abort(code: str | None) -> Cluster:
     if code is None:
         return clusters[0]
     found = next((c for c in clusters if c.code == code), None)
-    if found is None:
-        exists = db_session().scalar(select(Cluster.id).where(Cluster.code == code))
-        abort(403 if exists else 404)
+    if found is None:  # another city's cluster answers as a missing one (access.py: uniform 404)
+        abort(404)
     return found
 
 
@@ -119,8 +118,8 @@ def cluster_workbook(cluster_code: str) -> Response:
 def enterprise_workbook(enterprise_id: int) -> Response:
     """The enterprise's diagnosis workbook: the one the last run wrote, else built now."""
     db = db_session()
-    enterprise = db.get(Enterprise, enterprise_id)
-    if enterprise is None or enterprise.cluster_id is None:
+    enterprise = enterprise_or_abort(enterprise_id)
+    if enterprise.cluster_id is None:
         abort(404)
     cluster = _cluster_or_abort(db.scalar(select(Cluster.code).where(Cluster.id == enterprise.cluster_id)))
     reports = cluster_data.latest_snapshot(db, cluster.id, "reports")
