@@ -17,6 +17,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -54,6 +55,37 @@ def editable_or_redirect(sub: Submission) -> Response | None:
     return None
 
 
+def _open_draft(enterprise_id: int, code: str) -> Submission | None:
+    return db_session().scalar(select(Submission).join(QuestionnaireVersion).where(
+        Submission.enterprise_id == enterprise_id, Submission.status == "draft",
+        QuestionnaireVersion.code == code).order_by(Submission.id.desc()))
+
+
+def _new_draft(enterprise_id: int, code: str) -> Submission:
+    """Begin a draft; when a simultaneous click wins the race (index ``uq_one_draft``, or the first
+    registration of the questionnaire version), land on the winner's draft instead."""
+    db = db_session()
+    for attempt in range(3):
+        try:
+            version = catalogue.current_version(db, code)
+            draft = Submission(enterprise_id=enterprise_id, questionnaire_version_id=version.id, status="draft",
+                               questionnaire_code=code, answers={}, created_by_id=current_user.id,
+                               channel="self" if current_user.role == Role.ENTERPRISE else "field")
+            db.add(draft)
+            db.flush()
+            audit(db, "start", "submission", draft.id, user_id=current_user.id, questionnaire=code)
+            db.commit()
+            return draft
+        except IntegrityError:
+            db.rollback()
+            winner = _open_draft(enterprise_id, code)
+            if winner is not None:
+                return winner
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @bp.route("/enterprises/<int:enterprise_id>/questionnaires/<code>/start", methods=["POST"])
 @login_required
 def start(enterprise_id: int, code: str) -> Response:
@@ -63,19 +95,7 @@ def start(enterprise_id: int, code: str) -> Response:
         abort(400)
     if code not in {lq.code for lq in catalogue.offered_to(enterprise)}:
         abort(404)
-    db = db_session()
-    draft = db.scalar(select(Submission).join(QuestionnaireVersion).where(
-        Submission.enterprise_id == enterprise.id, Submission.status == "draft",
-        QuestionnaireVersion.code == code).order_by(Submission.id.desc()))
-    if draft is None:
-        version = catalogue.current_version(db, code)
-        draft = Submission(enterprise_id=enterprise.id, questionnaire_version_id=version.id, status="draft",
-                           channel="self" if current_user.role == Role.ENTERPRISE else "field", answers={},
-                           created_by_id=current_user.id)
-        db.add(draft)
-        db.flush()
-        audit(db, "start", "submission", draft.id, user_id=current_user.id, questionnaire=code)
-        db.commit()
+    draft = _open_draft(enterprise.id, code) or _new_draft(enterprise.id, code)
     if _outdated(draft):
         return redirect(url_for("survey.changes", submission_id=draft.id))
     page = drafts.resume_page(_definition(draft), draft.answers) + 1
