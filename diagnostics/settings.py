@@ -47,6 +47,10 @@ class Settings:
     # ---- input limits ----
     max_body_mb: int = field(default_factory=lambda: int(_env("SHUZHEN_MAX_BODY_MB", "20")))
     max_text_answer: int = field(default_factory=lambda: int(_env("SHUZHEN_MAX_TEXT_ANSWER", "2000")))
+    max_field_chars: int = field(default_factory=lambda: int(_env("SHUZHEN_MAX_FIELD_CHARS", "100000")))
+    # a number answer without its own ``max`` in the questionnaire file may not exceed this (1e12 is above
+    # any staff count, device count or revenue in 万元 of a real enterprise, and far below float trouble)
+    max_number_answer: float = field(default_factory=lambda: float(_env("SHUZHEN_MAX_NUMBER_ANSWER", "1e12")))
     questionnaire_dir: Path = field(default_factory=lambda: Path(_env(
         "SHUZHEN_QUESTIONNAIRES", str(ROOT / "questionnaires"))))
     upload_dir: Path = field(default_factory=lambda: Path(_env(

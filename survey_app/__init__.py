@@ -44,6 +44,7 @@ from survey_app import (
     extensions,
     field,
     i18n,
+    inputs,
     security,
     survey,
 )
@@ -75,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         LOGIN_WINDOW_SECONDS=settings.login_window_seconds,
         MIN_PASSWORD_LENGTH=settings.min_password_length,
         MAX_TEXT_ANSWER=settings.max_text_answer,
+        MAX_FIELD_CHARS=settings.max_field_chars,
     )
     if config:
         app.config.update(config)
@@ -84,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)
     for area in BLUEPRINTS:
         app.register_blueprint(area.bp)
     _add_page_helpers(app)

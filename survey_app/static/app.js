@@ -123,6 +123,7 @@
         } else {
           stopped = data.error === "conflict" || data.error === "csrf" || data.error === "submitted";
           say(data.message || msgs.msgFailed, "error");
+          if (data.error === "busy") { setTimeout(function () { schedule(0); }, 3000); }  // retry, nothing lost
         }
       });
     }).catch(function () {

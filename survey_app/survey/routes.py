@@ -17,7 +17,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -31,6 +31,7 @@ from diagnostics.store.repo import audit, definition_of
 from diagnostics.version_diff import carry_over, diff
 from survey_app.access import enterprise_or_abort, submission_or_abort
 from survey_app.db import db_session
+from survey_app.errors import busy_message, is_busy
 from survey_app.forms import ButtonForm
 from survey_app.i18n import lang, pick
 from survey_app.survey import bp
@@ -137,7 +138,16 @@ def _save_page(sub: Submission, q: Questionnaire, index: int, revision: str | No
         except StaleDataError:
             db_session().rollback()
             return None
+        except OperationalError as exc:  # the database is locked (SQLite) or busy: nothing was stored
+            db_session().rollback()
+            if is_busy(exc):
+                raise DatabaseBusy from exc
+            raise
     return result
+
+
+class DatabaseBusy(Exception):
+    """The save could not be stored right now; the caller keeps what was typed and asks to retry."""
 
 
 @bp.route("/submissions/<int:submission_id>/pages/<int:page>", methods=["GET", "POST"])
@@ -156,7 +166,11 @@ def page(submission_id: int, page: int) -> Response | tuple[str, int]:
     form = page_form(content_hash, q, index, lang(), formdata=request.form)
     form.validate()  # CSRF was checked before the view; answer values are parsed by the domain below
     posted = raw_answers(form, drafts.questions_on(q, index))
-    result = _save_page(sub, q, index, form.revision.data, posted)
+    try:
+        result = _save_page(sub, q, index, form.revision.data, posted)
+    except DatabaseBusy:  # the page comes back with everything typed, and nothing is lost
+        flash(busy_message(), "error")
+        return _render_page(sub, q, index, form, visible_questions(q, sub.answers), 503)
     if result is None:
         fresh = db_session().get(Submission, submission_id)
         if fresh is None:  # deleted meanwhile
@@ -218,7 +232,10 @@ def autosave(submission_id: int, page: int) -> tuple[Response, int]:
     index = _page_or_404(q, page)
     form = page_form(sub.questionnaire_version.content_hash, q, index, lang(), formdata=request.form)
     posted = raw_answers(form, drafts.questions_on(q, index))
-    result = _save_page(sub, q, index, form.revision.data, posted)
+    try:
+        result = _save_page(sub, q, index, form.revision.data, posted)
+    except DatabaseBusy:
+        return jsonify({"ok": False, "error": "busy", "message": busy_message()}), 503
     if result is None:
         return jsonify({"ok": False, "error": "conflict", "message": _(
             "Someone else saved this questionnaire meanwhile. Press “Save” to see their answers next to yours.")}), 409
