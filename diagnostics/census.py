@@ -18,6 +18,7 @@ from diagnostics.answers import check_answers, normalise_text
 from diagnostics.census_template import HEADER_MARK, census_questions
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import score_answers
+from diagnostics.table_files import read_table_file
 from diagnostics.uscc import validate_uscc
 
 UNSAFE_PREFIXES = ("=", "+", "-", "@")
@@ -46,14 +47,7 @@ class CensusResult:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read CSV or XLSX as text cells; adds ``__row__`` with the spreadsheet row number."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
-    elif suffix in (".csv", ".txt"):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    else:
-        raise ValueError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+    df = read_table_file(path)  # names a wrong type, an encoding (GBK read), an empty or damaged file
     df.columns = [normalise_text(c) for c in df.columns]
     df["__row__"] = range(2, len(df) + 2)
     if "uscc" in df.columns:
