@@ -56,6 +56,7 @@ test: install browser translations
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 bench: install
 	$(PY) bench/score.py

@@ -22,24 +22,29 @@ import argparse
 import logging
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself is imported)
 
-import flows  # noqa: E402,F401  (Prefect environment defaults first)
-from diagnostics.settings import settings  # noqa: E402
+# isort: split
+from prefect import flow
+from sqlalchemy import Engine, delete, func, select
+
+from diagnostics import pilot, scoring, taxonomy
+from diagnostics.settings import settings
+from diagnostics.store import cluster_data, repo
+from diagnostics.store.db import get_engine, session_scope, upgrade
+from diagnostics.store.demo_data import seed_demo
+from diagnostics.store.models import Assessment, PipelineRun, Portrait, Snapshot
+from flows.context import DIRECT
+from flows.pipeline import pipeline_flow, run_pipeline_stages
 
 STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports")
 
 
 def clear_caches() -> None:
-    from diagnostics import pilot, scoring, taxonomy
-    from diagnostics.store import cluster_data, repo
-
     taxonomy.load_taxonomy.cache_clear()
     pilot.load_targets.cache_clear()
     repo._definition_from_json.cache_clear()
@@ -47,22 +52,16 @@ def clear_caches() -> None:
     cluster_data.clear_cache()
 
 
-def counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import func, select
-
-    from diagnostics.store.models import Assessment, PipelineRun, Portrait, Snapshot
-
+def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t.__tablename__: conn.execute(select(func.count()).select_from(t)).scalar_one()
                 for t in (Assessment, Portrait, Snapshot, PipelineRun)}
 
 
-def reset_derived(engine) -> None:  # type: ignore[no-untyped-def]
-    from diagnostics.store.models import Assessment, PipelineRun, Portrait, Snapshot
-
+def reset_derived(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in (Portrait, Snapshot, PipelineRun, Assessment):
-            conn.execute(table.__table__.delete())
+            conn.execute(delete(table))
     shutil.rmtree(settings.report_dir, ignore_errors=True)
 
 
@@ -82,9 +81,6 @@ def main() -> None:
     settings.report_scope = args.scope
     logging.basicConfig(level=logging.WARNING)
 
-    from diagnostics.store.db import get_engine, session_scope, upgrade
-    from diagnostics.store.demo_data import seed_demo
-
     t0 = time.perf_counter()
     upgrade(settings.database_url)
     engine = get_engine()
@@ -92,11 +88,6 @@ def main() -> None:
         seeded = seed_demo(s, enterprises=args.enterprises)
     print(f"demo: {seeded['enterprises']} enterprises, {seeded['submissions']} submissions "
           f"in {time.perf_counter() - t0:.1f} s  ({db})")
-
-    from prefect import flow
-
-    from flows.context import DIRECT
-    from flows.pipeline import pipeline_flow, run_pipeline_stages
 
     @flow(name="bench-warmup")
     def warmup() -> None:

@@ -15,7 +15,9 @@ text         str
 evidence     list of attachment ids/names
 ===========  ==========================
 
-``decode`` then turns many clean submissions into numpy arrays once, so scoring is vectorised.
+``decode`` then turns many clean submissions into numpy arrays once, so scoring is vectorised. A census
+of many raw rows is checked column by column by ``answer_columns.check_columns``, which calls the rules
+here (``parse_value``, ``match_option``, the compiled expressions) once per distinct cell, not per row.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from diagnostics.settings import settings
 
 YES = {"是", "yes", "y", "true", "1", "有", "√", "t"}
 NO = {"否", "no", "n", "false", "0", "无", "×", "f"}
-_SEPARATORS = re.compile(r"[;；,，、|\s]+")
+SEPARATORS = re.compile(r"[;；,，、|\s]+")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def parse_number(value: Any) -> float:
     return number
 
 
-def _match_option(question: Question, raw: str) -> str:
+def match_option(question: Question, raw: str) -> str:
     text = normalise_text(raw)
     for opt in question.options:
         if opt.code == text:
@@ -107,21 +109,21 @@ def parse_value(question: Question, value: Any) -> Any:
         return None
     t = question.type
     if t == "single":
-        return _match_option(question, str(value))
+        return match_option(question, str(value))
     if t == "level":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(int(value)) if float(value).is_integer() else str(value)
-        return int(_match_option(question, str(value)))
+        return int(match_option(question, str(value)))
     if t == "multi":
-        items = value if isinstance(value, (list, tuple, set)) else _SEPARATORS.split(normalise_text(value))
+        items = value if isinstance(value, (list, tuple, set)) else SEPARATORS.split(normalise_text(value))
         codes: list[str] = []
         for item in items:
             if is_blank(item):
                 continue
-            code = _match_option(question, str(item))
+            code = match_option(question, str(item))
             if code not in codes:
                 codes.append(code)
-        exclusive = [c for c in codes if question.option(c) and question.option(c).exclusive]  # type: ignore[union-attr]
+        exclusive = [c for c in codes if (opt := question.option(c)) and opt.exclusive]
         if exclusive and len(codes) > 1:
             raise ValueProblem(f"选项 {exclusive[0]} 不能与其他选项同时选择",
                                f"option {exclusive[0]} cannot be combined with other options")
@@ -188,11 +190,13 @@ def check_answers(
             continue
         if value is not None:
             clean[question.id] = value
+    conditions = q.conditions()
     for question in q.questions():
-        if question.relevant and not relevance(question).truth(clean | computed_values(q, clean)):
+        cond = conditions.get(question.id)
+        if cond and not _cached(cond).truth(clean | computed_values(q, clean)):
             clean.pop(question.id, None)
             continue
-        if question.constraint and question.id in clean and not _cached(question.constraint).truth(clean):
+        if question.constraint and question.id in clean and not constraint(question).truth(clean):
             msg = question.constraint_message
             errors.append(AnswerError(question.id, msg.zh if msg else f"不满足条件：{question.constraint}",
                                       (msg.en or msg.zh) if msg else f"must satisfy: {question.constraint}"))
@@ -220,8 +224,17 @@ def relevance(question: Question) -> expr.Expression:
     return _cached(question.relevant or "true")
 
 
+def condition(q: Questionnaire, question: Question) -> expr.Expression:
+    """When ``question`` is asked: its own ``relevant`` and the ``applies`` of its indicator and section."""
+    return _cached(q.conditions().get(question.id) or "true")
+
+
 def formula(question: Question) -> expr.Expression:
     return _cached(question.formula or "0")
+
+
+def constraint(question: Question) -> expr.Expression:
+    return _cached(question.constraint or "true")
 
 
 def _cached(source: str) -> expr.Expression:
@@ -233,8 +246,9 @@ def _cached(source: str) -> expr.Expression:
 def visible_questions(q: Questionnaire, answers: Mapping[str, Any]) -> set[str]:
     """Ids of the questions a respondent should see given the answers so far (the form uses this)."""
     values = dict(answers) | computed_values(q, answers)
+    conditions = q.conditions()
     return {qq.id for qq in q.questions() if not qq.formula and (
-        not qq.relevant or relevance(qq).truth(values))}
+        not conditions.get(qq.id) or _cached(conditions[qq.id] or "true").truth(values))}
 
 
 # ---------------------------------------------------------------- decoding to arrays

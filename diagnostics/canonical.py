@@ -45,6 +45,11 @@ def jsonable(value: Any, decimals: int = DECIMALS) -> Any:
     return str(value)
 
 
+def jsonable_dict(value: Mapping[Any, Any], decimals: int = DECIMALS) -> dict[str, Any]:
+    """``jsonable`` for a mapping, typed as the JSON object it returns (the views are all objects)."""
+    return {str(k): jsonable(v, decimals) for k, v in value.items()}
+
+
 def _scalar(value: Any) -> Any:
     if hasattr(value, "item"):
         return jsonable(value.item())

@@ -6,20 +6,22 @@ spreadsheet row number, column and reason, and every good row is still scored an
 
 from __future__ import annotations
 
-import csv
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from diagnostics.answers import check_answers, normalise_text
+from diagnostics.answer_columns import ColumnAnswers, check_columns
+from diagnostics.answers import AnswerArrays, check_answers, normalise_text
 from diagnostics.census_template import HEADER_MARK, census_questions
 from diagnostics.questionnaire import Questionnaire
-from diagnostics.scoring import score_answers
+from diagnostics.scoring import score
 from diagnostics.table_files import read_table_file
-from diagnostics.uscc import validate_uscc
+from diagnostics.uscc import validate_uscc, well_formed_array
 
 UNSAFE_PREFIXES = ("=", "+", "-", "@")
 
@@ -46,21 +48,32 @@ class CensusResult:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read CSV or XLSX as text cells; adds ``__row__`` with the spreadsheet row number."""
-    df = read_table_file(path)  # names a wrong type, an encoding (GBK read), an empty or damaged file
+    """Read CSV or XLSX as text cells; adds ``__row__`` with the spreadsheet row number.
+
+    XLSX is read with calamine (Rust, ``python-calamine``), tens of times faster than openpyxl on a
+    census-sized sheet; openpyxl remains the fallback when calamine is not installed. The file is opened
+    by ``table_files.read_table_file``, which names a wrong type, an empty or damaged file and reads GBK.
+    """
+    df = read_table_file(path, excel_engine=_excel_engine())
     df.columns = [normalise_text(c) for c in df.columns]
     df["__row__"] = range(2, len(df) + 2)
     if "uscc" in df.columns:
-        df = df[df["uscc"].map(normalise_text) != HEADER_MARK]
+        uscc = df["uscc"].to_numpy(dtype=object)  # the mark is Chinese: an ASCII cell never folds into it
+        human = np.array([isinstance(v, str) and not v.isascii() and normalise_text(v) == HEADER_MARK
+                          for v in uscc], dtype=bool)
+        if human.any():
+            kept: pd.DataFrame = df[~human]
+            return kept
     return df
 
 
-def parse_census(q: Questionnaire, df: pd.DataFrame) -> tuple[list[dict[str, Any]], list[RowError], list[str]]:
-    """Validate every row; returns good rows (``row``, ``uscc``, ``name``, ``answers``), errors, warnings."""
+def _excel_engine() -> Literal["calamine", "openpyxl"]:
+    return "calamine" if importlib.util.find_spec("python_calamine") is not None else "openpyxl"
+
+
+def _answer_columns(q: Questionnaire, df: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The columns that hold answers, and the warnings about columns ignored or missing."""
     warnings: list[str] = []
-    errors: list[RowError] = []
-    if "uscc" not in df.columns:
-        return [], [RowError(1, "uscc", "缺少 uscc 列", "the header has no 'uscc' column")], warnings
     question_ids = {qq.id for qq in census_questions(q)}
     columns = [c for c in df.columns if c not in ("uscc", "name", "__row__")]
     unknown = [c for c in columns if c not in question_ids and not c.startswith("Unnamed")]
@@ -69,9 +82,22 @@ def parse_census(q: Questionnaire, df: pd.DataFrame) -> tuple[list[dict[str, Any
     missing = sorted(question_ids - set(columns))
     if missing:
         warnings.append(f"columns missing (treated as unanswered): {', '.join(missing)}")
+    return [c for c in columns if c in question_ids], warnings
+
+
+def parse_census(q: Questionnaire, df: pd.DataFrame) -> tuple[list[dict[str, Any]], list[RowError], list[str]]:
+    """Validate every row, one row at a time; returns good rows (``row``, ``uscc``, ``name``, ``answers``),
+    errors, warnings.
+
+    The reference for :func:`parse_census_columns`, which gives the same result column by column and is
+    what ``shuzhen score`` runs; tests hold the two side by side.
+    """
+    if "uscc" not in df.columns:
+        return [], [RowError(1, "uscc", "缺少 uscc 列", "the header has no 'uscc' column")], []
+    answer_cols, warnings = _answer_columns(q, df)
+    errors: list[RowError] = []
     good: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    answer_cols = [c for c in columns if c in question_ids]
     for record in df.to_dict("records"):
         row_no = int(record["__row__"])
         if all(not str(record.get(c, "")).strip() for c in ["uscc", *answer_cols]):
@@ -95,24 +121,86 @@ def parse_census(q: Questionnaire, df: pd.DataFrame) -> tuple[list[dict[str, Any
     return good, errors, warnings
 
 
+@dataclass
+class CensusColumns:
+    """The good rows of a census as columns (``answers`` decoded for the engine), errors and warnings."""
+
+    rows: np.ndarray  # spreadsheet row numbers of the good rows
+    uscc: np.ndarray  # their normalised codes
+    name: np.ndarray  # their names, trimmed
+    answers: ColumnAnswers
+    errors: list[RowError]
+    warnings: list[str]
+
+    def records(self, q: Questionnaire) -> list[dict[str, Any]]:
+        """The good rows in :func:`parse_census`'s shape (for comparison and small callers)."""
+        return [{"row": int(self.rows[i]), "uscc": str(self.uscc[i]), "name": str(self.name[i]),
+                 "answers": self.answers.row(q, i)} for i in range(len(self.rows))]
+
+
+def parse_census_columns(q: Questionnaire, df: pd.DataFrame) -> CensusColumns:
+    """Validate every row column by column: :func:`parse_census`'s result, errors in the same order."""
+    empty = np.zeros(0, dtype=object)
+    if "uscc" not in df.columns:
+        return CensusColumns(empty, empty, empty, ColumnAnswers(AnswerArrays(0)),
+                             [RowError(1, "uscc", "缺少 uscc 列", "the header has no 'uscc' column")], [])
+    answer_cols, warnings = _answer_columns(q, df)
+    n = len(df)
+    row_no = df["__row__"].to_numpy(dtype=np.int64)
+    raw_uscc = df["uscc"].to_numpy(dtype=object)
+    checked = check_columns(q, {c: df[c].to_numpy(dtype=object) for c in answer_cols}, n, complete=True)
+    uscc_blank = np.array([not str(v).strip() for v in raw_uscc], dtype=bool)
+    blank_line = uscc_blank.copy()
+    for c in answer_cols:
+        blank_line &= checked.blank[c]
+    codes, ok = well_formed_array(str(v) for v in raw_uscc)
+    answer_failed = np.zeros(n, dtype=bool)
+    answer_failed[[e.position for e in checked.errors]] = True
+    # duplicates: a code repeats the first earlier row that was scored (bad rows are never "seen")
+    candidates = np.nonzero(~blank_line & ok & ~answer_failed)[0]
+    first_good: dict[str, int] = {}
+    for i in candidates:
+        first_good.setdefault(codes[i], int(i))
+    first = np.array([first_good.get(c, n) if k else n for c, k in zip(codes, ok, strict=True)], dtype=np.int64)
+    duplicate = ~blank_line & ok & (np.arange(n) > first)
+    keyed: list[tuple[int, int, RowError]] = []
+    for i in np.nonzero(~blank_line & ~ok)[0]:
+        result = validate_uscc(str(raw_uscc[i]))
+        keyed.append((int(i), -1, RowError(int(row_no[i]), "uscc", result.message_zh, result.message_en)))
+    for i in np.nonzero(duplicate)[0]:
+        seen = int(row_no[first[i]])
+        keyed.append((int(i), -1, RowError(int(row_no[i]), "uscc", f"与第 {seen} 行重复", f"duplicate of row {seen}")))
+    for k, e in enumerate(checked.errors):
+        if not blank_line[e.position]:
+            keyed.append((e.position, k, RowError(int(row_no[e.position]), e.question_id, e.message_zh,
+                                                  e.message_en)))
+    keyed.sort(key=lambda item: (item[0], item[1]))
+    good = np.nonzero(~blank_line & ok & ~answer_failed & ~duplicate)[0]
+    names = df["name"].to_numpy(dtype=object)[good] if "name" in df.columns else np.full(len(good), "", dtype=object)
+    return CensusColumns(row_no[good], codes[good], np.array([str(v).strip() for v in names], dtype=object),
+                         checked.take(good), [e for _, _, e in keyed], warnings)
+
+
 def score_census(q: Questionnaire, path: str | Path) -> CensusResult:
     df = read_table(path)
-    good, errors, warnings = parse_census(q, df)
-    if good:
-        result = score_answers(q, [g["answers"] for g in good])
-        frame = result.frame()
+    parsed = parse_census_columns(q, df)
+    columns = ["uscc", "name", "total", "level", "level_name", *[d.code for d in q.dimensions if d.scored]]
+    if len(parsed.rows):
+        result = score(q, parsed.answers.arrays)
         level_names = {lv.level: lv.name.zh for lv in q.levels}
-        out = pd.DataFrame({"uscc": [g["uscc"] for g in good], "name": [g["name"] for g in good]})
-        out["total"] = frame["total"].round(2)
-        out["level"] = frame["level"].astype(int)
-        out["level_name"] = out["level"].map(lambda v: level_names.get(v, "未达一级"))
-        for dim in q.dimensions:
+        level = result.level.astype(np.int64)
+        data: dict[str, Any] = {
+            "uscc": parsed.uscc, "name": parsed.name, "total": np.round(result.total, 2), "level": level,
+            "level_name": np.array([level_names.get(v, "未达一级") for v in range(int(level.max()) + 1)],
+                                   dtype=object)[level],
+        }
+        for k, dim in enumerate(q.dimensions):
             if dim.scored:
-                out[dim.code] = frame[dim.code].round(2)
+                data[dim.code] = np.round(result.dimension[:, k], 2)
+        out = pd.DataFrame(data, columns=columns)
     else:
-        out = pd.DataFrame(columns=["uscc", "name", "total", "level", "level_name",
-                                    *[d.code for d in q.dimensions if d.scored]])
-    return CensusResult(out, errors, warnings, rows_read=len(df))
+        out = pd.DataFrame(columns=columns)
+    return CensusResult(out, parsed.errors, parsed.warnings, rows_read=len(df))
 
 
 def safe_text(value: Any) -> Any:
@@ -123,7 +211,12 @@ def safe_text(value: Any) -> Any:
 
 
 def write_scores(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV (UTF-8 with BOM, for Excel) or XLSX; text is never turned into formulas."""
+    """Write CSV (UTF-8 with BOM, for Excel) or XLSX; text is never turned into formulas.
+
+    Whole columns at a time: the CSV through pandas' writer (the csv module's dialect, ``\\r\\n`` rows,
+    as ``csv.writer`` writes them) after :func:`safe_text` on the text columns; the XLSX through
+    xlsxwriter's constant-memory mode, strings always written as strings.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
@@ -133,7 +226,8 @@ def write_scores(frame: pd.DataFrame, path: str | Path) -> Path:
         bold = wb.add_format({"bold": True})
         for c, name in enumerate(frame.columns):
             ws.write_string(0, c, str(name), bold)
-        for r, row in enumerate(frame.itertuples(index=False), start=1):
+        columns = [frame[name].tolist() for name in frame.columns]
+        for r, row in enumerate(zip(*columns, strict=True), start=1):
             for c, value in enumerate(row):
                 if isinstance(value, str):
                     ws.write_string(r, c, value)
@@ -141,9 +235,18 @@ def write_scores(frame: pd.DataFrame, path: str | Path) -> Path:
                     ws.write_number(r, c, float(value))
         wb.close()
     else:
+        safe = frame
+        for name in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[name]):
+                continue
+            values = frame[name].to_numpy(dtype=object)
+            unsafe = np.array([isinstance(v, str) and v.startswith(UNSAFE_PREFIXES) for v in values], dtype=bool)
+            if unsafe.any():  # safe_text on the few cells that need it; the frame itself is left alone
+                if safe is frame:
+                    safe = frame.copy()
+                values = values.copy()
+                values[unsafe] = [safe_text(v) for v in values[unsafe]]
+                safe[name] = values
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(frame.columns)
-            for row in frame.itertuples(index=False):
-                writer.writerow([safe_text(v) for v in row])
+            safe.to_csv(fh, index=False, lineterminator="\r\n")
     return path

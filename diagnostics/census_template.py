@@ -9,6 +9,7 @@ Computed (formula) and evidence questions are not asked in a spreadsheet.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -62,7 +63,7 @@ def write_template(q: Questionnaire, path: str | Path) -> Path:
                 "validate": "list", "source": ref, "error_title": "无效选项 / invalid option",
                 "error_message": "请从下拉列表中选择 / pick a value from the list"})
         elif question.type == "number":
-            criteria: dict = {"validate": "decimal", "criteria": "between",
+            criteria: dict[str, Any] = {"validate": "decimal", "criteria": "between",
                               "minimum": question.min if question.min is not None else -1e15,
                               "maximum": question.max if question.max is not None else 1e15,
                               "error_message": f"应为 {question.min}–{question.max} 之间的数字"}

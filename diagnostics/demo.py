@@ -9,12 +9,15 @@ cluster, byte for byte.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from diagnostics.answers import decode
 from diagnostics.questionnaire import Question, Questionnaire
+from diagnostics.scoring import apply_logic, compiled
 from diagnostics.size_class import size_class_array
 from diagnostics.uscc import make_uscc
 
@@ -48,16 +51,49 @@ class SyntheticEnterprise:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# Size tiers of a cluster (share of firms, employees range, revenue per head range in 万元). A real
+# above-scale cluster has a few large firms and many small ones; drawing the tier first and the figures
+# inside its bounds makes every tier appear (even at a few hundred firms) and keeps the statistics
+# bureau's classification (diagnostics.size_class) the judge of the class.
+_TIERS = (("large", 0.04, (1000, 6000), (45.0, 90.0)),
+          ("medium", 0.18, (300, 999), (12.0, 60.0)),
+          ("small", 0.53, (20, 299), (16.0, 40.0)),
+          ("micro", 0.25, (5, 19), (5.0, 14.0)))
+
+
+def _chain_links(rng: np.random.Generator, chain_links: list[str], k: int) -> list[str]:
+    """``k`` adjacent links of the chain: firms run neighbouring stages (mining with beneficiation, body
+    preparation with forming), not a random scatter."""
+    k = max(1, min(k, len(chain_links)))
+    start = int(rng.integers(0, len(chain_links) - k + 1))
+    return chain_links[start:start + k]
+
+
 def synth_enterprises(n: int, industry: str, chain_links: list[str], *, seed: int = 0,
                       start: int = 0) -> list[SyntheticEnterprise]:
-    """``n`` enterprises of one industry; ``start`` offsets the serial so two clusters never collide."""
+    """``n`` enterprises of one industry; ``start`` offsets the serial so two clusters never collide.
+
+    Every tier of size appears; chain leaders are the large firms and the biggest medium ones (about 8 %);
+    leaders and mature firms are mostly willing to join a pilot; each firm runs one to three adjacent
+    chain links (large firms more).
+    """
     rng = np.random.default_rng([seed, start, len(industry)])
-    employees = np.clip(np.round(rng.lognormal(4.3, 1.1, n)), 5, 20000).astype(int)
-    revenue = np.round(employees * rng.lognormal(3.2, 0.6, n), 1)  # 万元, ~25 万 per head
+    tier_idx = np.searchsorted(np.cumsum([t[1] for t in _TIERS]), rng.random(n), side="right")
+    tier_idx = np.minimum(tier_idx, len(_TIERS) - 1)
+    if n >= 20:  # at least a few large firms in any demo cluster worth the name
+        tier_idx[: max(2, n // 40)] = 0
+        rng.shuffle(tier_idx)
+    lo = np.array([_TIERS[t][2][0] for t in tier_idx], dtype=float)
+    hi = np.array([_TIERS[t][2][1] for t in tier_idx], dtype=float)
+    employees = np.round(lo * (hi / lo) ** rng.random(n)).astype(int)
+    per_lo = np.array([_TIERS[t][3][0] for t in tier_idx])
+    per_hi = np.array([_TIERS[t][3][1] for t in tier_idx])
+    revenue = np.round(employees * (per_lo + (per_hi - per_lo) * rng.random(n)), 1)  # 万元
     sizes = size_class_array(employees, revenue)
     maturity = np.clip(rng.beta(2.0, 3.2, n) + 0.25 * (np.log10(employees) - 2) / 2, 0, 1)
     order = np.argsort(-revenue, kind="stable")
-    leaders = set(order[: max(1, n // 20)].tolist())  # the largest 5 % lead their chain links
+    n_leaders = max(1, int(round(n * 0.08)))
+    leaders = set(order[:n_leaders].tolist())  # the largest firms lead their chain links
     city, division = _PREFIX.get(industry, ("示范", "110000"))
     out: list[SyntheticEnterprise] = []
     for i in range(n):
@@ -73,24 +109,28 @@ def synth_enterprises(n: int, industry: str, chain_links: list[str], *, seed: in
             tags.append("srdi")
         if sizes[i] == "large" and rng.random() < 0.5:
             tags.append("listed")
-        k = 1 + int(rng.random() < 0.3)
-        links = sorted(rng.choice(chain_links, size=min(k, len(chain_links)), replace=False).tolist())
+        k = 1 + int(rng.random() < 0.35) + int(sizes[i] == "large" and rng.random() < 0.6)
+        links = _chain_links(rng, chain_links, k)
+        willing = rng.random() < (0.85 if i in leaders else 0.45 + 0.4 * maturity[i])
         out.append(SyntheticEnterprise(
             uscc=uscc, name=f"{city}{word}{suffix}" + (f"（{serial}）" if serial >= len(_WORDS) ** 2 else ""),
             industry=industry, industry_code=str(rng.choice(_INDUSTRY_CODES.get(industry, ("3074",)))),
             region=str(rng.choice(_REGIONS.get(industry, ("示范区",)))), chain_links=links,
             employees=int(employees[i]), revenue_10k=float(revenue[i]), size_class=str(sizes[i]), tags=tags,
             group_name=f"{_WORDS[serial % 7]}集团" if rng.random() < 0.15 else None,
-            pilot_willing=bool(rng.random() < 0.45 + 0.4 * maturity[i]), maturity=float(maturity[i]),
+            pilot_willing=bool(willing), maturity=float(maturity[i]),
         ))
     return out
 
 
-def synth_answers(q: Questionnaire, maturity: np.ndarray, *, seed: int = 0) -> list[dict[str, Any]]:
+def synth_answers(q: Questionnaire, maturity: np.ndarray, *, seed: int = 0,
+                  given: Mapping[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
     """Clean answers for ``len(maturity)`` enterprises, drawn around each one's maturity.
 
-    Generated column by column (one numpy draw per question); skip logic is applied afterwards by the
-    engine's own rules so stored answers never hold a skipped question.
+    Generated column by column (one numpy draw per question); ``given`` fixes whole columns (e.g. the
+    segments a module asks about, set to the firm's own chain links so the answers agree with the
+    register). Skip logic is applied afterwards by the engine's own rules so stored answers never hold a
+    skipped question; required questions are always answered.
     """
     n = len(maturity)
     rng = np.random.default_rng([seed, 7919])
@@ -100,6 +140,8 @@ def synth_answers(q: Questionnaire, maturity: np.ndarray, *, seed: int = 0) -> l
         if question.formula or question.type in ("text", "evidence"):
             continue
         columns[question.id] = _draw(question, maturity, fleet, rng)
+    for qid, values in (given or {}).items():
+        columns[qid] = list(values)
     rows: list[dict[str, Any]] = [{} for _ in range(n)]
     for qid, values in columns.items():
         for row, value in zip(rows, values, strict=True):
@@ -123,9 +165,12 @@ def _draw(question: Question, m: np.ndarray, fleet: np.ndarray, rng: np.random.G
         exclusive = next((o.code for o in question.options if o.exclusive), None)
         picks = rng.random((n, len(normal))) < np.clip(m + noise, 0.02, 0.98)[:, None]
         out: list[Any] = []
+        fallback = rng.integers(0, len(normal), n)
         for r in range(n):
             chosen = [c for c, p in zip(normal, picks[r], strict=True) if p]
-            out.append(None if skipped[r] else (chosen or ([exclusive] if exclusive else None)))
+            if not chosen:  # nothing picked: "none of these", else one option (a required answer is never blank)
+                chosen = [exclusive] if exclusive else [normal[int(fallback[r])]]
+            out.append(None if skipped[r] else chosen)
         return out
     if t == "number":
         if question.bands:
@@ -151,9 +196,6 @@ def _draw(question: Question, m: np.ndarray, fleet: np.ndarray, rng: np.random.G
 
 
 def _drop_skipped(q: Questionnaire, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from diagnostics.answers import decode
-    from diagnostics.scoring import apply_logic, compiled
-
     if not any(qq.relevant for qq in q.questions()):
         return rows
     _, applied = apply_logic(compiled(q), decode(q, rows))

@@ -68,6 +68,10 @@ class Expression:
         """Evaluate for ``n`` submissions at once; returns a bool or float array of length ``n``."""
         return np.asarray(_Vector(columns, n).visit(self.tree.body))
 
+    def truth_vector(self, columns: Mapping[str, VectorColumn], n: int) -> np.ndarray:
+        """``truth`` for ``n`` submissions at once: missing (NaN) and falsy results are False."""
+        return _truthy(self.evaluate_vector(columns, n), n)
+
 
 @dataclass
 class VectorColumn:
@@ -136,6 +140,20 @@ def _literal(node: ast.AST) -> Any:
     raise ExpressionError("list items must be literals / 列表元素须为常量")
 
 
+def _list_items(comp: ast.expr) -> list[Any]:
+    """The literal items after ``in`` (``parse`` lets only a literal list or tuple through)."""
+    assert isinstance(comp, (ast.List, ast.Tuple))  # parse() refused anything else
+    return [_literal(e) for e in comp.elts]
+
+
+def _call_parts(node: ast.Call) -> tuple[str, ast.Name, Any]:
+    """(function name, the question it reads, the option code or None) of a call ``parse`` accepted."""
+    func, target = node.func, node.args[0]
+    assert isinstance(func, ast.Name) and isinstance(target, ast.Name)  # parse() refused anything else
+    code = node.args[1].value if len(node.args) > 1 and isinstance(node.args[1], ast.Constant) else None
+    return func.id, target, code
+
+
 class _Evaluator(ast.NodeVisitor):
     """What both evaluators share: literals, and true/false spelt as names."""
 
@@ -194,7 +212,7 @@ class _Scalar(_Evaluator):
         left = self.visit(node.left)
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
-                items = [_literal(e) for e in comp.elts]  # type: ignore[attr-defined]
+                items = _list_items(comp)
                 if left is None:
                     return False
                 found = any(_same(left, i) for i in items)
@@ -214,15 +232,15 @@ class _Scalar(_Evaluator):
         return True
 
     def visit_Call(self, node: ast.Call) -> Any:
-        name = node.func.id  # type: ignore[attr-defined]
-        value = self.answers.get(node.args[0].id)  # type: ignore[attr-defined]
+        name, target, code = _call_parts(node)
+        value = self.answers.get(target.id)
         if name == "answered":
             return value is not None and value != "" and value != [] and not (
                 isinstance(value, float) and math.isnan(value))
         selected = list(value) if isinstance(value, (list, tuple, set)) else []
         if name == "count":
             return len(selected)
-        return node.args[1].value in selected  # type: ignore[attr-defined]
+        return code in selected
 
 
 def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
@@ -242,7 +260,7 @@ def _coerce(left: Any, right: Any) -> tuple[Any, Any]:
 
 def _same(left: Any, item: Any) -> bool:
     a, b = _coerce(left, item)
-    return a == b
+    return bool(a == b)
 
 
 class _Vector(_Evaluator):
@@ -295,7 +313,7 @@ class _Vector(_Evaluator):
         result = np.ones(self.n, dtype=bool)
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, (ast.In, ast.NotIn)):
-                items = [_literal(e) for e in comp.elts]  # type: ignore[attr-defined]
+                items = _list_items(comp)
                 present = _present(left, self.n)
                 found = np.zeros(self.n, dtype=bool)
                 for item in items:
@@ -310,8 +328,8 @@ class _Vector(_Evaluator):
         return result
 
     def visit_Call(self, node: ast.Call) -> Any:
-        name = node.func.id  # type: ignore[attr-defined]
-        col = self.columns.get(node.args[0].id)  # type: ignore[attr-defined]
+        name, target, code = _call_parts(node)
+        col = self.columns.get(target.id)
         if col is None:
             return np.zeros(self.n, dtype=bool if name != "count" else float)
         if name == "answered":
@@ -319,12 +337,11 @@ class _Vector(_Evaluator):
                 return col.values.any(axis=1)
             if col.kind == "present":
                 return col.values.astype(bool)
-            return _present(self.visit_Name(node.args[0]), self.n)  # type: ignore[arg-type]
+            return _present(self.visit_Name(target), self.n)
         if col.kind != "multi":
             raise ExpressionError(f"{name}() works on multiple-choice questions only")
         if name == "count":
             return col.values.sum(axis=1).astype(float)
-        code = node.args[1].value  # type: ignore[attr-defined]
         if code not in col.codes:
             return np.zeros(self.n, dtype=bool)
         return col.values[:, col.codes.index(code)].astype(bool)
@@ -337,7 +354,8 @@ def _present(value: Any, n: int) -> np.ndarray:
     if arr.dtype == object:
         return np.array([v is not None for v in arr], dtype=bool) if n else np.zeros(0, dtype=bool)
     if arr.dtype.kind == "f":
-        return ~np.isnan(arr)
+        present: np.ndarray = ~np.isnan(arr)
+        return present
     return np.ones(n, dtype=bool)
 
 
@@ -348,10 +366,12 @@ def _truthy(value: Any, n: int) -> np.ndarray:
     if arr.dtype == bool:
         return arr
     if arr.dtype.kind == "f":
-        return np.nan_to_num(arr, nan=0.0) != 0
+        truthy: np.ndarray = np.nan_to_num(arr, nan=0.0) != 0
+        return truthy
     if arr.dtype == object:
         return np.array([bool(v) for v in arr], dtype=bool)
-    return arr != 0
+    nonzero: np.ndarray = arr != 0
+    return nonzero
 
 
 def _as_float(value: Any, n: int) -> np.ndarray:
@@ -387,7 +407,8 @@ def _vec_cmp(op: Callable[[Any, Any], Any], left: Any, right: Any, n: int) -> np
         lf, rf = _as_float(left, n), _as_float(right, n)
         with np.errstate(invalid="ignore"):
             out = op(lf, rf)
-        return np.asarray(out, dtype=bool) & ~np.isnan(lf) & ~np.isnan(rf)
+        result: np.ndarray = np.asarray(out, dtype=bool) & ~np.isnan(lf) & ~np.isnan(rf)
+        return result
     lp, rp = _present(left, n), _present(right, n)
     lo = la if la.ndim else np.full(n, left, dtype=object)
     ro = ra if ra.ndim else np.full(n, right, dtype=object)

@@ -5,7 +5,8 @@ Only the parts of the classification the pilots need are encoded:
 
 - ceramics: group 307 陶瓷制品制造 (in division 30 非金属矿物制品业, which is not itself encoded because
   it also covers cement, glass, refractories... that are not part of the ceramics pilot);
-- non-ferrous metals: division 32 有色金属冶炼和压延加工业 and division 09 有色金属矿采选业 (mining).
+- non-ferrous metals: division 32 有色金属冶炼和压延加工业, division 09 有色金属矿采选业 (mining) and
+  class 3392 有色金属铸造 (non-ferrous casting, in group 339 of division 33, which is not encoded).
 
 Enterprises pick their 4-digit class (小类) when they register; reports aggregate by industry. Keeping the
 table small and explicit makes a wrong pick impossible in the form and lets :func:`industry_of` map any
@@ -91,6 +92,10 @@ _ROWS: tuple[tuple[str, str, str, str | None, str], ...] = (
         "325",
         "nonferrous",
     ),
+    # Non-ferrous metal casting sits in division 33 (金属制品业), group 339, class 3392 (GB/T 4754-2017);
+    # it belongs to non-ferrous processing clusters (DOMAIN.md §6), so it is listed here without its
+    # division and group (as 307 without 30): those are otherwise metal products, not non-ferrous metals.
+    ("3392", "有色金属铸造", "Non-ferrous metal casting", "339", "nonferrous"),
     # Non-ferrous metal ore mining (section B, division 09).
     ("09", "有色金属矿采选业", "Mining and dressing of non-ferrous metal ores", None, "nonferrous"),
     ("091", "常用有色金属矿采选", "Mining and dressing of common non-ferrous metal ores", "09", "nonferrous"),
@@ -128,7 +133,7 @@ _ROWS: tuple[tuple[str, str, str, str | None, str], ...] = (
 INDUSTRY_CODES: dict[str, IndustryCode] = {row[0]: IndustryCode(*row) for row in _ROWS}
 
 # GB/T 4754 sections (门类) of the encoded divisions, to accept "C3071" / "B0911" style input.
-_SECTIONS = {"30": "C", "32": "C", "09": "B"}
+_SECTIONS = {"30": "C", "32": "C", "33": "C", "09": "B"}
 
 
 def _normalise(code: object) -> str | None:

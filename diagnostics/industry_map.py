@@ -17,13 +17,15 @@ figure: links where at least one enterprise practises a typical scenario at ``pr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import PilotTargets, indicator_table
+from diagnostics.size_class import SIZE_CLASSES
 from diagnostics.taxonomy import ELEMENT_KINDS, Taxonomy
 
 LEVELS = (1, 2, 3, 4)
@@ -49,27 +51,37 @@ def scenario_practice(portraits: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFra
     return pd.DataFrame(out, columns=codes, index=portraits.index)
 
 
-def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate: float) -> dict[str, float]:
-    """The figures of the performance table the platform can measure."""
+def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate: float,
+                     participants: pd.DataFrame | None = None, records: Mapping[str, float] | None = None
+                     ) -> dict[str, float | None]:
+    """The figures of the performance table, each counting what its ``METRICS`` line says.
+
+    ``participants`` (the pilot programme's participating enterprises, with ``chain_leader``) and
+    ``records`` (provider and deployment counts kept by the programme) do not exist yet in the store: while
+    they are None, those figures are None ("no data"). Diagnosed-firm figures come from the portraits.
+    """
     counts = {k: len(taxonomy.elements(k)) for k in ELEMENT_KINDS}
     assessed = len(portraits)
-    leaders = int(portraits["chain_leader"].sum()) if assessed else 0
-    sizes = set(portraits["size_class"]) - {"unknown", None} if assessed else set()
-    providers = {s.provider.zh for s in taxonomy.solutions if s.provider}
+    sizes = set(portraits["size_class"]) & set(SIZE_CLASSES) if assessed else set()
+    joined = len(participants) if participants is not None else None
+    leaders = int(participants["chain_leader"].sum()) if participants is not None else None
     return {
         "map_sets": 1.0,
-        "enterprises": float(assessed),
+        "enterprises": None if joined is None else float(joined),
+        "chain_leaders": None if leaders is None else float(leaders),
+        "chain_leader_share": None if not joined or leaders is None else leaders / joined,
+        "diagnosed_enterprises": float(assessed),
+        "diagnosed_chain_leaders": float(portraits["chain_leader"].sum()) if assessed else 0.0,
         "trusted_enterprises": float(portraits["trusted"].sum()) if assessed else 0.0,
-        "chain_leaders": float(leaders),
-        "chain_leader_share": leaders / assessed if assessed else 0.0,
         "srdi_enterprises": float(portraits["srdi"].sum()) if assessed else 0.0,
         "size_classes": float(len(sizes)),
         "scenarios": float(sum(1 for s in taxonomy.scenarios if s.typical)),
         **{k: float(v) for k, v in counts.items()},
         "element_types": float(sum(counts.values())),
         "coverage": coverage_rate,
-        "providers": float(len(providers)),
+        "providers": (records or {}).get("providers"),
         "solutions": float(len(taxonomy.solutions)),
+        "deployments": (records or {}).get("deployments"),
     }
 
 
@@ -120,7 +132,7 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
                        if s.typical and assessed and (practice[s.code] >= practice_level).any()}
     link_codes = [c.code for c in taxonomy.chain_links]
     total = len(link_codes)
-    coverage = {
+    coverage: dict[str, Any] = {
         "links_total": total, "links_covered": len(typical_links & set(link_codes)),
         "rate": len(typical_links & set(link_codes)) / total if total else 0.0,
         "basis": taxonomy.chain_links_basis.model_dump(),
@@ -130,7 +142,7 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
                       "rate": len(practised_links) / total if total else 0.0},
     }
     metrics = measured_metrics(taxonomy, portraits, coverage["rate"])
-    return jsonable({
+    return jsonable_dict({
         "taxonomy": {"code": taxonomy.code, "version": taxonomy.version, "title": taxonomy.title.model_dump()},
         "pilot": targets.code,
         "assessed": assessed,
@@ -142,6 +154,7 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
         "solutions": [{"code": s.code, "name": s.name.model_dump(), "scenarios": sorted(s.scenarios),
                        "provider": s.provider.model_dump() if s.provider else None} for s in taxonomy.solutions],
         "coverage": coverage,
-        "counts": {k: metrics[k] for k in ("scenarios", *ELEMENT_KINDS, "element_types", "providers", "solutions")},
+        "counts": {k: metrics[k] for k in ("scenarios", *ELEMENT_KINDS, "element_types", "providers", "solutions",
+                                           "deployments")},
         "indicator_table": indicator_table(targets, metrics),
     })

@@ -13,6 +13,7 @@ Loading reports every problem with its file and path, exactly like the questionn
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -22,30 +23,57 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from diagnostics.questionnaire import CODE_PATTERN
 from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
+from diagnostics.size_class import SIZE_CLASSES
 from diagnostics.text import Text
 
-SIZE_CLASSES = ("large", "medium", "small", "micro")
-
-# Every figure the platform can measure for the performance table (绩效目标表), with its unit.
-# ``share`` values are fractions (0.1 = 10 %); the dashboard and workbooks print them as percentages.
-METRICS: dict[str, tuple[Text, str]] = {
-    "map_sets": (Text(zh="编制“一图四清单”（套）", en="Map-and-four-lists sets"), "count"),
-    "enterprises": (Text(zh="参与项目的产业链相关企业数量（家，已诊断）", en="Participating (diagnosed) enterprises"),
-                    "count"),
-    "trusted_enterprises": (Text(zh="现场评定企业数量（家）", en="Enterprises assessed on site"), "count"),
-    "chain_leaders": (Text(zh="其中链主或骨干企业（家）", en="Of which chain leaders / backbone firms"), "count"),
-    "chain_leader_share": (Text(zh="链主或骨干企业占比", en="Share of chain leaders"), "share"),
-    "srdi_enterprises": (Text(zh="其中专精特新企业（家）", en="Of which SRDI ('专精特新') firms"), "count"),
-    "size_classes": (Text(zh="覆盖企业规模类型（大/中/小/微，种）", en="Size classes covered"), "count"),
-    "scenarios": (Text(zh="形成数字化场景数量（个，典型场景）", en="Typical scenarios"), "count"),
-    "tool_software": (Text(zh="工具软件类型数量（个）", en="Tool-software types"), "count"),
-    "knowledge_models": (Text(zh="知识模型资源类型数量（个）", en="Knowledge-model types"), "count"),
-    "data_elements": (Text(zh="数据要素类型数量（个）", en="Data-element types"), "count"),
-    "talent_skills": (Text(zh="人才技能类型数量（个）", en="Talent-skill types"), "count"),
-    "element_types": (Text(zh="数字化要素类型总数（个）", en="Element types in total"), "count"),
-    "coverage": (Text(zh="“一图四清单”对产业链环节覆盖率", en="Coverage of chain links"), "share"),
-    "providers": (Text(zh="专业服务商数量（家）", en="Service providers"), "count"),
-    "solutions": (Text(zh="解决方案和产品数量（个）", en="Solutions and products"), "count"),
+# Every figure the platform can measure for the performance table (绩效目标表): its name, unit and what
+# exactly it counts (printed beside the figure). ``share`` values are fractions (0.1 = 10 %); the dashboard
+# and workbooks print them as percentages. Figures about pilot participants, providers and deployments
+# come from the pilot programme's own records; until those exist they show "no data" (暂无数据), never a
+# stand-in count taken from something else.
+METRICS: dict[str, tuple[Text, str, Text]] = {
+    "map_sets": (Text(zh="编制“一图四清单”（套）", en="Map-and-four-lists sets"), "count",
+                 Text(zh="本平台按行业分类文件编制的图谱套数", en="maps built from the taxonomy file")),
+    "enterprises": (Text(zh="参与试点项目的企业数量（家）", en="Enterprises taking part in the pilot"), "count",
+                    Text(zh="试点项目登记的参与企业（不是已诊断企业）", en="participants recorded by the pilot "
+                         "programme (not diagnosed firms)")),
+    "chain_leaders": (Text(zh="其中链主或骨干企业（家）", en="Of which chain leaders / backbone firms"), "count",
+                      Text(zh="参与企业中的链主或骨干企业", en="chain leaders among the participants")),
+    "chain_leader_share": (Text(zh="链主或骨干企业占参与企业比例", en="Share of chain leaders among participants"),
+                           "share", Text(zh="参与企业中链主或骨干企业的占比", en="chain leaders / participants")),
+    "diagnosed_enterprises": (Text(zh="完成数字化水平评价诊断的企业（家）", en="Enterprises diagnosed"), "count",
+                              Text(zh="有主问卷评估结果的企业", en="firms with an assessment of the primary "
+                                   "questionnaire")),
+    "diagnosed_chain_leaders": (Text(zh="已诊断的链主或龙头企业（家）", en="Chain leaders diagnosed"), "count",
+                                Text(zh="已诊断企业中带链主标签的企业", en="diagnosed firms tagged chain leader")),
+    "trusted_enterprises": (Text(zh="现场评定企业数量（家）", en="Enterprises assessed on site"), "count",
+                            Text(zh="评估经数字专员现场核实的企业", en="diagnosed firms verified on site")),
+    "srdi_enterprises": (Text(zh="已诊断的专精特新企业（家）", en="SRDI ('专精特新') firms diagnosed"), "count",
+                         Text(zh="已诊断企业中带专精特新标签的企业", en="diagnosed firms tagged SRDI")),
+    "size_classes": (Text(zh="覆盖企业规模类型（大/中/小/微，种）", en="Size classes covered"), "count",
+                     Text(zh="已诊断企业覆盖的规模类型数", en="size classes among diagnosed firms")),
+    "scenarios": (Text(zh="形成数字化场景数量（个，典型场景）", en="Typical scenarios"), "count",
+                  Text(zh="行业分类文件中的典型场景", en="typical scenarios in the taxonomy file")),
+    "tool_software": (Text(zh="工具软件类型数量（个）", en="Tool-software types"), "count",
+                      Text(zh="四清单中的工具软件", en="entries of the tool-software list")),
+    "knowledge_models": (Text(zh="知识模型资源类型数量（个）", en="Knowledge-model types"), "count",
+                         Text(zh="四清单中的知识模型", en="entries of the knowledge-model list")),
+    "data_elements": (Text(zh="数据要素类型数量（个）", en="Data-element types"), "count",
+                      Text(zh="四清单中的数据要素", en="entries of the data-element list")),
+    "talent_skills": (Text(zh="人才技能类型数量（个）", en="Talent-skill types"), "count",
+                      Text(zh="四清单中的人才技能", en="entries of the talent-skill list")),
+    "element_types": (Text(zh="数字化要素类型总数（个）", en="Element types in total"), "count",
+                      Text(zh="四清单条目合计", en="the four lists together")),
+    "coverage": (Text(zh="“一图四清单”对产业链环节覆盖率", en="Coverage of chain links"), "share",
+                 Text(zh="有典型场景的环节 ÷ 全部环节", en="links with a typical scenario / all links")),
+    "providers": (Text(zh="专业服务商数量（家）", en="Service providers"), "count",
+                  Text(zh="试点项目登记的服务商（方案池只写服务商类型，不计数）", en="providers recorded by the "
+                       "pilot programme (the solution pool names provider types only)")),
+    "solutions": (Text(zh="解决方案和产品数量（个）", en="Solutions and products"), "count",
+                  Text(zh="行业分类文件方案池中的解决方案", en="solutions in the taxonomy's solution pool")),
+    "deployments": (Text(zh="解决方案和产品应用实施数量（个）", en="Solution deployments"), "count",
+                    Text(zh="试点项目登记的落地实施（不是方案池大小）", en="deployments recorded by the pilot "
+                         "programme (not the size of the pool)")),
 }
 
 
@@ -69,6 +97,29 @@ class Target(_Strict):
         return self
 
 
+class ShortlistObjective(_Strict):
+    """What makes one candidate better than another (``diagnostics.shortlist``), as weights of a sum.
+
+    ``readiness`` (total / max, discounted when self-assessed): the base to absorb a transformation;
+    ``need`` (mean gap to target): room for the funding to make a difference; ``scale`` (size class:
+    large 1, medium 2/3, small 1/3, micro 0): how far a transformed firm reaches along the chain. A sum,
+    not a product: need x readiness peaked at borderline firms because need and total move opposite ways.
+    Representativeness across chain links is lexicographic (links first); sizes and leaders are quotas.
+    """
+
+    readiness: float = Field(default=0.5, ge=0)
+    need: float = Field(default=0.3, ge=0)
+    scale: float = Field(default=0.2, ge=0)
+
+
+class ViolationWeights(_Strict):
+    """When quotas cannot all hold, each missing place of a quota costs this much (fewest weighted wins)."""
+
+    leaders: float = Field(default=3.0, gt=0)
+    min_per_size: float = Field(default=2.0, gt=0)
+    max_per_group: float = Field(default=1.0, gt=0)
+
+
 class ShortlistQuotas(_Strict):
     """Quotas of the pilot shortlist; ``diagnostics.shortlist`` explains how each is enforced."""
 
@@ -80,6 +131,8 @@ class ShortlistQuotas(_Strict):
     max_per_group: int | None = Field(default=None, ge=1)
     self_assessed_weight: float = Field(default=0.9, gt=0, le=1)  # readiness discount when not verified
     near_misses: int = Field(default=5, ge=0, le=50)
+    objective: ShortlistObjective = ShortlistObjective()
+    violation_weights: ViolationWeights = ViolationWeights()
 
     @model_validator(mode="after")
     def _sizes(self) -> ShortlistQuotas:
@@ -94,7 +147,10 @@ class ShortlistQuotas(_Strict):
 
 
 class NeedsSettings(_Strict):
-    common_share: float = Field(default=0.3, gt=0, le=1)  # a need shared by this share of firms is "common"
+    # a need is "common" when this share of the assessed firms operating its chain link have it
+    common_share: float = Field(default=0.5, gt=0, le=1)
+    # ... and their mean gap over all the link's firms (need score / firms in the link) reaches this
+    common_intensity: float = Field(default=0.0, ge=0, le=1)
 
 
 class MapSettings(_Strict):
@@ -154,29 +210,32 @@ def targets_for_cluster(pilot_code: str | None) -> PilotTargets:
     return load_targets(pilot_code or settings.default_pilot)
 
 
-MetricStatus = Literal["met", "not_met", "no_target"]
+MetricStatus = Literal["met", "not_met", "no_target", "no_data"]
+NO_DATA = Text(zh="暂无数据", en="no data")
 
 
-def indicator_table(targets: PilotTargets, measured: dict[str, float]) -> list[dict[str, object]]:
+def indicator_table(targets: PilotTargets, measured: Mapping[str, float | None]) -> list[dict[str, object]]:
     """The performance table: every measured metric, its target (if any) and whether it is met.
 
     Metrics with a target come first in the file's order, then the remaining measured ones; a metric
-    the file names but nobody measured shows ``value: None`` so a gap is visible, not hidden.
+    without data (``None``: its records do not exist yet, or nobody measured it) shows ``value: None``
+    and status ``no_data`` (暂无数据), so a gap is visible, not hidden and not filled with a stand-in.
     """
     rows: list[dict[str, object]] = []
     order = [t.metric for t in targets.targets] + [m for m in METRICS if m not in {t.metric for t in targets.targets}]
     for metric in order:
         if metric not in measured and targets.target(metric) is None:
             continue
-        name, unit = METRICS[metric]
+        name, unit, counts = METRICS[metric]
         value = measured.get(metric)
         target = targets.target(metric)
         minimum = target.min if target else None
-        status: MetricStatus = "no_target" if minimum is None or value is None else (
+        status: MetricStatus = "no_data" if value is None else "no_target" if minimum is None else (
             "met" if value >= minimum - 1e-9 else "not_met")
         rows.append({
-            "metric": metric, "name": name.model_dump(), "unit": unit,
+            "metric": metric, "name": name.model_dump(), "unit": unit, "counts": counts.model_dump(),
             "value": None if value is None else round(float(value), 4),
+            "value_text": NO_DATA.model_dump() if value is None else None,
             "target": minimum, "status": status,
             "source": target.source.model_dump() if target and target.source else None,
         })

@@ -18,8 +18,10 @@ Inputs are plain DataFrames (see ``diagnostics.store.cluster_data`` for how they
 ``PORTRAIT_COLUMNS``. Definitions of terms used there:
 
 - ``weaknesses``: ``{q, code, score, target, severity}`` per weak indicator and ``{q, kind: "scenario",
-  code, level, target, severity}`` per scenario rated below its ``target_level``; which scenarios each
-  feeds is ``weakness_feeds(w, feed_map(definitions))`` (kept once per snapshot, not 33 times per row);
+  code, level, target, severity}`` per scenario rated below its target (``diagnostics.recommend``: the
+  taxonomy's ``scenario_targets`` by size class); which scenarios each feeds is
+  ``weakness_feeds(w, feed_map(definitions))`` (kept once per snapshot, not 33 times per row); items
+  that do not apply to the enterprise are never weaknesses;
 - ``severity`` of a weak indicator = (target - score) / target, in (0, 1]: 1 means nothing scored;
 - ``need`` = mean severity over every scored indicator of the enterprise's assessments (strong or
   fine indicators count 0): the share of the "way to target" still to go;
@@ -32,14 +34,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.canonical import dumps, jsonable
+from diagnostics.canonical import dumps, jsonable, jsonable_dict
+from diagnostics.industry_codes import lookup
 from diagnostics.questionnaire import Questionnaire
+from diagnostics.recommend import scenario_targets
+from diagnostics.size_class import SIZE_ORDER, UNKNOWN, size_text
 from diagnostics.taxonomy import Taxonomy
 
 EPS = 1e-9
@@ -66,43 +71,78 @@ def _indicator_plan(q: Questionnaire) -> dict[str, Any]:
         "max": np.array([ind.max_score for ind, _ in inds], dtype=float),
         "strength_ratio": q.strength_ratio,
         "dims": [(d.code, d.max_score) for d in q.dimensions if d.scored],
-        "scenario_targets": {(s.scenario or s.id): s.target_level for s in q.scenario_questions()
-                             if s.target_level},
+        "scenarios": [(s.scenario or s.id) for s in q.scenario_questions()],
     }
 
 
-def _profile(group: pd.DataFrame, q: Questionnaire) -> pd.DataFrame:
-    """Weaknesses, strengths, need and dimension profile for assessments of one questionnaire version."""
+def _positions(mask: np.ndarray) -> list[list[int]]:
+    """For each row of a boolean matrix, the column positions that are True (one vectorised pass)."""
+    rows, cols = np.nonzero(mask)
+    splits = np.searchsorted(rows, np.arange(1, mask.shape[0]))
+    return [part.tolist() for part in np.split(cols, splits)] if mask.shape[0] else []
+
+
+def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, sizes: pd.Series) -> pd.DataFrame:
+    """Weaknesses, strengths, need and dimension profile for assessments of one questionnaire version.
+
+    The arithmetic is whole-matrix numpy (assessments x indicators, assessments x scenarios); only the
+    final lists of each row's weaknesses are built per row. Not-applicable indicators (stored as None)
+    and ratings are neither weaknesses nor strengths and do not count in ``need``. Scenario targets come
+    from the one rule (``recommend.scenario_targets``), by each enterprise's size class.
+    """
     plan = _indicator_plan(q)
     codes = plan["codes"]
-    mat = pd.DataFrame.from_records(list(group["indicator_scores"]), columns=codes).to_numpy(dtype=float)
-    mat = np.nan_to_num(mat, nan=0.0)
+    raw = pd.DataFrame.from_records(list(group["indicator_scores"]), columns=codes).to_numpy(dtype=float)
+    applicable = ~np.isnan(raw)
+    mat = np.nan_to_num(raw, nan=0.0)
     target, imax, scored = plan["target"], plan["max"], plan["scored"]
-    weak = (mat < target - EPS) & scored & (target > 0)
-    strong = (mat >= imax * plan["strength_ratio"] - EPS) & scored & (imax > 0)
+    weak = (mat < target - EPS) & scored & (target > 0) & applicable
+    strong = (mat >= imax * plan["strength_ratio"] - EPS) & scored & (imax > 0) & applicable
     with np.errstate(divide="ignore", invalid="ignore"):
         severity = np.where(weak, (target - mat) / np.where(target > 0, target, 1.0), 0.0)
     severity = np.round(np.clip(severity, 0.0, 1.0), 4)
-    n_scored = max(int(scored.sum()), 1)
+    n_scored = (scored & (imax > 0) & applicable).sum(axis=1)
+    # scenario shortfalls: ratings below the size-class target (a missing rating counts as level 0,
+    # a rating of an item that does not apply, stored as None, counts as nothing)
+    scen = plan["scenarios"]
+    size_codes = sizes.reindex(group["enterprise_id"]).fillna(UNKNOWN).to_numpy(dtype=object)
+    uniq = sorted(set(size_codes))
+    table = np.array([[scenario_targets(taxonomy, q, u).get(c, 0) for c in scen] for u in uniq],
+                     dtype=float).reshape(len(uniq), len(scen))  # 0: no target, never a shortfall
+    tgt = table[np.searchsorted(np.array(uniq, dtype=object), size_codes)] if len(uniq) else np.zeros((0, len(scen)))
+    stored = [lv or {} for lv in group["scenario_levels"]]
+    present = np.array([[c in lv for c in scen] for lv in stored], dtype=bool).reshape(len(stored), len(scen))
+    # (a key-presence test per rating: None, "not applicable", must not be read as "not rated")
+    lvl = pd.DataFrame.from_records(stored, columns=scen).to_numpy(dtype=float) if scen else np.zeros((len(group), 0))
+    rated = np.where(present, lvl, 0.0)  # missing key: not rated (0); None: not applicable (NaN)
+    short = ~np.isnan(rated) & (np.nan_to_num(rated) < tgt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_sev = np.round(np.where(short, (tgt - np.nan_to_num(rated)) / np.where(tgt > 0, tgt, 1.0), 0.0), 4)
     qcode = q.code
-    weaknesses, strengths, sev_sum, dims = [], [], severity.sum(axis=1), []
-    for r, levels in enumerate(group["scenario_levels"]):
-        w = [{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4),
-              "target": round(float(target[j]), 4), "severity": float(severity[r, j])}
-             for j in np.nonzero(weak[r])[0]]
-        for scen, tgt in plan["scenario_targets"].items():
-            lv = int((levels or {}).get(scen, 0) or 0)
-            if lv < tgt:
-                w.append({"q": qcode, "kind": "scenario", "code": scen, "level": lv, "target": tgt,
-                          "severity": round((tgt - lv) / tgt, 4)})
-        weaknesses.append(w)
-        strengths.append([{"q": qcode, "code": codes[j], "score": round(float(mat[r, j]), 4),
-                           "max": round(float(imax[j]), 4)} for j in np.nonzero(strong[r])[0]])
-    for scores in group["dimension_scores"]:
-        dims.append({code: {"score": round(float((scores or {}).get(code, 0.0)), 4), "max": mx,
-                            "share": round(float((scores or {}).get(code, 0.0)) / mx, 4) if mx else 0.0}
-                     for code, mx in plan["dims"]})
-    return pd.DataFrame({"weaknesses": weaknesses, "strengths": strengths, "sev_sum": sev_sum,
+    # the per-row lists are built from plain Python lists (the matrices converted once), so a 100 000-firm
+    # cluster costs a few list comprehensions, not millions of numpy scalar calls
+    n_rows = len(group)
+    mat_l, sev_l = np.round(mat, 4).tolist(), severity.tolist()
+    lvl_l, tgt_l, ssev_l = np.nan_to_num(rated).astype(int).tolist(), tgt.astype(int).tolist(), s_sev.tolist()
+    target_l, imax_l = np.round(target, 4).tolist(), np.round(imax, 4).tolist()
+    weak_at, short_at, strong_at = _positions(weak), _positions(short), _positions(strong)
+    weaknesses = [
+        [{"q": qcode, "code": codes[j], "score": mat_l[r][j], "target": target_l[j], "severity": sev_l[r][j]}
+         for j in weak_at[r]]
+        + [{"q": qcode, "kind": "scenario", "code": scen[k], "level": lvl_l[r][k], "target": tgt_l[r][k],
+            "severity": ssev_l[r][k]} for k in short_at[r]]
+        for r in range(n_rows)]
+    strengths = [[{"q": qcode, "code": codes[j], "score": mat_l[r][j], "max": imax_l[j]} for j in strong_at[r]]
+                 for r in range(n_rows)]
+    dim_codes = [code for code, _ in plan["dims"]]
+    dmat = pd.DataFrame.from_records([d or {} for d in group["dimension_scores"]], columns=dim_codes)
+    dvals = np.round(np.nan_to_num(dmat.to_numpy(dtype=float)), 4)
+    dmax = np.array([mx for _, mx in plan["dims"]], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dshare = np.round(np.where(dmax > 0, dvals / np.where(dmax > 0, dmax, 1.0), 0.0), 4)
+    dims = [{code: {"score": float(dvals[r, k]), "max": float(dmax[k]), "share": float(dshare[r, k])}
+             for k, code in enumerate(dim_codes)} for r in range(len(group))]
+    return pd.DataFrame({"weaknesses": weaknesses, "strengths": strengths, "sev_sum": severity.sum(axis=1),
                          "n_scored": n_scored, "dimensions": dims}, index=group.index)
 
 
@@ -119,7 +159,11 @@ def percentile(values: pd.Series, groups: pd.Series | None = None) -> pd.Series:
 
 
 def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
-    """The taxonomy portrait type of each row (first matching rule wins; None when none matches)."""
+    """The taxonomy portrait type of each row (first matching rule wins; None when none matches).
+
+    Rules read ``level``, ``total``, the percentiles, ``size``, ``chain_leader``, ``srdi`` and
+    ``share_<dimension>`` (the share of each scored dimension's maximum, e.g. ``share_foundation``).
+    """
     n = len(frame)
     columns = {
         "level": expr.VectorColumn("number", frame["level"].to_numpy(dtype=float)),
@@ -130,6 +174,11 @@ def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
         "chain_leader": expr.VectorColumn("bool", frame["chain_leader"].to_numpy(dtype=np.int8)),
         "srdi": expr.VectorColumn("bool", frame["srdi"].to_numpy(dtype=np.int8)),
     }
+    # the dimension profile (share of each scored dimension's maximum): types beyond the level
+    shares = pd.DataFrame.from_records([{k: v["share"] for k, v in (d or {}).items()} for d in frame["dimensions"]],
+                                       index=frame.index) if n else pd.DataFrame(index=frame.index)
+    for code in shares.columns:
+        columns[f"share_{code}"] = expr.VectorColumn("number", shares[code].to_numpy(dtype=float))
     out = np.full(n, None, dtype=object)
     free = np.ones(n, dtype=bool)
     for pt in taxonomy.portrait_types:
@@ -144,7 +193,9 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     """One portrait per enterprise that has an assessment of the ``primary`` questionnaire."""
     if assessments.empty:
         return pd.DataFrame(columns=PORTRAIT_COLUMNS)
-    parts = [_profile(g, definitions[int(vid)]) for vid, g in assessments.groupby("questionnaire_version_id")]
+    sizes = enterprises.set_index("enterprise_id")["size_class"]
+    parts = [_profile(g, definitions[int(cast(int, vid))], taxonomy, sizes)
+             for vid, g in assessments.groupby("questionnaire_version_id")]
     prof = assessments.join(pd.concat(parts))
     main = prof[prof["questionnaire_code"] == primary].set_index("enterprise_id")
     extra = prof[prof["questionnaire_code"] != primary]
@@ -156,6 +207,7 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     sev = main["sev_sum"].astype(float).copy()
     cnt = main["n_scored"].astype(float).copy()
     modules: dict[int, dict[str, Any]] = {eid: {} for eid in main.index}
+    row: Any  # an itertuples row: its fields are the profile columns, typed only at run time
     for row in extra.itertuples(index=False):
         eid = row.enterprise_id
         if eid not in modules:
@@ -174,7 +226,7 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
         "assessment_id": main["assessment_id"].astype(int).to_numpy(),
         "level": main["level"].astype(int).to_numpy(),
         "total": main["total"].astype(float).round(4).to_numpy(),
-        "size_class": ents["size_class"].fillna("unknown").to_numpy(),
+        "size_class": ents["size_class"].fillna(UNKNOWN).to_numpy(),
         "uscc": ents["uscc"].to_numpy(), "name": ents["name"].to_numpy(),
         "industry_code": ents["industry_code"].to_numpy(), "region": ents["region"].to_numpy(),
         "chain_links": ents["chain_links"].map(lambda c: sorted(c or [])).to_numpy(),
@@ -211,14 +263,6 @@ def feed_map(definitions: Mapping[int, Questionnaire]) -> dict[str, list[str]]:
             if ind.feeds:
                 out[f"{q.code}:{ind.code}"] = sorted(ind.feeds)
     return dict(sorted(out.items()))
-
-
-def weakness_feeds(weakness: Mapping[str, Any], feeds: Mapping[str, list[str]]) -> list[str]:
-    """The scenario codes a weakness feeds: a scenario shortfall feeds its own scenario, a weak
-    indicator what its definition's ``feeds`` say (``feed_map``, kept once per snapshot, not per row)."""
-    if weakness.get("kind") == "scenario":
-        return [weakness["code"]]
-    return list(feeds.get(f"{weakness['q']}:{weakness['code']}", []))
 
 
 def to_records(portraits: pd.DataFrame) -> list[dict[str, Any]]:
@@ -265,6 +309,92 @@ def rows_digest(records: list[dict[str, Any]], texts: list[str]) -> str:
     return h.hexdigest()
 
 
+AXES: dict[str, dict[str, str]] = {
+    "industry_code": {"zh": "行业小类（GB/T 4754）", "en": "Industry class (GB/T 4754)"},
+    "chain_link": {"zh": "产业链环节", "en": "Chain link"},
+    "position": {"zh": "链上位置", "en": "Chain position"},
+    "size_class": {"zh": "企业规模", "en": "Size class"},
+    "tag": {"zh": "企业标签（链主、专精特新、上市）", "en": "Tags (chain leader, SRDI, listed)"},
+    "region": {"zh": "所在区县", "en": "Region"},
+}
+POSITION_NAMES = {"upstream": {"zh": "上游", "en": "Upstream"}, "midstream": {"zh": "中游", "en": "Midstream"},
+                  "downstream": {"zh": "下游", "en": "Downstream"}}
+TAG_NAMES = {"chain_leader": {"zh": "链主/骨干企业", "en": "Chain leader"}, "srdi": {"zh": "专精特新", "en": "SRDI"},
+             "listed": {"zh": "上市企业", "en": "Listed"}, "": {"zh": "无上述标签", "en": "None of these"}}
+
+
+def _axis_frame(df: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """(enterprise row, axis value) pairs: list-valued axes are exploded, so a firm in two links counts
+    once in each link."""
+    base = df[["level", "type_code", "total"]].copy()
+    if axis == "chain_link":
+        vals = df["chain_links"]
+    elif axis == "position":
+        vals = df["positions"]
+    elif axis == "tag":
+        vals = df["tags"].map(lambda t: [x for x in (t or []) if x in TAG_NAMES] or [""])
+    else:
+        vals = df[axis].fillna(UNKNOWN if axis == "size_class" else "")
+    base["value"] = vals.to_numpy()
+    if axis in ("chain_link", "position", "tag"):
+        base = base.explode("value").dropna(subset=["value"])
+    return base
+
+
+def cross_tabs(portraits: pd.DataFrame, taxonomy: Taxonomy) -> dict[str, Any]:
+    """分类 x 分级: for each classification axis, per value the firms by level and by portrait type.
+
+    Axes: industry class, chain link, chain position, size class, tags (chain leader / 专精特新 / listed)
+    and region. Built with pandas cross-tabulations (no loop over enterprises); names, not codes, ride
+    along for the pages and workbooks.
+    """
+    levels = [0, 1, 2, 3, 4]
+    type_codes = [t.code for t in taxonomy.portrait_types]
+    link_names = {c.code: c.name.model_dump() for c in taxonomy.chain_links}
+    link_order = {c.code: i for i, c in enumerate(taxonomy.chain_links)}
+    out: dict[str, Any] = {}
+    for axis, axis_name in AXES.items():
+        frame = _axis_frame(portraits, axis) if len(portraits) else pd.DataFrame(columns=["value", "level"])
+        rows: list[dict[str, Any]] = []
+        if len(frame):
+            by_level = pd.crosstab(frame["value"], frame["level"].astype(int))
+            by_type = pd.crosstab(frame["value"], frame["type_code"].fillna(""))
+            mean = frame.groupby("value")["total"].mean()
+            values = list(by_level.index)
+            if axis == "chain_link":
+                values.sort(key=lambda v: link_order.get(v, 99))
+            elif axis == "size_class":
+                values.sort(key=lambda v: SIZE_ORDER.index(v) if v in SIZE_ORDER else 99)
+            elif axis == "tag":
+                values.sort(key=lambda v: list(TAG_NAMES).index(v))
+            for v in values:
+                rows.append({
+                    "value": v, "name": _value_name(axis, v, link_names),
+                    "n": int(by_level.loc[v].sum()),
+                    "levels": {str(lv): int(by_level.loc[v].get(lv, 0)) for lv in levels},
+                    "types": {t: int(by_type.loc[v].get(t, 0)) for t in type_codes},
+                    "mean_total": round(float(mean.loc[v]), 4),
+                })
+        out[axis] = {"name": axis_name, "rows": rows}
+    return jsonable_dict(out)
+
+
+def _value_name(axis: str, value: str, link_names: Mapping[str, Any]) -> dict[str, Any]:
+    if axis == "chain_link":
+        return dict(link_names.get(value, {"zh": value}))
+    if axis == "position":
+        return POSITION_NAMES.get(value, {"zh": value, "en": value})
+    if axis == "size_class":
+        return size_text(value)
+    if axis == "tag":
+        return TAG_NAMES.get(value, {"zh": value, "en": value})
+    if axis == "industry_code":
+        entry = lookup(value) if value else None
+        return {"zh": f"{value} {entry.name_zh}", "en": f"{value} {entry.name_en}"} if entry else {
+            "zh": value or "未填", "en": value or "not given"}
+    return {"zh": value or "未填", "en": value or "not given"}
+
+
 def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: int, primary: str,
             feeds: Mapping[str, list[str]], records: list[dict[str, Any]] | None = None,
             texts: list[str] | None = None) -> dict[str, Any]:
@@ -276,7 +406,7 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
     """
     df = portraits
     records = records if records is not None else to_records(df)
-    sizes = ["large", "medium", "small", "micro", "unknown"]
+    sizes = list(SIZE_ORDER)
     levels = sorted({0, 1, 2, 3, 4} | set(df["level"].astype(int)))
 
     def _count(frame: pd.DataFrame, col: str, keys: list[Any]) -> dict[str, int]:
@@ -292,7 +422,7 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
     for profile in df["dimensions"]:
         for code, d in (profile or {}).items():
             dims.setdefault(code, []).append(d["share"])
-    return jsonable({
+    return jsonable_dict({
         "primary": primary,
         "taxonomy": f"{taxonomy.code}@{taxonomy.version}",
         "enterprises": enterprises_total,
@@ -305,6 +435,9 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
         "types": types,
         "types_by_size": {s: _count(df[df["size_class"] == s], "type_code", type_codes) for s in sizes
                           if (df["size_class"] == s).any()},
+        "cross_tabs": cross_tabs(df, taxonomy),
+        "type_descriptions": {t.code: t.description.model_dump() if t.description else None
+                              for t in taxonomy.portrait_types},
         "mean_total": round(float(df["total"].mean()), 4) if len(df) else None,
         "dimension_mean_share": {k: round(float(np.mean(v)), 4) for k, v in sorted(dims.items())},
         "feeds": dict(feeds),

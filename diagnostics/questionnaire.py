@@ -11,6 +11,15 @@ Scoring semantics (documented once, here, and repeated in the explanation trail)
   the band it falls in (``min`` inclusive, ``max`` exclusive); yes/no its ``yes_points`` or
   ``no_points``; text, evidence and level questions give no points unless their options carry points;
 - a question whose ``relevant`` condition is false is skipped: its answer is ignored and it gives 0;
+- applicability: a dimension (module section) or an indicator may declare ``applies``, a condition in the
+  same language (e.g. ``selected(segments_operated, 'smelting')``: the chain links or segments it applies
+  to), and a single-choice option may be marked ``not_applicable`` (an explicit "does not apply" answer).
+  Where an item does not apply, its questions are not asked, and it leaves both the points and the
+  maximum: an indicator's maximum shrinks in proportion to the maximum of its questions that still apply
+  (to 0 when none does), a dimension's maximum is the sum of its indicators' applicable maxima, and the
+  total is rescaled to ``max_score`` over the applicable maximum (raw / applicable max x max_score).
+  A definition without any ``applies`` or ``not_applicable`` (the national SME table: its rules have no
+  "not applicable") keeps its fixed maximum and is never rescaled;
 - an indicator's points are the sum of its questions' points, capped at its ``max_points``, times its
   ``weight``; a dimension's are the sum of its indicators' times its ``weight``; the total is the sum
   of the scored dimensions;
@@ -27,10 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from diagnostics.text import Text
 
-QUESTION_TYPES = ("single", "multi", "number", "yesno", "text", "evidence", "level")
 QuestionType = Literal["single", "multi", "number", "yesno", "text", "evidence", "level"]
 CODE_PATTERN = r"^[a-z][a-z0-9_]*$"
-_CODE_RE = re.compile(CODE_PATTERN)
 
 
 class _Strict(BaseModel):
@@ -45,6 +52,7 @@ class Option(_Strict):
     points: float = 0.0
     description: Text | None = None
     exclusive: bool = False  # "none of these": may not be combined with other options
+    not_applicable: bool = False  # "does not apply to us": the question leaves the points and the maximum
 
     @field_validator("code")
     @classmethod
@@ -55,7 +63,10 @@ class Option(_Strict):
 
 
 class Band(_Strict):
-    """A number range and the points it gives: ``min`` inclusive, ``max`` exclusive (None = open)."""
+    """A number range and the points it gives: ``min`` inclusive, ``max`` exclusive (None = open).
+
+    The question's ``bands_include`` may turn this round (``upper``: ``min`` exclusive, ``max`` inclusive).
+    """
 
     min: float | None = None
     max: float | None = None
@@ -86,6 +97,7 @@ class Question(_Strict):
     max: float | None = None
     integer: bool = False
     bands: list[Band] = Field(default_factory=list)
+    bands_include: Literal["lower", "upper"] = "lower"  # which edge of a band belongs to it
     formula: str | None = None  # a derived number, computed from other answers, never asked
     # yes/no
     yes_points: float = 0.0
@@ -118,8 +130,8 @@ class Question(_Strict):
             for o in self.options:
                 if not o.code.isdigit():
                     raise ValueError(f"level option codes must be digits (the level), got '{o.code}'")
-        if t != "number" and (self.bands or self.unit or self.formula or self.min is not None
-                              or self.max is not None):
+        if t != "number" and (self.bands or self.bands_include != "lower" or self.unit or self.formula
+                              or self.min is not None or self.max is not None):
             raise ValueError("bands, unit, min, max and formula belong to 'number' questions")
         if t == "number":
             if self.min is not None and self.max is not None and self.min > self.max:
@@ -132,6 +144,10 @@ class Question(_Strict):
             raise ValueError("scenario, binding and target_level belong to 'level' questions")
         if t != "multi" and any(o.exclusive for o in self.options):
             raise ValueError("'exclusive' options belong to 'multi' questions")
+        if t != "single" and any(o.not_applicable for o in self.options):
+            raise ValueError("'not_applicable' options belong to 'single' questions")
+        if any(o.not_applicable and o.points for o in self.options):
+            raise ValueError("a 'not_applicable' option gives no points")
         return self
 
     @property
@@ -171,6 +187,7 @@ class Indicator(_Strict):
     code: str = Field(pattern=CODE_PATTERN)
     title: Text
     description: Text | None = None
+    applies: str | None = None  # applicability condition (chain links / segments); see the module docstring
     max_points: float = Field(ge=0)
     weight: float = Field(default=1.0, ge=0)
     target: float | None = None  # points below which the indicator is a weakness (default: ratio)
@@ -186,6 +203,7 @@ class Dimension(_Strict):
     code: str = Field(pattern=CODE_PATTERN)
     title: Text
     description: Text | None = None
+    applies: str | None = None  # applicability condition of the whole section
     max_points: float = Field(default=0.0, ge=0)
     weight: float = Field(default=1.0, ge=0)
     scored: bool = True  # the operations-scenario dimension is rated, not scored
@@ -270,6 +288,20 @@ class Questionnaire(_Strict):
     def indicator_target(self, ind: Indicator) -> float:
         return ind.target if ind.target is not None else ind.max_score * self.weakness_ratio
 
+    @property
+    def uses_applicability(self) -> bool:
+        """Whether any item can be not applicable (then totals are rescaled to the applicable maximum)."""
+        return any(d.applies for d in self.dimensions) or any(i.applies for i in self.indicators()) or any(
+            o.not_applicable for q in self.questions() for o in q.options)
 
-def valid_code(code: str) -> bool:
-    return bool(_CODE_RE.fullmatch(code))
+    def conditions(self) -> dict[str, str | None]:
+        """Question id -> the condition under which it is asked: its section's and indicator's
+        ``applies`` and its own ``relevant``, joined with ``and`` (None: always asked)."""
+        out: dict[str, str | None] = {}
+        for d in self.dimensions:
+            for ind in d.indicators:
+                for q in ind.questions:
+                    parts = [p for p in (d.applies, ind.applies, q.relevant) if p]
+                    out[q.id] = " and ".join(f"({p})" for p in parts) if len(parts) > 1 else (
+                        parts[0] if parts else None)
+        return out

@@ -151,14 +151,29 @@ def check_references(q: Questionnaire, file: str) -> list[DefinitionError]:
     seen_i: set[str] = set()
     seen_d: set[str] = set()
     scored_total = 0.0
+    def check_applies(path: str, source: str | None, own: set[str]) -> None:
+        if source is None:
+            return
+        try:
+            parsed = expr.parse(source, all_ids)
+        except expr.ExpressionError as exc:
+            err(f"{path}.applies", f"{exc} in: {source}")
+            return
+        inside = sorted(parsed.names & own)
+        if inside:
+            err(f"{path}.applies", f"refers to its own question(s) {', '.join(inside)}: applicability must be "
+                                   "decided by an answer outside the item")
+
     for di, dim in enumerate(q.dimensions):
         dpath = f"dimensions[{di}]"
+        check_applies(dpath, dim.applies, {qq.id for ind in dim.indicators for qq in ind.questions})
         if dim.code in seen_d:
             err(f"{dpath}.code", f"duplicate dimension code '{dim.code}'")
         seen_d.add(dim.code)
         ind_total = 0.0
         for ii, ind in enumerate(dim.indicators):
             ipath = f"{dpath}.indicators[{ii}]"
+            check_applies(ipath, ind.applies, {qq.id for qq in ind.questions})
             if ind.code in seen_i:
                 err(f"{ipath}.code", f"duplicate indicator code '{ind.code}'")
             seen_i.add(ind.code)

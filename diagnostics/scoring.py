@@ -4,8 +4,10 @@
 ``ScoreResult`` of plain arrays: points per question, per indicator, per dimension, the total, the level
 by points alone (``band_level``) and the level granted after gates (``level``). The arithmetic is numpy
 over whole columns; the only Python loops run over the questionnaire's questions and levels (tens),
-never over submissions. ``ScoreResult.explain(i)`` rebuilds, for one submission, the trail from each
-answer to the level: which rule gave which points, where a cap applied, which gate blocked which level.
+never over submissions. ``ScoreResult.record(i)`` is what an assessment stores: the scores and, in
+compact form (numbers only), the trail from each answer to the level; ``diagnostics.explain`` turns that
+into the readable trail (which rule gave which points, where a cap applied, which gate blocked which
+level). Scoring knows nothing of the readable form: explain imports scoring, never the reverse.
 
 Same input, same output: there is no randomness and no clock here; results are rounded to 4 decimals
 so float summation order never flips a level boundary. ``SCORER_VERSION`` is stored with every
@@ -22,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.answers import AnswerArrays, decode, encode_row, formula, relevance
+from diagnostics.answers import AnswerArrays, condition, decode, formula
 from diagnostics.questionnaire import Gate, Question, Questionnaire
 
-SCORER_VERSION = "1.0.0"
+SCORER_VERSION = "1.1.0"  # 1.1: applicability (N/A leaves the maximum), upper-closed bands
 EPS = 1e-9
 DECIMALS = 4
 
@@ -40,6 +42,7 @@ class _QPlan:
     edges: np.ndarray | None = None  # band lower edges, sorted
     uppers: np.ndarray | None = None  # band upper edges aligned with edges
     cap: float | None = None
+    upper: bool = False  # bands include their upper edge, not their lower one
 
 
 class CompiledQuestionnaire:
@@ -76,7 +79,26 @@ class CompiledQuestionnaire:
         self.dim_max = self.ind_max @ self.ind_to_dim * self.dim_weight
         self.scenarios = q.scenario_questions()
         self.levels = sorted(q.levels, key=lambda lv: lv.level)
-        self.dynamic = [qq for qq in self.questions if qq.relevant or qq.formula]
+        self.conditions = q.conditions()
+        owner = {qq.id: self.ind_index[ind.code] for ind in self.indicators for qq in ind.questions}
+        self.scenario_ind = [owner[sq.id] for sq in self.scenarios]
+        self.dynamic = [qq for qq in self.questions if self.conditions.get(qq.id) or qq.formula]
+        # applicability (see diagnostics.questionnaire): which indicators can be not applicable, each
+        # scored question's maximum, and for single choices the options that answer "not applicable"
+        self.applicability = q.uses_applicability
+        self.plan_ind = np.array(plan_ind, dtype=np.int64)
+        self.plan_max = np.array([plan.question.max_possible() for plan in self.plans], dtype=float)
+        self.ind_full = self.plan_max @ self.q_to_ind if self.plans else np.zeros(len(self.indicators))
+        self.ind_applies: list[tuple[int, str]] = []
+        for dim in self.dimensions:
+            for ind in dim.indicators:
+                parts = [p for p in (dim.applies, ind.applies) if p]
+                if parts:
+                    self.ind_applies.append((self.ind_index[ind.code], " and ".join(f"({p})" for p in parts)))
+        self.na_options = {plan.question.id: np.array([o.not_applicable for o in plan.question.options] + [False])
+                           for plan in self.plans if any(o.not_applicable for o in plan.question.options)}
+        self.plan_ids = [plan.question.id for plan in self.plans]
+        self.ind_codes = [ind.code for ind in self.indicators]
 
 
 def _plan(question: Question) -> _QPlan | None:
@@ -92,6 +114,7 @@ def _plan(question: Question) -> _QPlan | None:
             question, "number", np.array([b.points for b in bands]),
             edges=np.array([-np.inf if b.min is None else b.min for b in bands]),
             uppers=np.array([np.inf if b.max is None else b.max for b in bands]),
+            upper=question.bands_include == "upper",
         )
     return _QPlan(question, "yesno", np.array([question.no_points, question.yes_points, 0.0]))
 
@@ -145,9 +168,11 @@ def apply_logic(c: CompiledQuestionnaire, arrays: AnswerArrays) -> tuple[AnswerA
     applied: dict[str, np.ndarray] = {}
     n = arrays.n
     for question in c.questions:
-        if not (question.relevant or question.formula):
+        cond = c.conditions.get(question.id)
+        if not (cond or question.formula):
             continue
-        names = (relevance(question).names if question.relevant else frozenset()) | (
+        when = condition(c.q, question)
+        names = (when.names if cond else frozenset()) | (
             formula(question).names if question.formula else frozenset())
         cols = _columns(arrays, c.q, names)
         qid = question.id
@@ -156,8 +181,8 @@ def apply_logic(c: CompiledQuestionnaire, arrays: AnswerArrays) -> tuple[AnswerA
                 values = np.asarray(formula(question).evaluate_vector(cols, n), dtype=float)
             arrays.number[qid] = values
             cols[qid] = expr.VectorColumn("number", values)
-        if question.relevant:
-            mask = np.asarray(relevance(question).evaluate_vector(cols, n), dtype=bool)
+        if cond:
+            mask = np.asarray(when.evaluate_vector(cols, n), dtype=bool)
             applied[qid] = mask
             _blank(arrays, qid, ~mask)
     return arrays, applied
@@ -190,14 +215,43 @@ def question_points(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarra
             pts = arrays.multi[qid] @ plan.table
             out[:, p] = np.minimum(pts, plan.cap) if plan.cap is not None else pts
         elif plan.kind == "number":
+            assert plan.edges is not None and plan.uppers is not None  # _plan gives every number plan its bands
             values = arrays.number[qid]
-            pos = np.searchsorted(plan.edges, values, side="right") - 1  # type: ignore[arg-type]
+            # lower-closed bands: the last edge <= value; upper-closed: the last edge < value
+            pos = np.searchsorted(plan.edges, values, side="left" if plan.upper else "right") - 1
             safe = np.clip(pos, 0, len(plan.table) - 1)
-            inside = (pos >= 0) & (values < plan.uppers[safe]) & ~np.isnan(values)  # type: ignore[index]
+            below = values <= plan.uppers[safe] if plan.upper else values < plan.uppers[safe]
+            inside = (pos >= 0) & below & ~np.isnan(values)
             out[:, p] = np.where(inside, plan.table[safe], 0.0)
         else:
             out[:, p] = plan.table[arrays.yesno[qid]]  # -1 picks the trailing 0
     return out
+
+
+def applicable_maxima(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
+    """n x indicators: each indicator's maximum (after weight) over the questions that apply.
+
+    An indicator whose section or own ``applies`` is false applies nowhere (0); a question answered with
+    a ``not_applicable`` option takes its maximum out. Without applicability every row is ``ind_max``.
+    """
+    n = arrays.n
+    out = np.tile(c.ind_max, (n, 1))
+    if not c.applicability or not c.plans:
+        return out
+    q_app = np.ones((n, len(c.plans)), dtype=bool)
+    for j, source in c.ind_applies:
+        parsed = expr.parse(source)
+        mask = np.asarray(parsed.evaluate_vector(_columns(arrays, c.q, parsed.names), n), dtype=bool)
+        q_app[:, c.plan_ind == j] &= mask[:, None]
+    for p, plan in enumerate(c.plans):
+        na = c.na_options.get(plan.question.id)
+        if na is not None:
+            q_app[:, p] &= ~na[arrays.index[plan.question.id]]
+    avail = (q_app * c.plan_max) @ c.q_to_ind
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(c.ind_full > 0, avail / np.where(c.ind_full > 0, c.ind_full, 1.0), 1.0)
+    maxima: np.ndarray = np.round(c.ind_max * np.clip(frac, 0.0, 1.0), DECIMALS)
+    return maxima
 
 
 def scenario_levels(c: CompiledQuestionnaire, arrays: AnswerArrays) -> np.ndarray:
@@ -215,10 +269,12 @@ def _gate_mask(c: CompiledQuestionnaire, gate: Gate, ind_scores: np.ndarray, dim
     if gate.kind == "scenarios":
         cols = _gate_scenarios(c, gate)
         actual = (scen[:, cols] >= gate.min_level).sum(axis=1).astype(float)
-    elif gate.kind == "indicator":
-        actual = ind_scores[:, c.ind_index[gate.code]]  # type: ignore[index]
     else:
-        actual = dim_scores[:, c.dim_index[gate.code]]  # type: ignore[index]
+        assert gate.code is not None  # Gate's validator requires a code unless the gate counts scenarios
+        if gate.kind == "indicator":
+            actual = ind_scores[:, c.ind_index[gate.code]]
+        else:
+            actual = dim_scores[:, c.dim_index[gate.code]]
     return actual >= gate.at_least - EPS, actual
 
 
@@ -246,6 +302,34 @@ class ScoreResult:
     level: np.ndarray
     scenarios: np.ndarray  # n x scenario questions
     gates: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]
+    indicator_max: np.ndarray | None = None  # n x indicators: applicable maximum (None: the fixed maxima)
+    raw_total: np.ndarray | None = None  # before rescaling to the applicable maximum
+    complete: np.ndarray | None = None  # every required answer the score reads is present
+
+    @cached_property
+    def ind_max(self) -> np.ndarray:
+        """n x indicators: the maximum each indicator could give this submission."""
+        if self.indicator_max is None:
+            return np.tile(self.compiled.ind_max, (self.n, 1))
+        return self.indicator_max
+
+    @cached_property
+    def applicable(self) -> np.ndarray:
+        """n x indicators: False where the indicator does not apply (it left the points and the maximum)."""
+        out: np.ndarray = ~((self.ind_max <= EPS) & (self.compiled.ind_max > 0))
+        return out
+
+    @cached_property
+    def dimension_max(self) -> np.ndarray:
+        c = self.compiled
+        out: np.ndarray = np.round(self.ind_max @ c.ind_to_dim * c.dim_weight, DECIMALS)
+        return out
+
+    @cached_property
+    def applicable_max(self) -> np.ndarray:
+        """The maximum of the scored dimensions over what applies (the fixed ``max_score`` without N/A)."""
+        out: np.ndarray = np.round(self.dimension_max[:, self.compiled.dim_scored].sum(axis=1), DECIMALS)
+        return out
 
     @property
     def n(self) -> int:
@@ -254,14 +338,20 @@ class ScoreResult:
     @cached_property
     def weak(self) -> np.ndarray:
         """n x indicators: scored below the indicator's target (a weakness that feeds needs)."""
-        scored_ind = self.compiled.ind_to_dim[:, self.compiled.dim_scored].sum(axis=1) > 0
-        return (self.indicator < self.compiled.ind_target - EPS) & scored_ind
+        c = self.compiled
+        scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(c.ind_max > 0, self.ind_max / np.where(c.ind_max > 0, c.ind_max, 1.0), 1.0)
+        weak: np.ndarray = (self.indicator < c.ind_target * share - EPS) & scored_ind & self.applicable
+        return weak
 
     @cached_property
     def strong(self) -> np.ndarray:
         c = self.compiled
         scored_ind = c.ind_to_dim[:, c.dim_scored].sum(axis=1) > 0
-        return (self.indicator >= c.ind_max * c.q.strength_ratio - EPS) & scored_ind & (c.ind_max > 0)
+        strong: np.ndarray = (self.indicator >= self.ind_max * c.q.strength_ratio - EPS) & scored_ind & (
+            self.ind_max > EPS)
+        return strong
 
     def frame(self) -> pd.DataFrame:
         """One row per submission: total, level, band_level and one column per dimension code."""
@@ -273,25 +363,58 @@ class ScoreResult:
 
     def record(self, i: int) -> dict[str, Any]:
         """What an assessment row stores for submission ``i`` (the explanation in compact form)."""
-        from diagnostics.explain import compact_row
-
         c = self.compiled
+        app = self.applicable[i]
+        dim_app = self.dimension_max[i] > EPS
         return {
             "total": float(self.total[i]),
             "level": int(self.level[i]),
             "band_level": int(self.band_level[i]),
-            "dimension_scores": {d.code: float(self.dimension[i, k]) for k, d in enumerate(c.dimensions) if d.scored},
-            "indicator_scores": {ind.code: float(self.indicator[i, j]) for j, ind in enumerate(c.indicators)},
-            "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) for k, s in enumerate(c.scenarios)},
+            # not applicable: None, so no reader mistakes "does not apply" for "scored 0"
+            "dimension_scores": {d.code: float(self.dimension[i, k]) if dim_app[k] or not c.applicability else None
+                                 for k, d in enumerate(c.dimensions) if d.scored},
+            "indicator_scores": {ind.code: float(self.indicator[i, j]) if app[j] else None
+                                 for j, ind in enumerate(c.indicators)},
+            # a rating in an item that does not apply is None: "not applicable", not "level 0"
+            "scenario_levels": {s.scenario or s.id: int(self.scenarios[i, k]) if app[c.scenario_ind[k]] else None
+                                for k, s in enumerate(c.scenarios)},
             "explanation": compact_row(self, i),
             "scorer_version": SCORER_VERSION,
         }
 
-    def explain(self, i: int) -> dict[str, Any]:
-        """The full, readable trail of submission ``i`` (see ``diagnostics.explain.expand``)."""
-        from diagnostics.explain import explain_row
 
-        return explain_row(self, i)
+def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
+    """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
+
+    ``diagnostics.explain.expand`` turns it, with the definition and the submission's answers, into the
+    full trail. Keeping the rule texts out of the database keeps 10 000 assessments small and fast to
+    write; the texts are a pure function of the definition version the assessment points at.
+    """
+    c = result.compiled
+    computed: dict[str, float | None] = {}
+    for question in c.dynamic:
+        if question.formula:
+            value = float(result.arrays.number[question.id][i])
+            computed[question.id] = None if value != value else round(value, 4)  # NaN -> None
+    out: dict[str, Any] = {
+        "v": 1,
+        "points": dict(zip(c.plan_ids, np.round(result.points[i], 4).tolist(), strict=True)),
+        "raw": dict(zip(c.ind_codes, np.round(result.indicator_raw[i], 4).tolist(), strict=True)),
+        "skipped": [qid for qid, mask in result.applied.items() if not mask[i]],
+        "computed": computed,
+        "weak": [code for code, w in zip(c.ind_codes, result.weak[i], strict=True) if w],
+        "strong": [code for code, s in zip(c.ind_codes, result.strong[i], strict=True) if s],
+        "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
+                  for (lv, gid), (ok, actual) in result.gates.items()},
+    }
+    if c.applicability and result.raw_total is not None:
+        ind_max = result.ind_max[i]
+        out["na"] = [code for code, ok in zip(c.ind_codes, result.applicable[i], strict=True) if not ok]
+        out["avail"] = {code: round(float(m), 4)
+                        for code, m, full in zip(c.ind_codes, ind_max, c.ind_max, strict=True) if EPS < m < full - EPS}
+        out["raw_total"] = round(float(result.raw_total[i]), 4)
+        out["applicable_max"] = round(float(result.applicable_max[i]), 4)
+    return out
 
 
 def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
@@ -303,6 +426,13 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
     ind = np.round(np.minimum(raw, c.ind_cap) * c.ind_weight, DECIMALS)
     dim = np.round(ind @ c.ind_to_dim * c.dim_weight, DECIMALS)
     total = np.round(dim[:, c.dim_scored].sum(axis=1), DECIMALS)
+    ind_max = applicable_maxima(c, effective) if c.applicability else None
+    raw_total = total
+    if ind_max is not None:
+        app_max = np.round((ind_max @ c.ind_to_dim * c.dim_weight)[:, c.dim_scored].sum(axis=1), DECIMALS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = np.round(np.where(app_max > EPS, raw_total / np.where(app_max > EPS, app_max, 1.0) * q.max_score,
+                                      0.0), DECIMALS)
     scen = scenario_levels(c, effective)
     level = np.zeros(effective.n, dtype=np.int16)
     band = np.zeros(effective.n, dtype=np.int16)
@@ -316,13 +446,39 @@ def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
             all_ok &= ok
         band = np.where(score_ok, lv.level, band).astype(np.int16)
         level = np.where(all_ok, lv.level, level).astype(np.int16)
-    return ScoreResult(c, effective, applied, points, raw, ind, dim, total, band, level, scen, gates)
+    return ScoreResult(c, effective, applied, points, raw, ind, dim, total, band, level, scen, gates,
+                       indicator_max=ind_max, raw_total=raw_total, complete=required_present(c, effective, applied))
+
+
+def required_present(c: CompiledQuestionnaire, arrays: AnswerArrays, applied: dict[str, np.ndarray]) -> np.ndarray:
+    """Per submission: every required question the score reads (scored questions, scenario ratings and
+    the answers conditions read) is answered wherever it is asked. A submission missing one must not be
+    scored: a blank would silently count as 0 points or as "does not apply". Text and evidence give no
+    points, so their absence does not change a score and is checked at submit, not here."""
+    read: set[str] = {plan.question.id for plan in c.plans} | {s.id for s in c.scenarios}
+    for source in c.conditions.values():
+        if source:
+            read |= set(expr.parse(source).names)
+    ok = np.ones(arrays.n, dtype=bool)
+    for question in c.questions:
+        if not question.required or question.formula or question.id not in read:
+            continue
+        qid = question.id
+        if qid in arrays.index:
+            have = arrays.index[qid] >= 0
+        elif qid in arrays.multi:
+            have = np.asarray(arrays.multi[qid].any(axis=1), dtype=bool)
+        elif qid in arrays.number:
+            have = ~np.isnan(arrays.number[qid])
+        elif qid in arrays.yesno:
+            have = arrays.yesno[qid] >= 0
+        else:
+            continue
+        asked = applied.get(qid)
+        ok &= have | (~asked if asked is not None else False)
+    return ok
 
 
 def score_answers(q: Questionnaire, rows: list[dict[str, Any]]) -> ScoreResult:
     """Convenience: decode clean answers and score them."""
     return score(q, decode(q, rows))
-
-
-def effective_answers(result: ScoreResult, i: int) -> dict[str, Any]:
-    return encode_row(result.compiled.q, result.arrays, i)

@@ -53,15 +53,15 @@ class Settings:
     max_number_answer: float = field(default_factory=lambda: float(_env("SHUZHEN_MAX_NUMBER_ANSWER", "1e12")))
     questionnaire_dir: Path = field(default_factory=lambda: Path(_env(
         "SHUZHEN_QUESTIONNAIRES", str(ROOT / "questionnaires"))))
-    upload_dir: Path = field(default_factory=lambda: Path(_env(
-        "SHUZHEN_UPLOADS", str(ROOT / "instance" / "uploads"))))
     report_dir: Path = field(default_factory=lambda: Path(_env(
         "SHUZHEN_REPORTS", str(ROOT / "instance" / "reports"))))
     prefect_api_url: str | None = field(default_factory=lambda: os.environ.get("PREFECT_API_URL") or None)
     trigger_pipeline_on_submit: bool = field(default_factory=lambda: _env(
         "SHUZHEN_TRIGGER_ON_SUBMIT", "0") == "1")
     session_minutes: int = field(default_factory=lambda: int(_env("SHUZHEN_SESSION_MINUTES", "120")))
+    # the pilot whose targets apply to a cluster that names none (questionnaires/targets/<code>.yaml)
     default_pilot: str = field(default_factory=lambda: _env("SHUZHEN_PILOT", "jingdezhen-ceramics"))
+    # the PostgreSQL database the test suite may wipe; unset, the suite runs on SQLite only
     test_database_url: str | None = field(default_factory=lambda: os.environ.get("TEST_DATABASE_URL") or None)
     # ---- the cluster pipeline (flows/) ----
     score_batch_size: int = field(default_factory=lambda: int(_env("SHUZHEN_SCORE_BATCH", "2500")))

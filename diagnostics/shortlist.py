@@ -1,30 +1,34 @@
 """The pilot shortlist (试点企业名单): N enterprises chosen under quotas, every choice explained.
 
-Objective. Each candidate gets ``score = need x readiness``:
+Objective (weights in the pilot file, ``shortlist.objective``). Each candidate gets
+``score = w_readiness x readiness + w_need x need + w_scale x scale``:
 
-- ``need`` (0..1) is the portrait's mean weakness severity (how far its scored indicators are below
-  target, on average): funding helps most where the gaps are;
 - ``readiness`` (0..1) is ``total / max_score``, discounted by ``self_assessed_weight`` when the score
-  was not verified on site: a firm needs some foundation to absorb a transformation, and an unverified
-  score may be optimistic;
-- the product favours firms that have both clear gaps and the base to close them; a firm with no
-  gaps, or with nothing to build on, scores near 0.
+  was not verified on site: a firm needs a foundation to absorb a transformation;
+- ``need`` (0..1) is the portrait's mean gap to target: room for the funding to make a difference;
+- ``scale`` (0..1) is the size class (large 1, medium 2/3, small 1/3, micro 0): a transformed large
+  firm reaches further along the chain (suppliers, customers) - the "1+N" the programmes ask for.
+  A weighted sum, not the former product need x readiness, which peaked at borderline firms (need and
+  total move in opposite directions) and kept chain leaders at the quota minimum.
 
-Quotas (``PilotTargets.shortlist``): exactly ``size`` picks; at least ceil(share x size) chain leaders;
-at least ``min_per_size[c]`` of each size class; at most ``max_per_group`` per enterprise group; only
-willing enterprises when ``willing_only``; and, when ``cover_chain_links``, as many chain links
-represented as the other quotas allow ("where possible").
+Representativeness: when ``cover_chain_links``, as many chain links as possible are represented first
+(lexicographically before the score); sizes and chain leaders are quotas.
 
-Solver. An exact integer programme (``scipy.optimize.milp``, HiGHS, relative gap 0), lexicographic:
-first the most chain links covered under the hard quotas, then the largest total score with that
-coverage fixed. When the hard quotas cannot all hold, each is checked against the pool (not enough
-leaders, too few small firms...) and then relaxed one at a time; the message names the quota(s) that
-fail, in Chinese and English.
+Quotas (``PilotTargets.shortlist``): ``size`` picks; at least ceil(share x size) chain leaders; at least
+``min_per_size[c]`` of each size class; at most ``max_per_group`` per enterprise group; only willing
+enterprises when ``willing_only``.
+
+A shortlist always answers. An exact integer programme (``scipy.optimize.milp``, HiGHS, gap 0) solves
+the quotas as hard constraints; when they cannot all hold it solves them as soft ones, lexicographic:
+fewest weighted missing places (``violation_weights``), then most links, then the largest score, and
+names every violated quota with how far it falls short (status ``best_effort``). With fewer candidates
+than places every candidate is listed. Only an empty pool gives an empty list.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -32,88 +36,158 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
-from diagnostics.canonical import jsonable
+from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import ShortlistQuotas
+from diagnostics.recommend import recommend_portrait
+from diagnostics.size_class import size_label
+from diagnostics.taxonomy import Taxonomy
+from diagnostics.workbooks.safe import text_of
 
-SIZE_ZH = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型", "unknown": "规模未知"}
-OBJECTIVE_TEXT = {
-    "zh": "得分 = 需求度 × 就绪度。需求度为各计分指标低于目标的平均差距（0–1）；就绪度为总分/满分，"
-          "未经现场评定的自评结果乘以折扣系数。既有明显短板、又有承接改造基础的企业优先。",
-    "en": "score = need x readiness. Need is the mean shortfall of scored indicators below target (0-1); "
-          "readiness is total / max score, discounted when the score was self-assessed rather than verified "
-          "on site. Firms with clear gaps and the base to close them come first.",
-}
+SCALE = {"large": 1.0, "medium": 2 / 3, "small": 1 / 3, "micro": 0.0}
+
+
+def objective_text(quotas: ShortlistQuotas) -> dict[str, str]:
+    """The objective in words, with the pilot file's weights."""
+    o = quotas.objective
+    return {
+        "zh": f"综合得分 = {o.readiness:g}×就绪度 + {o.need:g}×需求度 + {o.scale:g}×带动力。就绪度 = 总分/满分"
+              f"（自评未经现场评定乘 {quotas.self_assessed_weight:g}）；需求度 = 各计分指标与目标的平均差距（0–1）；"
+              "带动力按规模（大型1、中型2/3、小型1/3、微型0）。先尽量覆盖更多产业链环节，再比综合得分；"
+              "链主占比与大中小企业数量为配额，配额无法全部满足时取违反（加权）最少的名单并逐项说明。",
+        "en": f"score = {o.readiness:g} x readiness + {o.need:g} x need + {o.scale:g} x scale. Readiness = total / "
+              f"max (x {quotas.self_assessed_weight:g} when self-assessed); need = mean gap of scored indicators to "
+              "target (0-1); scale by size (large 1, medium 2/3, small 1/3, micro 0). Most chain links first, then "
+              "the score; chain-leader share and size mix are quotas; when they cannot all hold, the list with the "
+              "fewest weighted violations, each named.",
+    }
 
 
 def score_terms(portraits: pd.DataFrame, quotas: ShortlistQuotas, max_score: float = 100.0) -> pd.DataFrame:
-    """need, readiness and score for every portrait (rounded so reruns compare equal)."""
+    """need, readiness, scale and score for every portrait (rounded so reruns compare equal)."""
     df = portraits.copy()
+    o = quotas.objective
     weight = np.where(df["trusted"].astype(bool), 1.0, quotas.self_assessed_weight)
     df["readiness"] = np.round(np.clip(df["total"].astype(float) / max_score, 0, 1) * weight, 6)
     df["need"] = np.round(df["need"].astype(float), 6)
-    df["score"] = np.round(df["need"] * df["readiness"], 6)
+    df["scale"] = np.round(df["size_class"].map(SCALE).fillna(0.0).astype(float), 6)
+    df["score"] = np.round(o.readiness * df["readiness"] + o.need * df["need"] + o.scale * df["scale"], 6)
     return df
 
 
 class _Problem:
     """The integer programme for one pool and one set of active quotas."""
 
-    def __init__(self, pool: pd.DataFrame, quotas: ShortlistQuotas, links: list[str], active: set[str]) -> None:
-        self.q, self.active = quotas, active
+    def __init__(self, pool: pd.DataFrame, quotas: ShortlistQuotas, links: list[str], active: set[str], *,
+                 soft: bool = False) -> None:
+        self.q, self.active, self.soft = quotas, active, soft
         pool = _prune(pool, quotas, active)
         self.pool = pool
         n = len(pool)
         self.n = n
+        self.places = min(quotas.size, n)  # soft: fewer candidates than places lists them all
         member = pool["chain_links"].tolist()
         self.links = [lk for lk in links if any(lk in m for m in member)] if quotas.cover_chain_links else []
         self.m = len(self.links)
-        rows: list[np.ndarray] = []
-        lo: list[float] = []
-        hi: list[float] = []
+        rows: list[tuple[np.ndarray, float, float, str | None, float]] = []  # coeff, lo, hi, quota, sense
 
-        def add(coeff: np.ndarray, low: float, high: float) -> None:
-            rows.append(coeff)
-            lo.append(low)
-            hi.append(high)
+        def add(coeff: np.ndarray, low: float, high: float, quota: str | None = None, sense: float = 0.0) -> None:
+            rows.append((coeff, low, high, quota, sense))
 
-        pad = np.zeros(self.m)
-        add(np.concatenate([np.ones(n), pad]), quotas.size, quotas.size)
+        width = n + self.m
+        size_row = np.zeros(width)
+        size_row[:n] = 1.0
+        places = self.places if soft else quotas.size
+        add(size_row, places, places)
         if "leaders" in active and self.min_leaders > 0:
-            add(np.concatenate([pool["chain_leader"].to_numpy(float), pad]), self.min_leaders, np.inf)
+            coeff = np.zeros(width)
+            coeff[:n] = pool["chain_leader"].to_numpy(float)
+            add(coeff, self.min_leaders, np.inf, "leaders", 1.0)
         for cls, k in sorted(quotas.min_per_size.items()):
             if f"size:{cls}" in active and k > 0:
-                add(np.concatenate([(pool["size_class"] == cls).to_numpy(float), pad]), k, np.inf)
+                coeff = np.zeros(width)
+                coeff[:n] = (pool["size_class"] == cls).to_numpy(float)
+                add(coeff, k, np.inf, f"size:{cls}", 1.0)
         if "group" in active and quotas.max_per_group:
-            for _, idx in sorted(pool.groupby("group_name").indices.items()):
+            for g, idx in sorted(pool.groupby("group_name").indices.items()):
                 if len(idx) > quotas.max_per_group:
-                    coeff = np.zeros(n + self.m)
+                    coeff = np.zeros(width)
                     coeff[idx] = 1.0
-                    add(coeff, -np.inf, quotas.max_per_group)
+                    add(coeff, -np.inf, quotas.max_per_group, f"group:{g}", -1.0)
         for j, lk in enumerate(self.links):
-            coeff = np.zeros(n + self.m)
+            coeff = np.zeros(width)
             coeff[[i for i, mem in enumerate(member) if lk in mem]] = -1.0
             coeff[n + j] = 1.0
             add(coeff, -np.inf, 0.0)
-        self.A = csr_matrix(np.vstack(rows)) if rows else None
-        self.lo, self.hi = np.array(lo), np.array(hi)
+        # soft quotas: one slack column per quota row (>= rows gain +slack, <= rows lose it)
+        self.slacks = [(r, q) for r, (_, _, _, q, _) in enumerate(rows) if soft and q is not None]
+        self.k = len(self.slacks)
+        vw = quotas.violation_weights
+        self.penalty = np.array([vw.leaders if q == "leaders" else vw.min_per_size if q.startswith("size:")
+                                 else vw.max_per_group for _, q in self.slacks], dtype=float)
+        matrix = np.zeros((len(rows), width + self.k))
+        for r, (coeff, _, _, _, _) in enumerate(rows):
+            matrix[r, :width] = coeff
+        for s_idx, (r, _) in enumerate(self.slacks):
+            matrix[r, width + s_idx] = rows[r][4]
+        self.A = csr_matrix(matrix) if rows else None
+        self.lo = np.array([r[1] for r in rows])
+        self.hi = np.array([r[2] for r in rows])
+        self.N = width + self.k
 
     @property
     def min_leaders(self) -> int:
         return math.ceil(self.q.min_chain_leader_share * self.q.size - 1e-9)
 
-    def solve(self, objective: np.ndarray, extra: tuple[np.ndarray, float] | None = None) -> np.ndarray | None:
+    def vector(self, picks: np.ndarray | None = None, links: np.ndarray | None = None,
+               slacks: np.ndarray | None = None) -> np.ndarray:
+        """An objective or constraint row over (picks, link flags, slacks)."""
+        out = np.zeros(self.N)
+        if picks is not None:
+            out[:self.n] = picks
+        if links is not None:
+            out[self.n:self.n + self.m] = links
+        if slacks is not None:
+            out[self.n + self.m:] = slacks
+        return out
+
+    def solve(self, objective: np.ndarray, extra: list[tuple[np.ndarray, float, float]] | None = None
+              ) -> np.ndarray | None:
         A, lo, hi = self.A, self.lo, self.hi
-        if extra is not None:
-            A = csr_matrix(np.vstack([A.toarray(), extra[0]]))  # type: ignore[union-attr]
-            lo, hi = np.append(lo, extra[1]), np.append(hi, np.inf)
-        res = milp(objective, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(self.n + self.m),
-                   bounds=Bounds(0, 1), options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": 120})
+        if A is None:
+            return None
+        if extra:
+            A = csr_matrix(np.vstack([A.toarray(), *[e[0] for e in extra]]))
+            lo = np.append(lo, [e[1] for e in extra])
+            hi = np.append(hi, [e[2] for e in extra])
+        upper = np.concatenate([np.ones(self.n + self.m), np.full(self.k, float(max(self.q.size, 1)))])
+        res = milp(objective, constraints=LinearConstraint(A, lo, hi), integrality=np.ones(self.N, dtype=np.int64),
+                   bounds=Bounds(np.zeros(self.N), upper),
+                   options={"mip_rel_gap": 0.0, "presolve": True, "time_limit": 120})
         if res.status != 0 or res.x is None:
             return None
         return np.round(res.x).astype(int)
 
     def feasible(self) -> bool:
-        return self.solve(np.zeros(self.n + self.m)) is not None
+        return self.solve(np.zeros(self.N)) is not None
+
+    def best(self) -> tuple[np.ndarray | None, int]:
+        """Lexicographic: (soft) fewest weighted violations, then most links covered, then score."""
+        score = self.pool["score"].to_numpy(float)
+        fixed: list[tuple[np.ndarray, float, float]] = []
+        if self.k:
+            x0 = self.solve(self.vector(slacks=self.penalty))
+            if x0 is None:
+                return None, 0
+            cost = float(self.penalty @ x0[self.n + self.m:])
+            fixed.append((self.vector(slacks=self.penalty), -np.inf, cost + 1e-6))
+        covered = 0
+        if self.m:
+            x1 = self.solve(self.vector(links=-np.ones(self.m)), fixed)
+            if x1 is None:
+                return None, 0
+            covered = int(x1[self.n:self.n + self.m].sum())
+            fixed.append((self.vector(links=np.ones(self.m)), covered, np.inf))
+        return self.solve(self.vector(picks=-score), fixed), covered
 
 
 def _prune(pool: pd.DataFrame, quotas: ShortlistQuotas, active: set[str]) -> pd.DataFrame:
@@ -164,7 +238,7 @@ def _labels(quotas: ShortlistQuotas, min_leaders: int) -> dict[str, tuple[str, s
                        f"chain leaders at least {quotas.min_chain_leader_share:.0%} (at least {min_leaders})"),
            "group": (f"同一集团最多 {quotas.max_per_group} 家", f"at most {quotas.max_per_group} per group")}
     for cls, k in quotas.min_per_size.items():
-        out[f"size:{cls}"] = (f"{SIZE_ZH.get(cls, cls)}企业至少 {k} 家", f"at least {k} {cls} enterprises")
+        out[f"size:{cls}"] = (f"{size_label(cls)}企业至少 {k} 家", f"at least {k} {cls} enterprises")
     return out
 
 
@@ -201,7 +275,7 @@ def diagnose(pool: pd.DataFrame, quotas: ShortlistQuotas, links: list[str], will
         if k > have:
             key = f"size:{cls}"
             problems.append({"quota": key,
-                             "zh": f"{labels[key][0]}无法满足：{who_zh}{SIZE_ZH.get(cls, cls)}企业只有 {have} 家。",
+                             "zh": f"{labels[key][0]}无法满足：{who_zh}{size_label(cls)}企业只有 {have} 家。",
                              "en": f"{labels[key][1]} cannot be met: only {have} {who_en} {cls} enterprises."})
     if problems:
         return problems
@@ -231,75 +305,117 @@ def _entry(row: pd.Series, rank: int) -> dict[str, Any]:
             "readiness": float(row["readiness"]), "score": float(row["score"]), "rank": rank}
 
 
+def _quota_names(quotas: ShortlistQuotas, problem: _Problem) -> dict[str, tuple[str, str]]:
+    labels = _labels(quotas, problem.min_leaders)
+    out = dict(labels)
+    for _, key in problem.slacks:
+        if key.startswith("group:"):
+            g = key.split(":", 1)[1]
+            out[key] = (f"集团“{g}”最多 {quotas.max_per_group} 家", f"at most {quotas.max_per_group} from group '{g}'")
+    return out
+
+
+def _violations(problem: _Problem, x: np.ndarray, quotas: ShortlistQuotas, pool_size: int) -> list[dict[str, Any]]:
+    """Every quota the best-effort list does not meet, with how far it falls short."""
+    names = _quota_names(quotas, problem)
+    out: list[dict[str, Any]] = []
+    if pool_size < quotas.size:
+        out.append({"quota": "size", "short_by": quotas.size - pool_size, "weight": None,
+                    "zh": f"{names['size'][0]}未满足：只有 {pool_size} 家候选企业，全部列入，"
+                          f"仍缺 {quotas.size - pool_size} 家。",
+                    "en": f"{names['size'][1]} not met: only {pool_size} candidates, all listed, "
+                          f"{quotas.size - pool_size} short."})
+    for s_idx, (_, key) in enumerate(problem.slacks):
+        short = int(x[problem.n + problem.m + s_idx])
+        if short <= 0:
+            continue
+        zh, en = names.get(key, (key, key))
+        verb_zh = "超出" if key.startswith("group:") else "还差"
+        verb_en = "over by" if key.startswith("group:") else "short by"
+        out.append({"quota": key, "short_by": short, "weight": float(problem.penalty[s_idx]),
+                    "zh": f"{zh}未满足：{verb_zh} {short} 家（每家计 {problem.penalty[s_idx]:g} 分违反权重）。",
+                    "en": f"{en} not met: {verb_en} {short} (violation weight {problem.penalty[s_idx]:g} each)."})
+    return out
+
+
 def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_links: list[str], *,
-                     max_score: float = 100.0) -> dict[str, Any]:
+                     max_score: float = 100.0, link_names: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The shortlist snapshot payload (see the module docstring for the objective and quotas)."""
+    lname = {c: (text_of(v, "zh") or c) for c, v in (link_names or {}).items()}
+    lname_en = {c: (text_of(v, "en") or c) for c, v in (link_names or {}).items()}
     terms = score_terms(portraits, quotas, max_score).sort_values("enterprise_id", kind="stable")
-    pool = terms[terms["pilot_willing"]] if quotas.willing_only else terms
+    pool = terms[terms["pilot_willing"].astype(bool)] if quotas.willing_only else terms
     pool = pool.reset_index(drop=True)
-    excluded = terms[~terms["pilot_willing"]] if quotas.willing_only else terms.iloc[0:0]
+    excluded = terms[~terms["pilot_willing"].astype(bool)] if quotas.willing_only else terms.iloc[0:0]
     order = pool.sort_values(["score", "enterprise_id"], ascending=[False, True], kind="stable")
     rank = {int(e): i + 1 for i, e in enumerate(order["enterprise_id"])}
     problem = _Problem(pool, quotas, chain_links, _active(quotas))
     head: dict[str, Any] = {
         "quotas": {**quotas.model_dump(), "min_chain_leaders": problem.min_leaders},
-        "objective": {"definition": OBJECTIVE_TEXT},
+        "objective": {"definition": objective_text(quotas)},
         "candidates": len(pool), "excluded_not_willing": len(excluded), "links_total": len(chain_links),
     }
-    x = None
-    covered = 0
+    x, covered, status, violations, problems = None, 0, "optimal", [], []
     if len(pool) >= quotas.size:
-        if problem.m:
-            x1 = problem.solve(np.concatenate([np.zeros(problem.n), -np.ones(problem.m)]))
-            if x1 is not None:
-                covered = int(x1[problem.n:].sum())
-                cover_row = np.concatenate([np.zeros(problem.n), np.ones(problem.m)])
-                x = problem.solve(np.concatenate([-problem.pool["score"].to_numpy(float), np.zeros(problem.m)]),
-                                  extra=(cover_row, covered))
-        else:
-            x = problem.solve(-problem.pool["score"].to_numpy(float))
+        x, covered = problem.best()
+    if x is None and len(pool):
+        problems = diagnose(pool, quotas, chain_links, quotas.willing_only)
+        problem = _Problem(pool, quotas, chain_links, _active(quotas), soft=True)
+        x, covered = problem.best()
+        status = "best_effort"
+        if x is not None:
+            violations = _violations(problem, x, quotas, len(pool))
     if x is None:
-        return jsonable({**head, "status": "infeasible", "picks": [], "near_misses": [], "checks": [],
-                         "problems": diagnose(pool, quotas, chain_links, quotas.willing_only)})
+        return jsonable_dict({**head, "status": "no_candidates" if not len(pool) else "infeasible", "picks": [],
+                         "near_misses": [], "checks": [], "violations": [],
+                         "problems": problems or diagnose(pool, quotas, chain_links, quotas.willing_only)})
     chosen = problem.pool[x[: problem.n] == 1]
     picks_links = {lk: chosen[chosen["chain_links"].map(lambda c, lk=lk: lk in (c or []))]["enterprise_id"].tolist()
                    for lk in chain_links}
     labels = _labels(quotas, problem.min_leaders)
     lead_n = int(chosen["chain_leader"].sum())
     size_n = chosen["size_class"].value_counts()
+    o = quotas.objective
     picks = []
     for _, row in chosen.sort_values(["score", "enterprise_id"], ascending=[False, True]).iterrows():
         e = _entry(row, rank[int(row["enterprise_id"])])
         zh, en, held = [], [], []
+        # a quota "holds" a pick only when the quota is at its minimum: without this firm it would fail
         if row["chain_leader"] and problem.min_leaders:
-            zh.append(f"计入链主配额（已选 {lead_n} 家，要求至少 {problem.min_leaders} 家）")
-            en.append(f"counts toward the chain-leader quota ({lead_n} picked, "
-                      f"at least {problem.min_leaders} required)")
             if lead_n <= problem.min_leaders:
                 held.append("leaders")
+                zh.append(f"链主配额需要它：名单共 {lead_n} 家链主或骨干企业，要求至少 {problem.min_leaders} 家")
+                en.append(f"the chain-leader quota needs it: {lead_n} leaders listed, at least "
+                          f"{problem.min_leaders} required")
+            else:
+                zh.append(f"是链主或骨干企业（名单共 {lead_n} 家，要求至少 {problem.min_leaders} 家）")
+                en.append(f"a chain leader ({lead_n} listed, at least {problem.min_leaders} required)")
         k = quotas.min_per_size.get(row["size_class"], 0)
         if k:
             got = int(size_n.get(row["size_class"], 0))
-            zh.append(f"计入{SIZE_ZH.get(row['size_class'])}企业配额（已选 {got} 家，要求至少 {k} 家）")
-            en.append(f"counts toward the {row['size_class']} quota ({got} picked, at least {k} required)")
             if got <= k:
                 held.append(f"size:{row['size_class']}")
+                zh.append(f"{size_label(row['size_class'])}企业配额需要它：名单共 {got} 家，要求至少 {k} 家")
+                en.append(f"the {row['size_class']} quota needs it: {got} listed, at least {k} required")
         sole = [lk for lk in (row["chain_links"] or []) if picks_links.get(lk) == [int(row["enterprise_id"])]]
         if sole and problem.m:
-            zh.append(f"是名单中唯一覆盖环节 {'、'.join(sole)} 的企业")
-            en.append(f"the only pick covering chain link(s) {', '.join(sole)}")
+            zh.append(f"是名单中唯一覆盖“{'、'.join(lname.get(lk, lk) for lk in sole)}”环节的企业")
+            en.append(f"the only pick covering {', '.join(lname_en.get(lk, lk) for lk in sole)}")
             held.append("links")
         if not held:
-            zh.append("按得分入选，未占用配额名额")
-            en.append("chosen on its score alone: no quota needed it")
-        zh.append(f"需求度 {row['need']:.3f} × 就绪度 {row['readiness']:.3f} = 得分 {row['score']:.3f}，"
+            zh.append("按综合得分入选（不靠配额）")
+            en.append("chosen on its score (no quota needed it)")
+        zh.append(f"综合得分 {o.readiness:g}×就绪度 {row['readiness']:.3f} + {o.need:g}×需求度 {row['need']:.3f} + "
+                  f"{o.scale:g}×带动力 {row['scale']:.3f} = {row['score']:.3f}，"
                   f"在 {len(pool)} 家候选中排第 {e['rank']}")
-        en.append(f"need {row['need']:.3f} x readiness {row['readiness']:.3f} = score {row['score']:.3f}, "
-                  f"rank {e['rank']} of {len(pool)} candidates")
+        en.append(f"score {o.readiness:g} x readiness {row['readiness']:.3f} + {o.need:g} x need {row['need']:.3f} + "
+                  f"{o.scale:g} x scale {row['scale']:.3f} = {row['score']:.3f}, rank {e['rank']} of {len(pool)} "
+                  "candidates")
         picks.append({**e, "held_by": held, "reasons_zh": zh, "reasons_en": en})
     free = [p for p in picks if not p["held_by"]]
     floor = min(free, key=lambda p: (p["score"], -p["enterprise_id"])) if free else None
-    group_picks = chosen.groupby("group_name")["name"].apply(list).to_dict() if quotas.max_per_group else {}
+    grouped = chosen[chosen["group_name"].notna()]
+    group_picks = grouped.groupby("group_name")["name"].apply(list).to_dict() if quotas.max_per_group else {}
     near = []
     rest = order[~order["enterprise_id"].isin(chosen["enterprise_id"])].head(quotas.near_misses)
     for _, row in rest.iterrows():
@@ -324,7 +440,8 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         for _, row in top_ex[top_ex["score"] > floor["score"]].head(quotas.near_misses).iterrows():
             notable.append({**_entry(row, 0), "why_not_zh": "未表示参与试点意愿",
                             "why_not_en": "has not said it is willing to join the pilot"})
-    checks = [{"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
+    checks: list[dict[str, Any]] = [
+        {"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
     if problem.min_leaders:
         checks.append({"quota": "leaders", "label": labels["leaders"], "required": problem.min_leaders,
                        "actual": lead_n})
@@ -332,15 +449,21 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
         checks.append({"quota": f"size:{cls}", "label": labels[f"size:{cls}"], "required": k,
                        "actual": int(size_n.get(cls, 0))})
     if quotas.max_per_group:
-        worst = int(chosen[chosen["group_name"].notna()].groupby("group_name").size().max() or 0) if len(chosen) else 0
+        sizes_g = grouped.groupby("group_name").size()
+        worst = int(sizes_g.max()) if len(sizes_g) else 0  # no pick in any group: 0, not NaN
         checks.append({"quota": "group", "label": labels["group"], "required": quotas.max_per_group, "actual": worst,
                        "at_most": True})
     for c in checks:
-        c["met"] = c["actual"] <= c["required"] if c.get("at_most") else c["actual"] >= c["required"]
-        c["label"] = {"zh": c["label"][0], "en": c["label"][1]}
+        actual, required = int(c["actual"]), int(c["required"])
+        c["met"] = actual <= required if c.get("at_most") else actual >= required
+        zh, en = c["label"]
+        c["label"] = {"zh": zh, "en": en}
+    if status == "best_effort" and not violations and all(c["met"] for c in checks):
+        status = "optimal"
     coverable = set(problem.links)
-    return jsonable({
-        **head, "status": "optimal", "problems": [],
+    return jsonable_dict({
+        **head, "status": status, "problems": problems if status == "best_effort" else [],
+        "violations": violations,
         "objective": {**head["objective"], "value": float(chosen["score"].sum())},
         "links": {"covered": [lk for lk in chain_links if picks_links.get(lk)],
                   "uncovered": [lk for lk in chain_links if not picks_links.get(lk) and lk in coverable],
@@ -348,3 +471,25 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
                   "covered_count": covered if problem.m else sum(1 for lk in chain_links if picks_links.get(lk))},
         "picks": picks, "near_misses": near, "excluded_notable": notable, "checks": checks,
     })
+
+
+def participant_list(shortlist: Mapping[str, Any], portraits: pd.DataFrame, taxonomy: Taxonomy,
+                     feeds: Mapping[str, list[str]], names: Mapping[str, Any], *, scenarios: int = 3
+                     ) -> list[dict[str, Any]]:
+    """Seed 000's list of participating enterprises: name, USCC, manufacturing digital level, what is to be
+    transformed (the first scenarios the one recommendation rule gives), listed or not. One row per pick."""
+    by_id = portraits.set_index("enterprise_id")
+    rows = []
+    for p in shortlist.get("picks", []):
+        eid = int(p["enterprise_id"])
+        portrait = {str(k): v for k, v in by_id.loc[eid].items()} if eid in by_id.index else {}
+        recs = recommend_portrait({**portrait, "enterprise_id": eid}, taxonomy, feeds, names, limit=scenarios)
+        level = int(p["level"])
+        rows.append({
+            "enterprise_id": eid, "name": p["name"], "uscc": p["uscc"], "level": level,
+            "level_name": {"zh": f"{level} 级" if level else "未达一级",
+                           "en": f"level {level}" if level else "below level 1"},
+            "scenarios": [{"code": r.scenario.code, "name": r.scenario.name.model_dump()} for r in recs],
+            "listed": bool(portrait.get("listed", False)),
+        })
+    return rows

@@ -35,6 +35,23 @@ SIZE_LABELS: dict[str, dict[str, str]] = {
     "small": {"zh": "小型", "en": "Small"},
     "micro": {"zh": "微型", "en": "Micro"},
 }
+SIZE_CLASSES: tuple[str, ...] = ("large", "medium", "small", "micro")
+"""The four classes of the division, largest first (the order every report uses)."""
+UNKNOWN = "unknown"
+"""What portraits and reports say when employees or revenue is missing (never guessed)."""
+SIZE_ORDER: tuple[str, ...] = (*SIZE_CLASSES, UNKNOWN)
+_UNKNOWN_LABEL = {"zh": "规模未知", "en": "Size unknown"}
+
+
+def size_label(code: str | None, locale: str = "zh") -> str:
+    """The name people read for a size class code (``None`` and "unknown" read 规模未知)."""
+    labels = SIZE_LABELS.get(code or UNKNOWN, _UNKNOWN_LABEL)
+    return labels.get(locale, labels["zh"])
+
+
+def size_text(code: str | None) -> dict[str, str]:
+    """Both languages of :func:`size_label`, as a ``Text``-shaped dict for payloads."""
+    return dict(SIZE_LABELS.get(code or UNKNOWN, _UNKNOWN_LABEL))
 
 # (class, minimum employees, minimum operating revenue in 10k yuan), largest first.
 THRESHOLDS: tuple[tuple[str, int, float], ...] = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ def decode_csv(data: bytes, name: str) -> tuple[str, str]:
                            "unknown text encoding (save it as CSV UTF-8)")
 
 
-def read_table_file(path: str | Path) -> pd.DataFrame:
+def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyxl"] = "openpyxl") -> pd.DataFrame:
     """Every cell as text (no NA guessing), from CSV (UTF-8 or GBK/GB18030) or XLSX (first sheet)."""
     path = Path(path)
     name, suffix = path.name, path.suffix.lower()
@@ -65,7 +66,7 @@ def read_table_file(path: str | Path) -> pd.DataFrame:
         except zipfile.BadZipFile:
             raise TableFileProblem(name, "Excel 文件已损坏或不完整（请重新导出）",
                                    "the Excel file is damaged or incomplete (export it again)") from None
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl")
+        frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine=excel_engine)
     else:
         if data.startswith(b"PK"):
             raise TableFileProblem(name, "这是 Excel 工作簿或压缩文件，不是 CSV：请改名为 .xlsx",

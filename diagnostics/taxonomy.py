@@ -11,21 +11,16 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from diagnostics import expr
 from diagnostics.questionnaire import CODE_PATTERN
 from diagnostics.questionnaire_loader import DefinitionError, DefinitionInvalid, read_text, validate_yaml
 from diagnostics.settings import settings
+from diagnostics.size_class import SIZE_ORDER, UNKNOWN
 from diagnostics.text import Text
 
 ELEMENT_KINDS = ("data_elements", "knowledge_models", "tool_software", "talent_skills")
-ELEMENT_LABELS = {
-    "data_elements": Text(zh="数据要素", en="Data elements"),
-    "knowledge_models": Text(zh="知识模型", en="Knowledge models"),
-    "tool_software": Text(zh="工具软件", en="Tool software"),
-    "talent_skills": Text(zh="人才技能", en="Talent skills"),
-}
-STANDARD_ACTIVITIES = ("rd_design", "production", "om_service", "management", "supply_chain")
 
 
 class _Strict(BaseModel):
@@ -76,6 +71,35 @@ class PortraitType(_Strict):
     rule: str
 
 
+class ScenarioTargets(_Strict):
+    """The level each rated scenario should reach, by enterprise size: a rating below it is a need.
+
+    Keys of ``scenarios`` are the scenario codes the questionnaires rate (the SME table's generic codes,
+    ``quality``..., and the modules' map scenarios); sizes are the size-class codes plus ``unknown``.
+    One global target (every scenario at level 3) made almost every firm "need" almost everything; a
+    micro workshop and a chain leader are not asked for the same next step.
+    """
+
+    default: dict[str, int]
+    scenarios: dict[str, dict[str, int]] = Field(default_factory=dict)
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _levels(self) -> ScenarioTargets:
+        for where, table in [("default", self.default), *self.scenarios.items()]:
+            for size, level in table.items():
+                if size not in SIZE_ORDER:
+                    raise ValueError(f"{where}: unknown size class '{size}' (use {', '.join(SIZE_ORDER)})")
+                if not 1 <= level <= 4:
+                    raise ValueError(f"{where}.{size}: target level {level} is not 1..4")
+        return self
+
+    def target(self, code: str, size_class: str | None) -> int | None:
+        size = size_class or UNKNOWN
+        own = self.scenarios.get(code, {})
+        return own.get(size, self.default.get(size))
+
+
 class Solution(_Strict):
     code: str = Field(pattern=CODE_PATTERN)
     name: Text
@@ -99,6 +123,7 @@ class Taxonomy(_Strict):
     talent_skills: list[Element] = Field(default_factory=list)
     portrait_types: list[PortraitType] = Field(default_factory=list)
     solutions: list[Solution] = Field(default_factory=list)
+    scenario_targets: ScenarioTargets | None = None
 
     def elements(self, kind: str) -> list[Element]:
         return list(getattr(self, kind))
@@ -137,8 +162,6 @@ def check_taxonomy(t: Taxonomy, file: str) -> list[DefinitionError]:
         for j, code in enumerate(sol.scenarios):
             if code not in scen:
                 errors.append(DefinitionError(file, f"solutions[{i}].scenarios[{j}]", f"no scenario '{code}'"))
-    from diagnostics import expr  # local: keeps import order simple
-
     for i, pt in enumerate(t.portrait_types):
         try:
             expr.parse(pt.rule)

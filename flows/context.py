@@ -16,6 +16,13 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
+import prefect.context
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
+from prefect.runtime import flow_run
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+from prefect.utilities.annotations import quote
 
 from diagnostics.pilot import PilotTargets, targets_for_cluster
 from diagnostics.store import cluster_data
@@ -172,14 +179,10 @@ class PrefectRunner(Runner):
         self._quiet: tuple[Any, Any] = (None, None)
 
     def task(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        from prefect import task
-        from prefect.cache_policies import NO_CACHE
-
         wrapped = self._tasks.get(fn)
         if wrapped is None:
-            wrapped = self._tasks[fn] = task(fn, name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
-                                             persist_result=False)
-        from prefect.utilities.annotations import quote
+            wrapped = self._tasks[fn] = task(name=fn.__name__.replace("_", "-"), cache_policy=NO_CACHE,
+                                             persist_result=False)(fn)
 
         def q(value: Any) -> Any:
             return value if value is None or isinstance(value, (str, int, float, bool)) else quote(value)
@@ -193,9 +196,6 @@ class PrefectRunner(Runner):
         lost per subflow. The parent pipeline run keeps its heartbeat, and a subflow lives and dies in
         its parent's process, so crash detection loses nothing. The quieter settings are derived once.
         """
-        import prefect.context
-        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-
         current = prefect.context.get_settings_context()
         base, quiet = self._quiet
         if base is not current.settings:
@@ -205,17 +205,12 @@ class PrefectRunner(Runner):
             return flow_obj(*args, **kwargs)
 
     def log(self, message: str) -> None:
-        from prefect import get_run_logger
-        from prefect.exceptions import MissingContextError
-
         try:
             get_run_logger().info(message)
         except MissingContextError:
             log.info(message)
 
     def flow_run_id(self) -> str | None:
-        from prefect.runtime import flow_run
-
         value = flow_run.id
         return str(value) if value else None
 

@@ -12,7 +12,8 @@ from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
 
 
 def compute_needs(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
-    return rank_needs(portraits, ctx.taxonomy, feeds, common_share=ctx.targets.needs.common_share)
+    return rank_needs(portraits, ctx.taxonomy, feeds, common_share=ctx.targets.needs.common_share,
+                      common_intensity=ctx.targets.needs.common_intensity)
 
 
 def run_needs(cluster: str | None = None, *, portraits: dict[str, int] | None = None,

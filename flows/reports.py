@@ -32,20 +32,24 @@ def plan_reports(ctx: ClusterContext, snapshots: dict[str, int], scope: str) -> 
 
 def write_cluster_workbook(ctx: ClusterContext, snapshots: dict[str, int]) -> str:
     with session_scope(get_engine()) as s:
-        cluster = s.get(Cluster, ctx.id)
+        cluster = s.get_one(Cluster, ctx.id)
         portraits = cluster_data.portraits_frame(s, snapshots["portraits"])
         payloads, hashes = report_data.snapshot_payloads(s, snapshots)
-        rel, _ = report_data.write_cluster_file(settings.report_dir, cluster, payloads, hashes, portraits)  # type: ignore[arg-type]
+        feeds = cluster_data.portrait_feeds(s, snapshots["portraits"])
+        names = report_data.titles(report_data.latest_definitions(s, [ctx.targets.questionnaire,
+                                                                      *ctx.targets.modules]))
+        rel, _ = report_data.write_cluster_file(settings.report_dir, cluster, payloads, hashes, portraits,
+                                                taxonomy=ctx.taxonomy, feeds=feeds, names=names)
     return rel
 
 
 def write_enterprise_batch(ctx: ClusterContext, portraits_snapshot: int, enterprise_ids: list[int]
                            ) -> tuple[dict[str, str], int]:
     with session_scope(get_engine()) as s:
-        cluster = s.get(Cluster, ctx.id)
+        cluster = s.get_one(Cluster, ctx.id)
         portraits = cluster_data.portraits_frame(s, portraits_snapshot)
         feeds = cluster_data.portrait_feeds(s, portraits_snapshot)
-        inputs = report_data.enterprise_inputs(s, cluster, portraits, enterprise_ids, ctx.taxonomy,  # type: ignore[arg-type]
+        inputs = report_data.enterprise_inputs(s, cluster, portraits, enterprise_ids, ctx.taxonomy,
                                                [ctx.targets.questionnaire, *ctx.targets.modules], feeds)
     return report_data.write_enterprise_files(settings.report_dir, ctx.code, inputs)
 

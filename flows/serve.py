@@ -18,16 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import flows  # noqa: F401  (Prefect environment defaults before Prefect is imported)
+from prefect import serve
+from prefect.schedules import Cron
+
 from diagnostics.settings import settings
+from flows.pipeline import pipeline_flow
 from flows.trigger import DEPLOYMENT
 
 
 def deployments() -> list[Any]:
-    from prefect.schedules import Cron
-
-    from flows.pipeline import pipeline_flow
-
     return [pipeline_flow.to_deployment(
         name=DEPLOYMENT.split("/", 1)[1],
         schedules=[Cron(settings.pipeline_cron, timezone=settings.pipeline_timezone)],
@@ -37,8 +36,6 @@ def deployments() -> list[Any]:
 
 
 def main() -> None:
-    from prefect import serve
-
     serve(*deployments())
 
 

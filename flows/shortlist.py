@@ -22,7 +22,8 @@ def max_score(portraits: pd.DataFrame) -> float:
 
 def compute_shortlist(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
     return select_shortlist(portraits, ctx.targets.shortlist, [c.code for c in ctx.taxonomy.chain_links],
-                            max_score=max_score(portraits))
+                            max_score=max_score(portraits),
+                            link_names={c.code: c.name.model_dump() for c in ctx.taxonomy.chain_links})
 
 
 def run_shortlist(cluster: str | None = None, *, portraits: dict[str, int] | None = None,

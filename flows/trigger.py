@@ -28,15 +28,15 @@ COALESCE_SECONDS = 600
 
 def run_pipeline(cluster: str | None = None) -> dict[str, Any]:
     """Run the whole pipeline now, in this process, through Prefect; returns its summary."""
-    import flows  # noqa: F401  (Prefect environment defaults before Prefect is imported)
-    from flows.pipeline import pipeline_flow
+    # late: the web app imports this module, and Prefect (which flows.pipeline imports) takes seconds to load
+    from flows.pipeline import pipeline_flow  # noqa: PLC0415
 
     return pipeline_flow(cluster=cluster)
 
 
 def _create_run(reason: str) -> None:
     try:
-        from prefect.deployments import run_deployment
+        from prefect.deployments import run_deployment  # noqa: PLC0415  (late, as above: only on a request)
 
         window = int(time.time() // COALESCE_SECONDS)
         run = run_deployment(DEPLOYMENT, parameters={}, timeout=0, as_subflow=False, tags=["on-submit"],
@@ -53,8 +53,6 @@ def request_pipeline_run(reason: str) -> None:
             log.info("pipeline run not requested (%s): no PREFECT_API_URL; the nightly run or "
                      "`shuzhen pipeline run` will pick it up", reason)
             return
-        import flows  # noqa: F401
-
         threading.Thread(target=_create_run, args=(reason,), name="shuzhen-pipeline-request", daemon=True).start()
     except Exception as exc:  # pragma: no cover - defensive: never raise into a web request
         log.warning("could not request a pipeline run (%s): %s", reason, exc)

@@ -27,15 +27,16 @@ from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from diagnostics.roles import Role, may, may_manage_role, may_open
-from diagnostics.store.models import Assessment, Assignment, Base, Enterprise, Submission, User
+from diagnostics.store.models import Assessment, Assignment, Base, Cluster, Enterprise, Submission, User
 from survey_app.accounts.users import SessionUser
 from survey_app.db import db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 M = TypeVar("M", bound=Base)
+T = TypeVar("T")
 
 
 def is_assigned(user_id: int, enterprise_id: int) -> bool:
@@ -51,10 +52,30 @@ def allowed(user: SessionUser | Any, enterprise_id: int, action: str = "view") -
         return bool(user.enterprise_id == enterprise_id)
     if user.role == Role.COMMISSIONER:
         return is_assigned(user.id, enterprise_id)
-    scope = getattr(user, "cluster_id", None)
+    scope = cluster_scope(user)
     if scope is not None:  # a city official sees the city's cluster only
         return db_session().scalar(select(Enterprise.cluster_id).where(Enterprise.id == enterprise_id)) == scope
     return True  # a province-level admin or viewer sees every enterprise; their actions are limited above
+
+
+def cluster_scope(user: SessionUser | Any) -> int | None:
+    """The one cluster an official is bound to (a city bureau), or None for province level and others."""
+    return getattr(user, "cluster_id", None)
+
+
+def visible_enterprises(stmt: Select[T], user: SessionUser | Any) -> Select[T]:
+    """``stmt`` (over ``Enterprise``) limited to the enterprises an official may list."""
+    scope = cluster_scope(user)
+    return stmt if scope is None else stmt.where(Enterprise.cluster_id == scope)
+
+
+def visible_clusters(user: SessionUser | Any) -> list[Cluster]:
+    """The clusters an official may read: their own, or all for a province-level account."""
+    stmt = select(Cluster).order_by(Cluster.code)
+    scope = cluster_scope(user)
+    if scope is not None:
+        stmt = stmt.where(Cluster.id == scope)
+    return list(db_session().scalars(stmt))
 
 
 MAX_ID = 2**31 - 1  # PostgreSQL ``integer`` (SQLite's is 2**63 - 1): no row has a larger id

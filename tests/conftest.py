@@ -1,12 +1,12 @@
 """Shared fixtures: a migrated database per backend, emptied between tests; the Prefect harness.
 
 Every database test runs on SQLite and, when ``TEST_DATABASE_URL`` is set (CI sets it to the local
-PostgreSQL), on PostgreSQL too. The schema is made by the Alembic migrations, as in production.
+PostgreSQL; read, like all configuration, through ``diagnostics.settings``), on PostgreSQL too. The
+schema is made by the Alembic migrations, as in production.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +14,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+import flows  # noqa: F401  (Prefect's environment defaults, before any test imports Prefect)
+from diagnostics.settings import settings
+from diagnostics.store.db import make_engine, session_factory, upgrade
+from diagnostics.store.models import Base
 
-from diagnostics.store.db import make_engine, session_factory, upgrade  # noqa: E402
-from diagnostics.store.models import Base  # noqa: E402
-
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+BACKENDS = ["sqlite"] + (["postgresql"] if settings.test_database_url else [])
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -30,7 +28,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
-        url = os.environ["TEST_DATABASE_URL"]
+        assert settings.test_database_url is not None
+        url = settings.test_database_url
         _drop_everything(url)
     upgrade(url)
     yield url
@@ -77,7 +76,8 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def prefect_harness() -> Iterator[None]:
     """Prefect's test harness (a temporary API and database), started once per session."""
-    from prefect.testing.utilities import prefect_test_harness
+    # late: only Prefect tests pay for importing Prefect's test harness (seconds), not every test run
+    from prefect.testing.utilities import prefect_test_harness  # noqa: PLC0415
 
     with prefect_test_harness(server_startup_timeout=120):
         yield

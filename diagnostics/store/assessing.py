@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, exists, insert, select
 from sqlalchemy.orm import Session
 
 from diagnostics.scoring import SCORER_VERSION, score_answers
-from diagnostics.store.models import Assessment, QuestionnaireVersion, Submission, utcnow
+from diagnostics.store.models import Assessment, Enterprise, QuestionnaireVersion, Submission, utcnow
 from diagnostics.store.repo import definition_of
 
 SCORABLE = ("submitted", "verified")
@@ -32,8 +33,6 @@ def pending_submission_ids(session: Session, *, limit: int | None = None, after_
     ))
     stmt = select(Submission.id).where(Submission.status.in_(SCORABLE), ~already, Submission.id > after_id)
     if cluster_id is not None:
-        from diagnostics.store.models import Enterprise
-
         stmt = stmt.join(Enterprise, Enterprise.id == Submission.enterprise_id).where(
             Enterprise.cluster_id == cluster_id)
     stmt = stmt.order_by(Submission.id)
@@ -57,12 +56,14 @@ def score_submissions(session: Session, submission_ids: Sequence[int], *, flow_r
             groups[sub.questionnaire_version_id].append(sub)
     versions = {v.id: v for v in session.scalars(
         select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(list(groups))))} if groups else {}
-    rows: list[dict] = []
+    rows: list[dict[str, Any]] = []
     now = utcnow()
     for version_id, group in sorted(groups.items()):
         definition = definition_of(versions[version_id])
         result = score_answers(definition, [s.answers for s in group])
         for i, sub in enumerate(group):
+            if result.complete is not None and not result.complete[i]:
+                continue  # a required answer the score reads is missing: no score rather than a wrong one
             rec = result.record(i)
             skipped = set(rec["explanation"]["skipped"])
             # the answers this score was computed from, so the trail stays true after later revisions

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -24,7 +25,15 @@ from diagnostics.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
-_cache: dict[str, object] = {"key": None, "value": {}}
+
+
+@dataclass
+class _Cache:
+    key: tuple[object, ...] | None = None
+    value: dict[str, LoadedQuestionnaire] = field(default_factory=dict)
+
+
+_cache = _Cache()
 
 
 def _fingerprint(directory: Path) -> tuple[object, ...]:
@@ -36,10 +45,10 @@ def shipped() -> dict[str, LoadedQuestionnaire]:
     directory = settings.questionnaire_dir
     key = _fingerprint(directory)
     with _lock:
-        if _cache["key"] != key:
-            _cache["value"] = load_all(directory)
-            _cache["key"] = key
-        return dict(_cache["value"])  # type: ignore[call-overload]
+        if _cache.key != key:
+            _cache.value = load_all(directory)
+            _cache.key = key
+        return dict(_cache.value)
 
 
 def current_version(session: Session, code: str) -> QuestionnaireVersion:

@@ -184,7 +184,9 @@ def save_snapshot(session: Session, cluster_id: int, kind: str, payload: dict[st
             existing = session.scalar(select(Snapshot.id).where(*where))
     if run_id is not None:
         update_run(session, run_id, snapshots={kind: {"id": existing, "new": created, "hash": content_hash}})
-    return int(existing), created  # type: ignore[arg-type]
+    if existing is None:  # the insert failed on the unique content hash, so the row is there
+        raise LookupError(f"snapshot {kind} {content_hash} was neither stored nor found")
+    return int(existing), created
 
 
 def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, Any]], *,
@@ -197,14 +199,13 @@ def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, A
     """
     if session.scalar(select(func.count()).select_from(Portrait).where(Portrait.snapshot_id == snapshot_id)):
         return 0
-    table = Portrait.__table__
     stmt: Any = insert(Portrait)
     if texts is not None:
         data: Any = bindparam("data", type_=Text)
         if session.get_bind().dialect.name == "postgresql":
             data = cast(data, JSONB)
-        stmt = insert(table).values({**{c: bindparam(c) for c in ROW_COLUMNS}, "snapshot_id": bindparam("snapshot_id"),
-                                     "data": data})
+        stmt = insert(Portrait).values({**{c: bindparam(c) for c in ROW_COLUMNS},
+                                        "snapshot_id": bindparam("snapshot_id"), "data": data})
     for start in range(0, len(records), chunk_size):
         end = min(start + chunk_size, len(records))
         if texts is None:
@@ -238,7 +239,7 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     content_hash = session.scalar(select(Snapshot.content_hash).where(Snapshot.id == snapshot_id))
     if content_hash is None:
         raise LookupError(f"no snapshot {snapshot_id}")
-    key = (str(session.get_bind().url), snapshot_id, content_hash)
+    key = (str(session.get_bind().engine.url), snapshot_id, content_hash)
     hit = _PORTRAIT_CACHE.get(key)
     if hit is not None:
         return hit.copy()
@@ -260,7 +261,7 @@ def remember_portraits(session: Session, snapshot_id: int, records: list[dict[st
     what ``portraits_frame`` would return."""
     content_hash = session.scalar(select(Snapshot.content_hash).where(Snapshot.id == snapshot_id))
     if content_hash is not None:
-        _remember((str(session.get_bind().url), snapshot_id, content_hash), from_records(records))
+        _remember((str(session.get_bind().engine.url), snapshot_id, content_hash), from_records(records))
 
 
 def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:

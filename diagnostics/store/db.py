@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,7 +33,7 @@ def make_engine(url: str | None = None) -> Engine:
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # the driver's own connection
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -68,9 +71,7 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
-
+def alembic_config(url: str | None = None) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", (url or settings.database_url).replace("%", "%%"))
@@ -79,13 +80,9 @@ def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Bring the schema at ``url`` to ``revision`` (the only way tables are made)."""
-    from alembic import command
-
     _ensure_sqlite_dir(url or settings.database_url)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
-    from alembic import command
-
     command.downgrade(alembic_config(url), revision)

@@ -22,7 +22,7 @@ from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission
 from diagnostics.store.repo import audit, definition_of, register_shipped
 from diagnostics.taxonomy import load_taxonomy
 
-CLUSTERS = (
+CLUSTERS: tuple[dict[str, Any], ...] = (
     {"code": "jingdezhen-ceramics", "name_zh": "景德镇陶瓷产业集群", "name_en": "Jingdezhen ceramics cluster",
      "industry": "ceramics", "region": "江西省景德镇市", "pilot_code": "jingdezhen-ceramics", "share": 0.6},
     {"code": "shaoguan-nonferrous", "name_zh": "韶关有色金属产业集群", "name_en": "Shaoguan non-ferrous metals cluster",
@@ -30,6 +30,7 @@ CLUSTERS = (
 )
 SME_CODE = "sme-digital-2024-mfg"
 MODULES = {"ceramics": "ceramics-module", "nonferrous": "nonferrous-module"}
+MODULE_LINK_QUESTIONS = ("links_operated", "segments_operated")  # options are the taxonomy's chain-link codes
 DEMO_PASSWORD = "shuzhen-demo"
 BASE_TIME = datetime(2026, 3, 1, 9, 0, 0)
 
@@ -65,7 +66,8 @@ def seed_demo(session: Session, *, enterprises: int, seed: int = 0,
         enterprise_ids.extend(ids)
         counts["enterprises"] += len(ids)
         maturity = np.array([e.maturity for e in synth])
-        counts["submissions"] += _submissions(session, ids, maturity, versions, str(spec["industry"]), seed)
+        counts["submissions"] += _submissions(session, ids, maturity, versions, str(spec["industry"]), seed,
+                                              [e.chain_links for e in synth])
     if password_hasher is not None and enterprise_ids:
         counts["users"] = _users(session, enterprise_ids, password_hasher)
     audit(session, "seed_demo", "database", actor="cli:demo", enterprises=counts["enterprises"], seed=seed)
@@ -74,7 +76,7 @@ def seed_demo(session: Session, *, enterprises: int, seed: int = 0,
 
 
 def _submissions(session: Session, ids: list[int], maturity: np.ndarray, versions: dict[str, Any],
-                 industry: str, seed: int) -> int:
+                 industry: str, seed: int, links: list[list[str]]) -> int:
     rng = np.random.default_rng([seed, len(ids), 17])
     rows: list[dict[str, Any]] = []
     sme = versions[SME_CODE]
@@ -92,10 +94,14 @@ def _submissions(session: Session, ids: list[int], maturity: np.ndarray, version
     module = versions.get(MODULES.get(industry, ""))
     if module is not None:
         with_module = np.nonzero(rng.random(len(ids)) < 0.5)[0]
-        mod_answers = synth_answers(definition_of(module), maturity[with_module], seed=seed + 2)
-        for k, i in enumerate(with_module):
-            rows.append(_row(ids[i], module.id, mod_answers[k], "submitted", "self",
-                             BASE_TIME + timedelta(days=40 + int(i) % 60)))
+        mod_def = definition_of(module)
+        # the module's "which links do you run" question answers the firm's own registered chain links
+        given = {qid: [links[j] for j in with_module.tolist()] for qid in MODULE_LINK_QUESTIONS
+                 if mod_def.question(qid) is not None}
+        mod_answers = synth_answers(mod_def, maturity[with_module], seed=seed + 2, given=given)
+        for k, j in enumerate(with_module.tolist()):
+            rows.append(_row(ids[j], module.id, mod_answers[k], "submitted", "self",
+                             BASE_TIME + timedelta(days=40 + j % 60)))
     for start in range(0, len(rows), 5000):
         session.execute(insert(Submission), rows[start:start + 5000])
     return len(rows)

@@ -200,6 +200,8 @@ class Assessment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     submission: Mapped[Submission] = relationship()
+    # the definition this assessment was scored against; after a rescore it differs from the submission's
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
 
 
 class AuditLog(Base):

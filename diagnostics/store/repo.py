@@ -6,12 +6,14 @@ trusted") exist once.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diagnostics.explain import expand
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.questionnaire_loader import LoadedQuestionnaire, load_all
 from diagnostics.store.models import Assessment, AuditLog, QuestionnaireVersion, Submission
@@ -46,15 +48,11 @@ def current_version(session: Session, code: str) -> QuestionnaireVersion:
 
 @lru_cache(maxsize=64)
 def _definition_from_json(content_hash: str, payload: str) -> Questionnaire:
-    import json
-
     return Questionnaire.model_validate(json.loads(payload))
 
 
 def definition_of(version: QuestionnaireVersion) -> Questionnaire:
     """The exact definition a stored version holds (not the file on disk, which may have changed)."""
-    import json
-
     return _definition_from_json(version.content_hash, json.dumps(version.definition, sort_keys=True))
 
 
@@ -73,12 +71,10 @@ def trail(assessment: Assessment) -> dict[str, Any]:
     """The readable explanation trail of a stored assessment (formatting only, no scoring).
 
     Assessments store their explanation compactly (numbers and the answers scored); the texts come
-    from the exact questionnaire version the assessment points at.
+    from the exact questionnaire version the assessment was scored against, which after a rescore is
+    not the one its submission points at now.
     """
-    from diagnostics.explain import expand
-
-    version = assessment.submission.questionnaire_version
-    return expand(definition_of(version), {
+    return expand(definition_of(assessment.questionnaire_version), {
         "total": assessment.total, "level": assessment.level, "band_level": assessment.band_level,
         "dimension_scores": assessment.dimension_scores, "indicator_scores": assessment.indicator_scores,
         "explanation": assessment.explanation}, assessment.submission.answers)

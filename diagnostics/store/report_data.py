@@ -12,25 +12,54 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.canonical import digest
+from diagnostics.explain import expand
 from diagnostics.questionnaire import Questionnaire
+from diagnostics.recommend import names_of
+from diagnostics.shortlist import participant_list
 from diagnostics.store import cluster_data
-from diagnostics.store.models import Cluster, QuestionnaireVersion, Snapshot
+from diagnostics.store.models import Assessment, Cluster, QuestionnaireVersion, Snapshot
 from diagnostics.store.repo import definition_of
 from diagnostics.taxonomy import Taxonomy
 from diagnostics.workbooks.cluster_report import write_cluster_report
-from diagnostics.workbooks.enterprise_report import peer_benchmark, report_input, write_enterprise_report
+from diagnostics.workbooks.enterprise_report import (
+    peer_benchmark,
+    readable_trail,
+    report_input,
+    write_enterprise_report,
+)
 
 
 def titles(defs: Iterable[Questionnaire]) -> dict[str, Any]:
-    """``"<questionnaire>:<indicator>"`` -> bilingual title, for naming weaknesses."""
-    return {f"{q.code}:{ind.code}": ind.title.model_dump() for q in defs for ind in q.indicators()}
+    """Weakness key -> bilingual name (indicators and scenario ratings), for naming weaknesses."""
+    return names_of(defs)
+
+
+def expanded_trails(session: Session, assessment_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The readable trail of each assessment, expanded against the assessment's OWN questionnaire version
+    (its stored compact explanation holds the answers it scored), with question texts and answer labels."""
+    ids = sorted({int(i) for i in assessment_ids})
+    rows: list[Any] = []
+    for start in range(0, len(ids), 1000):
+        rows += session.execute(select(
+            Assessment.id, Assessment.questionnaire_version_id, Assessment.total, Assessment.level,
+            Assessment.band_level, Assessment.dimension_scores, Assessment.indicator_scores, Assessment.explanation,
+        ).where(Assessment.id.in_(ids[start:start + 1000]))).all()
+    defs = cluster_data.definitions(session, [r.questionnaire_version_id for r in rows])
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        q = defs[int(r.questionnaire_version_id)]
+        record = {"total": r.total, "level": r.level, "band_level": r.band_level,
+                  "dimension_scores": r.dimension_scores, "indicator_scores": r.indicator_scores,
+                  "explanation": r.explanation}
+        out[int(r.id)] = readable_trail(q, expand(q, record))
+    return out
 
 
 def latest_definitions(session: Session, codes: Sequence[str]) -> list[Questionnaire]:
@@ -49,16 +78,20 @@ def enterprise_inputs(session: Session, cluster: Cluster, portraits: pd.DataFram
     if rows.empty:
         return []
     bench = benchmark if benchmark is not None else peer_benchmark(portraits)
-    trails = cluster_data.explanations(session, rows["assessment_id"].tolist())
+    module_ids = {int(eid): [int(m["assessment_id"]) for _, m in sorted((mods or {}).items())]
+                  for eid, mods in zip(rows["enterprise_id"], rows["modules"], strict=True)}
+    trails = expanded_trails(session, [*rows["assessment_id"].tolist(), *[i for v in module_ids.values() for i in v]])
     defs = list(cluster_data.definitions(session, rows["questionnaire_version_id"].tolist()).values())
     names = titles([*defs, *latest_definitions(session, codes)])
     type_names = {t.code: t.name.model_dump() for t in taxonomy.portrait_types}
     info = {"code": cluster.code, "name": cluster.name_zh, "name_en": cluster.name_en}
     out = []
-    for rec in rows.to_dict(orient="records"):
+    for rec in cast(list[dict[str, Any]], rows.to_dict(orient="records")):  # the column names are strings
+        eid = int(rec["enterprise_id"])
+        modules = [trails[i] for i in module_ids.get(eid, []) if i in trails]
         data = report_input(rec, trails.get(int(rec["assessment_id"])), bench, taxonomy, names, info, feeds,
-                            type_names)
-        out.append((int(rec["enterprise_id"]), str(rec["uscc"]), data))
+                            type_names, modules=modules)
+        out.append((eid, str(rec["uscc"]), data))
     return out
 
 
@@ -96,15 +129,24 @@ def snapshot_payloads(session: Session, snapshot_ids: dict[str, int]) -> tuple[d
 
 
 def write_cluster_file(root: Path, cluster: Cluster, payloads: dict[str, Any], hashes: dict[str, str],
-                       portraits: pd.DataFrame) -> tuple[str, bool]:
-    """The cluster workbook for exactly these snapshots; (relative path, written now)."""
+                       portraits: pd.DataFrame, *, taxonomy: Taxonomy | None = None,
+                       feeds: dict[str, list[str]] | None = None, names: dict[str, Any] | None = None
+                       ) -> tuple[str, bool]:
+    """The cluster workbook for exactly these snapshots; (relative path, written now).
+
+    With the taxonomy, the participant list names what each pick is to transform (the one
+    recommendation rule); ``names`` names weaknesses in the enterprise list.
+    """
     key = digest(sorted(hashes.items()))[:12]
     rel = f"{cluster.code}/cluster-{cluster.code}-{key}.xlsx"
     target = root / rel
     if target.exists():
         return rel, False
     info = {"code": cluster.code, "name": cluster.name_zh}
-    _atomic(target, lambda p: write_cluster_report(p, info, payloads, portraits))
+    participants = (participant_list(payloads.get("shortlist") or {}, portraits, taxonomy, feeds or {}, names or {})
+                    if taxonomy is not None else None)
+    _atomic(target, lambda p: write_cluster_report(p, info, payloads, portraits, participants=participants,
+                                                   names=names))
     return rel, True
 
 

@@ -25,7 +25,6 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 MAX_CELL = 32767
-FORMULA_STARTS = ("=", "+", "-", "@")
 FIXED_TIME = datetime(2024, 1, 1)  # document properties do not carry the run's clock
 
 

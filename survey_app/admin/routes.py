@@ -19,7 +19,7 @@ from diagnostics.roles import LABELS, Role, grantable_roles
 from diagnostics.size_class import SIZE_LABELS
 from diagnostics.store.models import Assessment, Assignment, Cluster, Enterprise, User
 from diagnostics.store.repo import audit
-from survey_app.access import account_or_abort, area_required, enterprise_or_abort
+from survey_app.access import account_or_abort, area_required, enterprise_or_abort, visible_enterprises
 from survey_app.accounts.passwords import hash_password
 from survey_app.accounts.users import end_all_sessions
 from survey_app.admin import bp
@@ -37,9 +37,7 @@ def enterprises() -> str:
     db = db_session()
     search = (request.args.get("q") or "").strip()
     page = max(1, request.args.get("page", 1, type=int))
-    stmt = select(Enterprise)
-    if current_user.cluster_id is not None:
-        stmt = stmt.where(Enterprise.cluster_id == current_user.cluster_id)
+    stmt = visible_enterprises(select(Enterprise), current_user)
     if search:
         like = f"%{search}%"
         stmt = stmt.where(or_(Enterprise.name.like(like), Enterprise.uscc.like(like.upper())))

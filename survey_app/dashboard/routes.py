@@ -30,7 +30,7 @@ from diagnostics.store import cluster_data, report_data
 from diagnostics.store.models import Cluster
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.workbooks.enterprise_report import write_enterprise_report
-from survey_app.access import area_required, enterprise_or_abort
+from survey_app.access import area_required, enterprise_or_abort, visible_clusters
 from survey_app.dashboard import bp
 from survey_app.db import db_session
 
@@ -39,11 +39,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _clusters() -> list[Cluster]:
-    """The clusters the current official may read: their own, or all for a province-level account."""
-    stmt = select(Cluster).order_by(Cluster.code)
-    if current_user.cluster_id is not None:
-        stmt = stmt.where(Cluster.id == current_user.cluster_id)
-    return list(db_session().scalars(stmt))
+    return visible_clusters(current_user)
 
 
 def _cluster_or_abort(code: str | None) -> Cluster:

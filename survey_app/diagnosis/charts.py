@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import gzip
 from functools import cache
+from importlib.metadata import version
 from typing import Any
 
-import plotly
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from survey_app.i18n import tx
 
-PLOTLY_VERSION = plotly.__version__
+PLOTLY_VERSION = version("plotly")
 
 
 def dimension_percentages(explanation: dict[str, Any]) -> list[tuple[str, float]]:

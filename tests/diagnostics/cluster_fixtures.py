@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from diagnostics.pilot import parse_targets
+from diagnostics.portraits import build_portraits
 from diagnostics.questionnaire_loader import parse_text
 from diagnostics.taxonomy import parse_taxonomy
 
@@ -177,3 +178,29 @@ def assessment(aid: int, eid: int, scores: tuple[float, float, float], *, level:
 
 def frames(ents: list[dict[str, Any]], assess: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(ents), pd.DataFrame(assess)
+
+
+def mini_cluster() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """E1..E4 assessed, E5 not. Targets are 6 points (0.6 x 10) per indicator.
+
+    E1 small/firing (3, 10, 5) = 18, L2: weak quality (6-3)/6 = 0.5 and market 1/6, strong equipment.
+    E2 medium/raw+forming, chain leader (6, 0, 10) = 16, L2: weak equipment 1.0, strong market.
+    E3 small/sales (0, 0, 0) = 0, L0: all three weak at 1.0.
+    E4 large/firing, srdi, other industry (10, 10, 10) = 30, L4, verified on site: no weakness.
+    """
+    ents = [enterprise(1, size="small", links=["firing"]),
+            enterprise(2, size="medium", links=["raw", "forming"], tags=["chain_leader"], group="甲集团"),
+            enterprise(3, size="small", links=["sales"]),
+            enterprise(4, size="large", links=["firing"], tags=["srdi"], industry="3075"),
+            enterprise(5, size="micro", links=["packing"])]
+    assess = [assessment(11, 1, (3, 10, 5), level=2, scenarios={"quality": 2, "energy": 1}),
+              assessment(12, 2, (6, 0, 10), level=2, scenarios={"production_control": 3}),
+              assessment(13, 3, (0, 0, 0), level=0),
+              assessment(14, 4, (10, 10, 10), level=4, trusted=True,
+                         scenarios={"quality": 4, "energy": 3, "marketing": 2})]
+    return frames(ents, assess)
+
+
+def portraits() -> pd.DataFrame:
+    ents, assess = mini_cluster()
+    return build_portraits(ents, assess, {1: questionnaire()}, taxonomy(), primary="mini-q")

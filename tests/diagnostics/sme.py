@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from diagnostics.questionnaire import Question
 from diagnostics.questionnaire_loader import resolve
 
 SME = resolve("sme-digital-2024-mfg").definition
+
+
+def question(qid: str) -> Question:
+    """A question of the SME definition that the tests know is there."""
+    found = SME.question(qid)
+    assert found is not None, qid
+    return found
+
+
 SCENARIOS = [q.id for q in SME.scenario_questions()]
 BINDING = [q.id for q in SME.scenario_questions() if q.binding]
 GUIDING = [q.id for q in SME.scenario_questions() if not q.binding]
 
 ALL_NETWORKS = ["office_lan", "field_network", "wireless_industrial", "dedicated_external"]
-ALL_LINKS = [o.code for o in SME.question("data_collection_links").options if o.code != "none"]  # type: ignore[union-attr]
+ALL_LINKS = [o.code for o in question("data_collection_links").options if o.code != "none"]
 
 
 def nothing() -> dict[str, Any]:
@@ -29,7 +39,7 @@ def nothing() -> dict[str, Any]:
 def full_foundation() -> dict[str, Any]:
     """Foundation at its 50-point maximum: 8 + 6 + 6 + 10 + 10 + 5 + 5."""
     return {
-        "network_kinds": ALL_NETWORKS, "devices_total": 100, "devices_digital": 70, "devices_networked": 60,
+        "network_kinds": ALL_NETWORKS, "devices_total": 100, "devices_digital": 70, "devices_networked": 70,
         "data_collection_links": ALL_LINKS, "info_systems_coverage": "all", "info_systems_used": ["erp", "mes"],
         "network_security_measures": ["perimeter", "segmentation", "policy", "drills"],
         "data_security_measures": ["classification", "backup", "access_control", "policy"],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from diagnostics import expr
 from diagnostics.answers import ValueProblem, check_answers, parse_value
-from tests.diagnostics.sme import SME, answers
+from tests.diagnostics.sme import SME, answers, question
 
 
 @pytest.mark.parametrize("source", [
@@ -33,7 +35,8 @@ def test_scalar_rules() -> None:
 
 
 def test_vector_matches_scalar() -> None:
-    rows = [{"a": 1.0, "c": "X"}, {"a": None, "c": "Y"}, {"a": 5.0, "c": None}, {"a": 0.0, "c": "X"}]
+    rows: list[dict[str, Any]] = [
+        {"a": 1.0, "c": "X"}, {"a": None, "c": "Y"}, {"a": 5.0, "c": None}, {"a": 0.0, "c": "X"}]
     cols = {"a": expr.VectorColumn("number", np.array([np.nan if r["a"] is None else r["a"] for r in rows])),
             "c": expr.VectorColumn("code", np.array([r["c"] for r in rows], dtype=object))}
     for source in ("a > 0", "c == 'X'", "c in ['X', 'Y'] and a >= 0", "not (a > 2) or c != 'X'", "a * 2 > 3",
@@ -53,7 +56,7 @@ def test_vector_matches_scalar() -> None:
     ("s_quality", 2.0, 2),
 ])
 def test_loose_values_are_read(qid: str, raw: object, clean: object) -> None:
-    assert parse_value(SME.question(qid), raw) == clean  # type: ignore[arg-type]
+    assert parse_value(question(qid), raw) == clean
 
 
 @pytest.mark.parametrize(("qid", "raw", "fragment"), [
@@ -65,7 +68,7 @@ def test_loose_values_are_read(qid: str, raw: object, clean: object) -> None:
 ])
 def test_bad_values_say_why(qid: str, raw: str, fragment: str) -> None:
     with pytest.raises(ValueProblem) as exc:
-        parse_value(SME.question(qid), raw)  # type: ignore[arg-type]
+        parse_value(question(qid), raw)
     assert fragment in exc.value.en and exc.value.zh
 
 

@@ -66,6 +66,9 @@ MINING_CLASSES = {
     "0939": "其他稀有金属矿采选",
 }
 
+# GB/T 4754-2017 3392 有色金属铸造 (group 339 in division 33, neither encoded): non-ferrous casting
+CASTING_CLASSES = {"3392": "有色金属铸造"}
+
 GROUPS = {
     "307": "陶瓷制品制造",
     "321": "常用有色金属冶炼",
@@ -82,7 +85,7 @@ DIVISIONS = {"32": "有色金属冶炼和压延加工业", "09": "有色金属�
 
 
 def test_table_has_exactly_the_expected_codes_and_names():
-    expected = {**CERAMIC_CLASSES, **SMELTING_CLASSES, **MINING_CLASSES, **GROUPS, **DIVISIONS}
+    expected = {**CERAMIC_CLASSES, **SMELTING_CLASSES, **MINING_CLASSES, **CASTING_CLASSES, **GROUPS, **DIVISIONS}
     assert {code: entry.name_zh for code, entry in INDUSTRY_CODES.items()} == expected
 
 
@@ -106,6 +109,9 @@ def test_parents_point_to_encoded_entries_except_ceramics_root():
         elif entry.code == "307":
             assert entry.parent == "30"
             assert lookup("30") is None
+        elif entry.code == "3392":
+            assert entry.parent == "339"
+            assert lookup("339") is None
         else:
             assert entry.parent in INDUSTRY_CODES
 
@@ -144,8 +150,8 @@ def test_lookup_unknown(raw):
 
 
 def test_lookup_non_string():
-    assert lookup(3071) is None  # type: ignore[arg-type]
-    assert lookup(None) is None  # type: ignore[arg-type]
+    assert lookup(3071) is None
+    assert lookup(None) is None
 
 
 def test_industry_of():
@@ -163,7 +169,7 @@ def test_choices_all():
     options = choices()
     codes = [code for code, _ in options]
     assert codes == sorted(codes)
-    assert set(codes) == set(CERAMIC_CLASSES) | set(SMELTING_CLASSES) | set(MINING_CLASSES)
+    assert set(codes) == set(CERAMIC_CLASSES) | set(SMELTING_CLASSES) | set(MINING_CLASSES) | set(CASTING_CLASSES)
     assert all(len(code) == 4 for code in codes)
     assert ("3071", "3071 建筑陶瓷制品制造") in options
     assert ("0911", "0911 铜矿采选") in options
@@ -172,7 +178,7 @@ def test_choices_all():
 def test_choices_by_industry():
     assert choices("ceramics") == [(code, f"{code} {name}") for code, name in sorted(CERAMIC_CLASSES.items())]
     nonferrous = {code for code, _ in choices("nonferrous")}
-    assert nonferrous == set(SMELTING_CLASSES) | set(MINING_CLASSES)
+    assert nonferrous == set(SMELTING_CLASSES) | set(MINING_CLASSES) | set(CASTING_CLASSES)
     assert "3240" in nonferrous
 
 
@@ -186,3 +192,9 @@ def test_is_valid():
     assert is_valid("C3079")
     assert is_valid("09")
     assert not is_valid("3078")
+
+
+def test_nonferrous_casting_3392_belongs_to_the_nonferrous_pilot():
+    # DOMAIN.md §6: 3392 有色金属铸造 (under C33) matters for non-ferrous processing clusters
+    assert industry_of("3392") == "nonferrous" and industry_of("C3392") == "nonferrous"
+    assert lookup("B3392") is None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from diagnostics.industry_map import build_industry_map
+from tests.diagnostics.cluster_fixtures import portraits, taxonomy
 from tests.diagnostics.cluster_fixtures import targets as mini_targets
-from tests.diagnostics.cluster_fixtures import taxonomy
-from tests.diagnostics.test_portraits import portraits
 
 
 def mini_map() -> dict:
@@ -55,13 +54,16 @@ def test_four_lists_link_elements_to_scenarios():
 
 
 def test_indicator_table_against_targets():
-    """5 typical scenarios (>= 5 met), 9 element types (< 10 not met), 4 diagnosed firms (>= 3 met),
-    1 chain leader of 4 = 25 % (>= 10 % met), coverage 0.8 (< 1.0 not met)."""
+    """5 typical scenarios (>= 5 met), 9 element types (< 10 not met), coverage 0.8 (< 1.0 not met).
+    Participants, their chain-leader share and providers come from the pilot programme's records, which do
+    not exist yet: "no data", never the diagnosed-firm count or the provider-type strings of the pool."""
     rows = {r["metric"]: r for r in mini_map()["indicator_table"]}
     assert [(m, rows[m]["value"], rows[m]["target"], rows[m]["status"]) for m in
             ("scenarios", "element_types", "enterprises", "chain_leader_share", "coverage")] == [
-        ("scenarios", 5, 5, "met"), ("element_types", 9, 10, "not_met"), ("enterprises", 4, 3, "met"),
-        ("chain_leader_share", 0.25, 0.1, "met"), ("coverage", 0.8, 1.0, "not_met")]
-    assert rows["providers"]["value"] == 2 and rows["providers"]["status"] == "no_target"
+        ("scenarios", 5, 5, "met"), ("element_types", 9, 10, "not_met"), ("enterprises", None, 3, "no_data"),
+        ("chain_leader_share", None, 0.1, "no_data"), ("coverage", 0.8, 1.0, "not_met")]
+    assert rows["providers"]["value"] is None and rows["providers"]["status"] == "no_data"
+    assert rows["deployments"]["value"] is None and rows["deployments"]["value_text"]["zh"] == "暂无数据"
+    assert rows["diagnosed_enterprises"]["value"] == 4 and "评估" in rows["diagnosed_enterprises"]["counts"]["zh"]
     assert rows["solutions"]["value"] == 3
     assert list(rows)[:5] == ["scenarios", "element_types", "enterprises", "chain_leader_share", "coverage"]

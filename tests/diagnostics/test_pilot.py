@@ -22,7 +22,8 @@ def test_jingdezhen_targets_are_the_seed_figures():
 def test_shaoguan_targets():
     t = load_targets("shaoguan-nonferrous")
     mins = {x.metric: x.min for x in t.targets if x.min is not None}
-    assert mins["enterprises"] == 15 and mins["solutions"] == 3
+    # guide 5.(1): 15 firms diagnosed; 5.(2): 10 firms transformed (participants, recorded by the programme)
+    assert mins["diagnosed_enterprises"] == 15 and mins["enterprises"] == 10 and mins["solutions"] == 3
     assert t.shortlist.size == 10
 
 
@@ -63,5 +64,8 @@ def test_indicator_table_status_and_order():
                       "p.yaml")
     rows = indicator_table(t, {"scenarios": 21, "coverage": 0.875, "solutions": 4})
     assert [(r["metric"], r["value"], r["target"], r["status"]) for r in rows] == [
-        ("coverage", 0.875, 1.0, "not_met"), ("scenarios", 21, 21, "met"), ("providers", None, None, "no_target"),
+        ("coverage", 0.875, 1.0, "not_met"), ("scenarios", 21, 21, "met"), ("providers", None, None, "no_data"),
         ("solutions", 4, None, "no_target")]
+    providers = rows[2]
+    assert providers["value_text"] == {"zh": "暂无数据", "en": "no data"}
+    assert all(r["counts"]["zh"] for r in rows)  # every metric says what it counts

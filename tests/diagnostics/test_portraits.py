@@ -5,34 +5,24 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from diagnostics.portraits import build_portraits, feed_map, from_records, percentile, summary, to_records
-from tests.diagnostics.cluster_fixtures import assessment, enterprise, frames, questionnaire, taxonomy
-
-
-def mini_cluster() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """E1..E4 assessed, E5 not. Targets are 6 points (0.6 x 10) per indicator.
-
-    E1 small/firing (3, 10, 5) = 18, L2: weak quality (6-3)/6 = 0.5 and market 1/6, strong equipment.
-    E2 medium/raw+forming, chain leader (6, 0, 10) = 16, L2: weak equipment 1.0, strong market.
-    E3 small/sales (0, 0, 0) = 0, L0: all three weak at 1.0.
-    E4 large/firing, srdi, other industry (10, 10, 10) = 30, L4, verified on site: no weakness.
-    """
-    ents = [enterprise(1, size="small", links=["firing"]),
-            enterprise(2, size="medium", links=["raw", "forming"], tags=["chain_leader"], group="甲集团"),
-            enterprise(3, size="small", links=["sales"]),
-            enterprise(4, size="large", links=["firing"], tags=["srdi"], industry="3075"),
-            enterprise(5, size="micro", links=["packing"])]
-    assess = [assessment(11, 1, (3, 10, 5), level=2, scenarios={"quality": 2, "energy": 1}),
-              assessment(12, 2, (6, 0, 10), level=2, scenarios={"production_control": 3}),
-              assessment(13, 3, (0, 0, 0), level=0),
-              assessment(14, 4, (10, 10, 10), level=4, trusted=True,
-                         scenarios={"quality": 4, "energy": 3, "marketing": 2})]
-    return frames(ents, assess)
-
-
-def portraits() -> pd.DataFrame:
-    ents, assess = mini_cluster()
-    return build_portraits(ents, assess, {1: questionnaire()}, taxonomy(), primary="mini-q")
+from diagnostics.portraits import (
+    build_portraits,
+    cross_tabs,
+    feed_map,
+    from_records,
+    percentile,
+    summary,
+    to_records,
+)
+from diagnostics.taxonomy import PortraitType
+from diagnostics.text import Text
+from tests.diagnostics.cluster_fixtures import (
+    assessment,
+    mini_cluster,
+    portraits,
+    questionnaire,
+    taxonomy,
+)
 
 
 def test_one_portrait_per_assessed_enterprise():
@@ -105,3 +95,38 @@ def test_records_round_trip_and_summary():
         ("leader", 2), ("follower", 1), ("beginner", 0), ("not_started", 1), (None, 0)]
     assert s["rows_digest"] == summary(back, taxonomy(), enterprises_total=5, primary="mini-q",
                                      feeds=feeds)["rows_digest"]
+
+
+def test_cross_tabs_classify_by_every_axis_and_grade_by_level():
+    """分类分级: E1 small/firing L2, E2 medium/raw+forming leader L2, E3 small/sales L0, E4 large/firing srdi L4."""
+    ct = cross_tabs(portraits(), taxonomy())
+    assert set(ct) == {"industry_code", "chain_link", "position", "size_class", "tag", "region"}
+    links = {r["value"]: r for r in ct["chain_link"]["rows"]}
+    assert [r["value"] for r in ct["chain_link"]["rows"]] == ["raw", "forming", "firing", "sales"]  # map order
+    assert links["firing"]["n"] == 2 and links["firing"]["levels"]["2"] == 1 and links["firing"]["levels"]["4"] == 1
+    assert links["firing"]["name"]["zh"] == "烧成"
+    sizes = {r["value"]: r["levels"] for r in ct["size_class"]["rows"]}
+    assert sizes["small"] == {"0": 1, "1": 0, "2": 1, "3": 0, "4": 0}
+    tags = {r["value"]: r["n"] for r in ct["tag"]["rows"]}
+    assert tags == {"chain_leader": 1, "srdi": 1, "": 2}
+    industry = {r["value"]: r for r in ct["industry_code"]["rows"]}
+    assert industry["3074"]["n"] == 3 and "日用陶瓷" in industry["3074"]["name"]["zh"]
+    positions = {r["value"]: r["n"] for r in ct["position"]["rows"]}
+    assert positions == {"upstream": 1, "midstream": 3, "downstream": 1}  # E2 is up- and midstream
+
+
+def test_portrait_types_read_the_dimension_profile():
+    """A type rule may read share_<dimension>: types that mean more than the level."""
+    tx = taxonomy()
+    rules = [PortraitType(code="hardware_heavy", name=Text(zh="重硬轻软型"),
+                          rule="share_foundation >= 0.6 and share_management < 0.4"),
+             PortraitType(code="other", name=Text(zh="其他"), rule="true")]
+    tx = tx.model_copy(update={"portrait_types": rules})
+    ents, assess = mini_cluster()
+    p = build_portraits(ents, assess, {1: questionnaire()}, tx, primary="mini-q").set_index("enterprise_id")
+    # E1 foundation 13/20 = 0.65, management 5/10 = 0.5: not hardware-heavy; E2 6/20 = 0.3
+    # E4 20/20 and 10/10; E3 0/0.  None qualifies except by construction below
+    assert set(p["type_code"]) == {"other"}
+    assess.loc[assess["enterprise_id"] == 1, "dimension_scores"] = [{"foundation": 16.0, "management": 2.0}]
+    p = build_portraits(ents, assess, {1: questionnaire()}, tx, primary="mini-q").set_index("enterprise_id")
+    assert p.loc[1, "type_code"] == "hardware_heavy"  # 16/20 = 0.8 foundation, 2/10 = 0.2 management

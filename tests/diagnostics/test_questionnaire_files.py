@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,7 +12,7 @@ import yaml
 from diagnostics.questionnaire_loader import DefinitionInvalid, load_all, parse_text, shipped_files
 from diagnostics.taxonomy import ELEMENT_KINDS, load_taxonomy, shipped_taxonomies
 
-MINI = {
+MINI: dict[str, Any] = {
     "code": "mini", "version": "1", "title": {"zh": "迷你", "en": "Mini"}, "max_score": 10,
     "dimensions": [{
         "code": "base", "title": "基础", "max_points": 10,

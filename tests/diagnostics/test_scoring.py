@@ -7,8 +7,10 @@ import pytest
 
 from diagnostics.answers import check_answers, computed_values, relevance, visible_questions
 from diagnostics.demo import synth_answers
+from diagnostics.explain import explain_row
 from diagnostics.scoring import SCORER_VERSION, score_answers
 from tests.diagnostics.sme import BINDING, GUIDING, SME, answers, full_foundation, full_management, scenarios
+from tests.diagnostics.sme import question as sme_question
 
 
 def one(a: dict) -> tuple[float, int, int]:
@@ -24,7 +26,7 @@ def test_maximum_is_100_and_level_4() -> None:
         "cost_change": "better"}, scenarios(4))
     r = score_answers(SME, [check_answers(SME, a, complete=True)[0]])
     assert r.total[0] == 100
-    assert r.frame().loc[0, ["foundation", "management", "results"]].tolist() == [50, 30, 20]
+    assert r.frame()[["foundation", "management", "results"]].iloc[0].tolist() == [50, 30, 20]
     assert r.level[0] == 4
 
 
@@ -100,7 +102,7 @@ def test_level_4_boundary_and_gates() -> None:
 def test_explanation_names_the_blocking_gate() -> None:
     nine_at_4 = scenarios(3, **{s: 4 for s in BINDING[:6] + GUIDING[:3]})
     clean, _ = check_answers(SME, answers(full_foundation(), full_management(), nine_at_4), complete=True)
-    trail = score_answers(SME, [clean]).explain(0)
+    trail = explain_row(score_answers(SME, [clean]), 0)
     nxt = trail["next_level"]
     assert nxt["level"] == 4 and nxt["points_missing"] == 0
     gate4 = next(lv for lv in SME.levels if lv.level == 4).gates
@@ -127,7 +129,7 @@ def test_skip_logic_ignores_answers_to_skipped_questions() -> None:
     assert "devices_digital" not in visible_questions(SME, clean)
     # the engine applies the same rule even to answers stored without the check
     r = score_answers(SME, [raw])
-    trail = r.explain(0)
+    trail = explain_row(r, 0)
     eq = next(i for d in trail["dimensions"] for i in d["indicators"] if i["code"] == "equipment_digitisation")
     assert eq["score"] == 0
     assert {q["id"]: q["skipped"] for q in eq["questions"]}["devices_digital"] is True
@@ -142,7 +144,7 @@ def test_skip_logic_vector_and_scalar_agree() -> None:
         visible = visible_questions(SME, row)
         values = row | computed_values(SME, row)
         for qid, mask in r.applied.items():
-            question = SME.question(qid)
+            question = sme_question(qid)
             expected = relevance(question).truth(values) if question.formula else qid in visible
             assert bool(mask[i]) == expected, (i, qid)
 
@@ -151,7 +153,7 @@ def test_explanation_adds_up_to_the_score() -> None:
     rows = synth_answers(SME, np.linspace(0, 1, 40), seed=5)
     r = score_answers(SME, rows)
     for i in range(len(rows)):
-        trail = r.explain(i)
+        trail = explain_row(r, i)
         total = 0.0
         for dim in trail["dimensions"]:
             dim_sum = 0.0
@@ -172,10 +174,12 @@ def test_explanation_adds_up_to_the_score() -> None:
 def test_every_answer_names_its_rule() -> None:
     a = answers(full_foundation(), {"planning_stage": "planned"})
     clean, _ = check_answers(SME, a, complete=True)
-    trail = score_answers(SME, [clean]).explain(0)
+    trail = explain_row(score_answers(SME, [clean]), 0)
     q = next(q for d in trail["dimensions"] for i in d["indicators"] for q in i["questions"]
              if q["id"] == "planning_stage")
-    assert q["points"] == 3.0 and "planned" in q["rule_en"] and "3" in q["rule_zh"]
+    # the rule names the chosen option by its label (issue 8: names, never codes, in what people read)
+    label = SME.question("planning_stage").option("planned").label  # type: ignore[union-attr]
+    assert q["points"] == 3.0 and label.zh in q["rule_zh"] and "planned" not in q["rule_en"] and "3" in q["rule_zh"]
 
 
 def test_same_input_same_output() -> None:
@@ -183,3 +187,39 @@ def test_same_input_same_output() -> None:
     a, b = score_answers(SME, rows), score_answers(SME, list(reversed(rows)))
     assert np.array_equal(a.total, b.total[::-1]) and np.array_equal(a.level, b.level[::-1])
     assert a.record(0)["scorer_version"] == SCORER_VERSION
+
+
+@pytest.mark.parametrize(("devices", "points"), [
+    (0, 0.0), (10, 0.0), (11, 1.5), (20, 1.5), (21, 3.0), (40, 3.0), (41, 4.5), (60, 4.5), (61, 6.0), (100, 6.0),
+])
+def test_rate_bands_include_their_upper_edge(devices: int, points: float) -> None:
+    # DOMAIN.md §6 (both public copies): [0,10] (10,20] (20,40] (40,60] (60,100]; exactly 10 % scores 0,
+    # exactly 20 % scores 1.5. 100 devices, so the count is the rate in %.
+    clean, errors = check_answers(SME, answers({"devices_total": 100, "devices_digital": devices,
+                                                "devices_networked": devices}), complete=True)
+    assert errors == []
+    r = score_answers(SME, [clean])
+    ind = dict(zip([i.code for i in SME.indicators()], r.indicator[0], strict=True))
+    assert ind["equipment_digitisation"] == points
+    assert ind["equipment_networking"] == points
+    rule = next(q for d in explain_row(r, 0)["dimensions"] for i in d["indicators"] for q in i["questions"]
+                if q["id"] == "digitisation_rate")
+    assert f"{points:g} 分" in rule["rule_zh"]
+    assert ("(" in rule["rule_zh"] and "]" in rule["rule_zh"])
+
+
+@pytest.mark.parametrize(("share", "points"), [("none", 0.0), ("lt_1", 1.875), ("1_2", 3.75), ("2_3", 5.625),
+                                               ("ge_3", 7.5)])
+def test_funding_is_a_three_year_average_in_five_bands(share: str, points: float) -> None:
+    question = SME.question("digital_investment_share")
+    assert question is not None and "近三年" in question.text.zh and len(question.options) == 5
+    clean, errors = check_answers(SME, answers({"digital_investment_share": share}), complete=True)
+    assert errors == []
+    r = score_answers(SME, [clean])
+    assert dict(zip([i.code for i in SME.indicators()], r.indicator[0], strict=True))["funding"] == points
+
+
+def test_level_1_gate_decision_is_written_in_the_file() -> None:
+    # the choice (no scenario gate for level 1) and its source are in the questionnaire file
+    assert SME.level(1) is not None and SME.level(1).gates == []  # type: ignore[union-attr]
+    assert SME.source is not None and any("一级是否设场景门槛" in r.zh for r in SME.source.reconstructed)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from diagnostics.answers import check_answers
 from diagnostics.scoring import SCORER_VERSION
+from diagnostics.settings import settings
 from diagnostics.store.assessing import pending_submission_ids, score_one, score_submissions
 from diagnostics.store.db import alembic_config, downgrade, make_engine, upgrade
 from diagnostics.store.models import Assessment, Base, Enterprise, Submission
@@ -31,7 +32,7 @@ def test_single_alembic_head() -> None:
 
 def _fresh_urls(tmp_path: Path) -> Iterator[str]:
     yield f"sqlite:///{tmp_path / 'migr.db'}"
-    pg = os.environ.get("TEST_DATABASE_URL")
+    pg = settings.test_database_url
     if pg:
         admin = make_url(pg).set(database="postgres")
         engine = create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -91,7 +92,8 @@ def test_scoring_is_idempotent_and_follows_revisions(session: Session) -> None:
     again = score_one(session, sub)
     assert again is not None and again.total == 57.0 and again.trusted
     assert session.scalar(select(func.count()).select_from(Assessment)) == 2
-    assert latest_assessment(session, ent.id).id == again.id  # type: ignore[union-attr]
+    latest = latest_assessment(session, ent.id)
+    assert latest is not None and latest.id == again.id
     # each trail tells the answers it scored: the old one still shows the old answer
     def quality(a: Assessment) -> dict:
         return next(q for d in trail(a)["dimensions"] for i in d["indicators"] for q in i["questions"]
@@ -101,10 +103,7 @@ def test_scoring_is_idempotent_and_follows_revisions(session: Session) -> None:
     session.commit()
 
 
-def test_stale_write_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy.orm import sessionmaker
-    from sqlalchemy.orm.exc import StaleDataError
-
+def test_stale_write_is_refused(engine: Engine) -> None:
     maker = sessionmaker(engine, expire_on_commit=False)
     with maker() as s:
         ent = _enterprise(s, 3)
@@ -112,14 +111,14 @@ def test_stale_write_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
         s.commit()
         sub_id = sub.id
     a, b = maker(), maker()
-    sa, sb = a.get(Submission, sub_id), b.get(Submission, sub_id)
-    sa.answers = {**sa.answers, "planning_stage": "planned"}  # type: ignore[union-attr]
+    sa, sb = a.get_one(Submission, sub_id), b.get_one(Submission, sub_id)
+    sa.answers = {**sa.answers, "planning_stage": "planned"}
     a.commit()
-    sb.answers = {**sb.answers, "planning_stage": "iterating"}  # type: ignore[union-attr]
+    sb.answers = {**sb.answers, "planning_stage": "iterating"}
     with pytest.raises(StaleDataError):
         b.commit()
     b.rollback()
     with maker() as s:
-        assert s.get(Submission, sub_id).answers["planning_stage"] == "planned"  # type: ignore[union-attr]
+        assert s.get_one(Submission, sub_id).answers["planning_stage"] == "planned"
     a.close()
     b.close()

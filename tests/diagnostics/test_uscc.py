@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from diagnostics.uscc import (
@@ -17,6 +18,7 @@ from diagnostics.uscc import (
     organisation_code_ok,
     registration_authority,
     validate_uscc,
+    well_formed_array,
 )
 
 # Real, publicly registered codes whose check characters are known to be correct.
@@ -71,7 +73,7 @@ def test_check_character_rejects_bad_input():
 def test_result_is_frozen():
     result = validate_uscc(REAL_CODES[0])
     with pytest.raises(dataclasses.FrozenInstanceError):
-        result.ok = False  # type: ignore[misc]
+        result.ok = False
 
 
 # --- normalisation -------------------------------------------------------------------------------
@@ -284,3 +286,28 @@ def test_organisation_code_is_not_part_of_validation():
     code = make_uscc("91440300708461137")
     assert not organisation_code_ok(code[8:17])
     assert validate_uscc(code).ok
+
+
+def test_array_form_agrees_with_validate_uscc() -> None:
+    """The census's array check passes exactly the codes the scalar rule passes, normalised the same way."""
+    rng = np.random.default_rng(5)
+    alphabet = list(ALPHABET)
+    codes = ["", "   ", "９１３６０２００ＭＡ３５ＸＸＸＸ０", " 91360200 ma35xxxx0 ", "91360200MA35XXXX01"]
+    for k in range(3000):
+        code = make_uscc("".join(rng.choice(alphabet, 17)))
+        kind = k % 5
+        if kind == 1:
+            code = code[:17] + str(rng.choice(alphabet))  # a check character, often wrong
+        elif kind == 2:
+            pos = int(rng.integers(0, 18))
+            code = code[:pos] + str(rng.choice(list("IOSVZ-é "))) + code[pos + 1:]  # a bad or blank character
+        elif kind == 3:
+            code = code[: int(rng.integers(0, 18))]  # too short
+        elif kind == 4:
+            code = code.lower()
+        codes.append(code)
+    normalised, ok = well_formed_array(codes)
+    expected = [validate_uscc(c) for c in codes]
+    assert list(normalised) == [e.code for e in expected]
+    assert list(ok) == [e.ok for e in expected]
+    assert 0 < ok.sum() < len(codes)

@@ -85,7 +85,7 @@ def test_same_content_same_snapshot_and_latest_follows_runs(session: Session) ->
     history = cluster_data.snapshot_history(session, cluster.id, "needs")
     assert [(h["flow_run_id"], h["snapshots"]["needs"]["id"], h["snapshots"]["needs"]["new"]) for h in history] == [
         ("flow-2", a1, False), ("flow-1", b, True), ("flow-0", a1, True)]
-    assert session.get(PipelineRun, runs[2]).finished_at is not None  # type: ignore[union-attr]
+    assert session.get_one(PipelineRun, runs[2]).finished_at is not None
 
 
 def test_portrait_rows_written_once_per_snapshot(session: Session) -> None:

@@ -11,11 +11,17 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-import flows  # noqa: F401  (Prefect defaults before the session's Prefect harness starts)
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
+from flows.context import DIRECT
+from flows.needs import needs_flow
+from flows.pipeline import run_pipeline_stages
+from flows.portraits import portraits_flow
+from flows.score import score_flow
+from flows.shortlist import shortlist_flow
+from flows.trigger import run_pipeline
 
 pytestmark = pytest.mark.prefect
 KINDS = {"portraits", "needs", "industry_map", "shortlist", "reports"}
@@ -32,8 +38,8 @@ def demo(session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.Monk
     seeded = seed_demo(session, enterprises=ENTERPRISES)
     for cluster_id in session.scalars(select(Enterprise.cluster_id).distinct()):
         top = session.scalars(select(Enterprise).where(Enterprise.cluster_id == cluster_id)
-                              .order_by(Enterprise.revenue_10k.desc())).first()
-        top.size_class, top.pilot_willing = "large", True  # type: ignore[union-attr]
+                              .order_by(Enterprise.revenue_10k.desc()).limit(1)).one()
+        top.size_class, top.pilot_willing = "large", True
     session.commit()
     scorable = session.scalar(select(func.count()).select_from(Submission).where(
         Submission.status.in_(("submitted", "verified"))))
@@ -44,16 +50,18 @@ def count(session: Session, model: Any, *where: Any) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
+def latest_payload(session: Session, cluster_id: int, kind: str) -> Any:
+    snapshot = cluster_data.latest_snapshot(session, cluster_id, kind)
+    assert snapshot is not None, kind
+    return snapshot.payload
+
+
 def snapshot_refs(summary: dict[str, Any]) -> dict[tuple[str, str], tuple[int, str, bool]]:
     return {(code, kind): (ref["id"], ref["hash"], ref["new"]) for code, c in summary["clusters"].items()
             for kind, ref in c["snapshots"].items()}
 
 
 def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], session: Session) -> None:
-    from flows.context import DIRECT
-    from flows.pipeline import run_pipeline_stages
-    from flows.trigger import run_pipeline
-
     first = run_pipeline()
 
     # rows written: every scorable submission scored once, a portrait per enterprise, 5 views x 2 clusters
@@ -69,14 +77,15 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     assert {kind for _, kind in refs} == KINDS and all(new for _, _, new in refs.values())
 
     jdz = cluster_data.cluster_by_code(session, "jingdezhen-ceramics")
-    shortlist = cluster_data.latest_snapshot(session, jdz.id, "shortlist").payload  # type: ignore[union-attr]
+    shortlist = latest_payload(session, jdz.id, "shortlist")
     assert shortlist["status"] == "optimal" and len(shortlist["picks"]) == 30
     assert all(c["met"] for c in shortlist["checks"])
     assert all(p["reasons_zh"] and p["reasons_en"] for p in shortlist["picks"])
-    table = {r["metric"]: r for r in cluster_data.latest_snapshot(session, jdz.id, "industry_map").payload[
-        "indicator_table"]}  # type: ignore[union-attr]
-    assert table["enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
-    reports = cluster_data.latest_snapshot(session, jdz.id, "reports").payload  # type: ignore[union-attr]
+    table = {r["metric"]: r for r in latest_payload(session, jdz.id, "industry_map")["indicator_table"]}
+    # issue 8: participants come from the programme's records (none yet: no data); 90 firms are diagnosed
+    assert table["enterprises"]["value"] is None and table["enterprises"]["status"] == "no_data"
+    assert table["diagnosed_enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
+    reports = latest_payload(session, jdz.id, "reports")
     book = openpyxl.load_workbook(settings.report_dir / reports["cluster_workbook"], read_only=True)
     assert "试点名单 Shortlist" in book.sheetnames
     assert len(reports["enterprise_workbooks"]) == 30 + len(shortlist["near_misses"])
@@ -93,8 +102,8 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
 
     # an answer arrives (a commissioner verifies a Jingdezhen submission): only that cluster changes
     sub = session.scalars(select(Submission).join(Enterprise).where(
-        Enterprise.cluster_id == jdz.id, Submission.status == "submitted").order_by(Submission.id)).first()
-    session.execute(update(Submission).where(Submission.id == sub.id).values(  # type: ignore[union-attr]
+        Enterprise.cluster_id == jdz.id, Submission.status == "submitted").order_by(Submission.id).limit(1)).one()
+    session.execute(update(Submission).where(Submission.id == sub.id).values(
         status="verified", revision=Submission.revision + 1))
     session.commit()
     third = run_pipeline()
@@ -115,23 +124,18 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
 
 def test_stage_flows_run_alone_on_the_latest_portraits(prefect_harness: None, demo: dict[str, Any],
                                                        session: Session) -> None:
-    from flows.needs import needs_flow
-    from flows.portraits import portraits_flow
-    from flows.score import score_flow
-
     assert score_flow(cluster="shaoguan-nonferrous")["pending"] > 0
     assert score_flow(cluster="shaoguan-nonferrous")["pending"] == 0  # nothing new: nothing to do
     portraits = portraits_flow(cluster="shaoguan-nonferrous")
     needs = needs_flow(cluster="shaoguan-nonferrous")
     assert set(portraits) == set(needs) == {"shaoguan-nonferrous"}
     sg = cluster_data.cluster_by_code(session, "shaoguan-nonferrous")
-    assert cluster_data.latest_snapshot(session, sg.id, "needs").id == needs["shaoguan-nonferrous"]  # type: ignore[union-attr]
+    latest = cluster_data.latest_snapshot(session, sg.id, "needs")
+    assert latest is not None and latest.id == needs["shaoguan-nonferrous"]
     flows_seen = [h["flow"] for h in cluster_data.snapshot_history(session, sg.id)]
     assert flows_seen == ["needs", "portraits"]  # each stage run on its own is its own run in history
 
 
 def test_a_stage_without_portraits_says_so(prefect_harness: None, demo: dict[str, Any]) -> None:
-    from flows.shortlist import shortlist_flow
-
     with pytest.raises(LookupError, match="run the portraits flow first"):
         shortlist_flow(cluster="jingdezhen-ceramics")

@@ -59,7 +59,7 @@ def test_score_csv_with_bad_rows(tmp_path: Path) -> None:
         {"uscc": USCC_1, "name": "=HYPERLINK(\"http://x\")", **as_cells(GOOD_1)},  # row 2
         {"uscc": "91360200MA35XXXX01", "name": "坏代码", **as_cells(GOOD_1)},  # row 3: wrong length
         {"uscc": USCC_2, "name": "好企业", **as_cells(GOOD_2) | {  # row 4: loose numbers
-            "devices_total": "1,000", "devices_digital": "７００", "devices_networked": "600"}},
+            "devices_total": "1,000", "devices_digital": "７００", "devices_networked": "700"}},
         {"uscc": USCC_3, "name": "坏答案", **bad_value},  # row 5
     ]
     with src.open("w", encoding="utf-8", newline="") as fh:
@@ -84,7 +84,7 @@ def test_score_xlsx_from_the_template(tmp_path: Path) -> None:
     assert run("questionnaire", "template", "sme-digital-2024-mfg", "--out", str(template)).exit_code == 0
     wb = openpyxl.load_workbook(template)
     ws = wb["answers"]
-    header = [c.value for c in ws[1]]
+    header = [str(c.value) for c in ws[1]]
     assert header[:2] == ["uscc", "name"] and "planning_stage" in header
     assert ws.data_validations.dataValidation, "choice columns carry dropdowns"
     codebook = wb["codebook"]
