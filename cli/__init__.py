@@ -177,10 +177,11 @@ def _redact(url: str) -> str:
 
 
 def _file_folders() -> dict[str, Path]:
-    return {"reports": settings.report_dir, "uploads": settings.upload_dir}
+    """The folders a backup carries beside the database (add evidence uploads here when they land)."""
+    return {"reports": settings.report_dir}
 
 
-@cli.command("backup", help="Back up the database and the report/upload folders into the new folder OUT "
+@cli.command("backup", help="Back up the database and the report folder into the new folder OUT "
                             "(consistent while the app runs). 备份数据库与文件。")
 @click.argument("out", type=click.Path(file_okay=False))
 def backup_cmd(out: str) -> None:
@@ -193,14 +194,14 @@ def backup_cmd(out: str) -> None:
                f"{report.files} files, {report.bytes / 1e6:.1f} MB -> {report.path}", err=True)
 
 
-@cli.command("restore", help="Replace the database and the report/upload folders with the backup IN. 从备份恢复。")
+@cli.command("restore", help="Replace the database and the report folder with the backup IN. 从备份恢复。")
 @click.argument("source", metavar="IN", type=click.Path(exists=True, file_okay=False))
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the current data.")
 def restore_cmd(source: str, yes: bool) -> None:
     if not (Path(source) / "manifest.json").exists():
         _fail(f"{source}: not a Shuzhen backup (no manifest.json)")
     if not yes:
-        click.confirm(f"Replace every table of {_redact(settings.database_url)} and the report/upload folders "
+        click.confirm(f"Replace every table of {_redact(settings.database_url)} and the report folder "
                       f"with {source}?", abort=True)
     report = backup.restore(settings.database_url, source, _file_folders())
     click.echo(f"restored {len(report.tables)} tables, {sum(report.tables.values())} rows, {report.files} files "

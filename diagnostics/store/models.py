@@ -275,6 +275,3 @@ def _fill_questionnaire_code(_mapper: Mapper[Submission], connection: Connection
     if target.questionnaire_code is None:
         target.questionnaire_code = connection.scalar(
             select(QuestionnaireVersion.code).where(QuestionnaireVersion.id == target.questionnaire_version_id))
-
-
-from diagnostics.store import models_trust  # noqa: E402,F401  (its tables join Base.metadata)

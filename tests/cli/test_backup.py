@@ -80,7 +80,6 @@ def test_the_cli_backs_up_and_restores(db_url: str, engine: Engine, session: Ses
     _seed(session)
     monkeypatch.setattr(settings, "database_url", db_url)
     monkeypatch.setattr(settings, "report_dir", tmp_path / "reports")
-    monkeypatch.setattr(settings, "upload_dir", tmp_path / "uploads")
     before = _everything(engine)
     runner = CliRunner()
     result = runner.invoke(cli, ["backup", str(tmp_path / "bk")])

@@ -14,8 +14,8 @@ from cli import cli
 from diagnostics.census_template import census_questions
 from diagnostics.table_files import TableFileProblem, read_table_file
 from diagnostics.uscc import make_uscc
-from tests.diagnostics.sme import SME, answers, full_foundation, scenarios
 from tests.cli.test_census_cli import as_cells
+from tests.diagnostics.sme import SME, answers, full_foundation, scenarios
 
 USCC = make_uscc("91360200MA35GBKX0")
 
