@@ -103,7 +103,7 @@ def unassign(enterprise_id: int, assignment_id: int) -> Response:
     return redirect(url_for("admin.assignments", enterprise_id=enterprise.id))
 
 
-def _account_scope(stmt: Select[tuple[User]]) -> Select[tuple[User]]:
+def _account_scope(stmt: Select[User]) -> Select[User]:
     """The accounts the current admin may see: all (province), or its cluster's (city)."""
     scope = current_user.cluster_id
     if scope is None:
