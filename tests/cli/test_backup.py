@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from cli import cli
@@ -61,7 +61,7 @@ def test_backup_then_restore_gives_back_every_table_and_file(db_url: str, engine
     report = backup.backup(db_url, tmp_path / "bk", folders)
     assert report.tables["enterprises"] == 1 and report.files == 2  # the .tmp file is not part of it
 
-    session.execute(Enterprise.__table__.update().values(name="changed"))
+    session.execute(update(Enterprise).values(name="changed"))
     session.add(Cluster(code="extra", name_zh="多余", industry="nonferrous"))
     session.commit()
     (reports / "2026" / "cluster.xlsx").write_bytes(b"overwritten")
@@ -86,7 +86,7 @@ def test_the_cli_backs_up_and_restores(db_url: str, engine: Engine, session: Ses
     assert result.exit_code == 0, result.output
     again = runner.invoke(cli, ["backup", str(tmp_path / "bk")])
     assert again.exit_code != 0 and "not empty" in again.output
-    session.execute(User.__table__.delete())
+    session.execute(delete(User))
     session.commit()
     assert runner.invoke(cli, ["restore", str(tmp_path / "bk")], input="n\n").exit_code != 0  # asks first
     result = runner.invoke(cli, ["restore", "--yes", str(tmp_path / "bk")])

@@ -57,7 +57,8 @@ def test_a_cookie_signed_with_the_old_default_key_is_refused(app: Flask, web: We
 def test_a_cookie_without_the_session_version_is_refused_even_with_the_right_key(app: Flask, people: People) -> None:
     admin = people.user("boss", role="admin")
     client = app.test_client()
-    client.set_cookie("session", _cookie_for(app, app.secret_key or "", {"_user_id": str(admin.id), "_fresh": True}))
+    cookie = _cookie_for(app, str(app.secret_key or ""), {"_user_id": str(admin.id), "_fresh": True})
+    client.set_cookie("session", cookie)
     assert client.get("/admin/users").status_code == 302
 
 
