@@ -25,7 +25,6 @@ from diagnostics.store import roster as roster_store
 from diagnostics.store.db import downgrade, session_scope, upgrade
 from diagnostics.store.demo_data import DEMO_PASSWORD, seed_demo
 from flows.trigger import run_pipeline
-from survey_app.accounts.passwords import hash_password
 
 
 def _fail(message: str) -> None:
@@ -215,6 +214,8 @@ def restore_cmd(source: str, yes: bool) -> None:
 @click.option("--enterprises", default=300, show_default=True, type=click.IntRange(1, 200_000))
 @click.option("--seed", default=0, show_default=True, type=int)
 def demo_cmd(enterprises: int, seed: int) -> None:
+    # the web app takes ~1.5 s to import and only this command needs its password hashing
+    from survey_app.accounts.passwords import hash_password  # noqa: PLC0415
 
     with session_scope() as session:
         summary = seed_demo(session, enterprises=enterprises, seed=seed, password_hasher=hash_password)
