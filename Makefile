@@ -13,6 +13,9 @@ SUDO    := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export DO_NOT_TRACK ?= 1
+# a developer's machine: without SECRET_KEY the app makes a random one in instance/secret_key (production
+# refuses to start without a strong key; see SECURITY.md)
+export SHUZHEN_ENV ?= development
 
 .PHONY: run test install browser translations migrate demo pipeline web lint bench clean
 

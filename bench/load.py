@@ -74,7 +74,7 @@ def prepare(url: str, accounts: int) -> list[tuple[str, int, str]]:
     upgrade(url)
     engine = make_engine(url)
     pw = generate_password_hash(PASSWORD)  # werkzeug's default (scrypt), what the app verifies
-    out = []
+    out: list[tuple[str, int, str]] = []
     with session_scope(engine) as s:
         seed_demo(s, enterprises=max(accounts, 300))
         rows = s.execute(select(Submission.enterprise_id, Submission.questionnaire_version_id, Submission.answers)

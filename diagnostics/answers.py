@@ -33,6 +33,7 @@ import numpy as np
 
 from diagnostics import expr
 from diagnostics.questionnaire import Question, Questionnaire
+from diagnostics.settings import settings
 
 YES = {"是", "yes", "y", "true", "1", "有", "√", "t"}
 NO = {"否", "no", "n", "false", "0", "无", "×", "f"}
@@ -82,9 +83,9 @@ def parse_number(value: Any) -> float:
     try:
         number = float(text)
     except ValueError:
-        raise ValueProblem(f"“{value}”不是数字", f"'{value}' is not a number") from None
+        raise ValueProblem(f"“{_shown(value)}”不是数字", f"'{_shown(value)}' is not a number") from None
     if math.isnan(number) or math.isinf(number):
-        raise ValueProblem(f"“{value}”不是有效数字", f"'{value}' is not a finite number")
+        raise ValueProblem(f"“{_shown(value)}”不是有效数字", f"'{_shown(value)}' is not a finite number")
     return number
 
 
@@ -98,7 +99,8 @@ def match_option(question: Question, raw: str) -> str:
         if opt.code.lower() == lowered or opt.label.zh == text or (opt.label.en or "").lower() == lowered:
             return opt.code
     allowed = ", ".join(o.code for o in question.options)
-    raise ValueProblem(f"选项“{raw}”不存在（可选：{allowed}）", f"unknown option '{raw}' (allowed: {allowed})")
+    shown = _shown(raw)
+    raise ValueProblem(f"选项“{shown}”不存在（可选：{allowed}）", f"unknown option '{shown}' (allowed: {allowed})")
 
 
 def parse_value(question: Question, value: Any) -> Any:
@@ -129,8 +131,11 @@ def parse_value(question: Question, value: Any) -> Any:
         return sorted(codes, key=order.index) or None
     if t == "number":
         number = parse_number(value)
+        if question.max is None and abs(number) > settings.max_number_answer:  # the file's max, else a sane bound
+            raise ValueProblem(f"数值过大（不能超过 {settings.max_number_answer:g}）",
+                               f"too large (at most {settings.max_number_answer:g})")
         if question.integer and not number.is_integer():
-            raise ValueProblem(f"应为整数，得到 {value}", f"expected a whole number, got {value}")
+            raise ValueProblem(f"应为整数，得到 {_shown(value)}", f"expected a whole number, got {_shown(value)}")
         if question.min is not None and number < question.min:
             raise ValueProblem(f"不能小于 {question.min:g}", f"must be at least {question.min:g}")
         if question.max is not None and number > question.max:
@@ -144,10 +149,20 @@ def parse_value(question: Question, value: Any) -> Any:
             return True
         if text in NO:
             return False
-        raise ValueProblem(f"“{value}”应为 是/否", f"'{value}' should be yes/no (是/否, 1/0)")
+        raise ValueProblem(f"“{_shown(value)}”应为 是/否", f"'{_shown(value)}' should be yes/no (是/否, 1/0)")
     if t == "evidence":
         return list(value) if isinstance(value, (list, tuple)) else [normalise_text(value)]
-    return str(value).strip()
+    text = str(value).strip()
+    if len(text) > settings.max_text_answer:  # a 19 MB remark once made every page serving it 20 MB
+        raise ValueProblem(f"过长：最多 {settings.max_text_answer} 个字符，当前 {len(text)} 个",
+                           f"too long: at most {settings.max_text_answer} characters, got {len(text)}")
+    return text
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """``value`` as quoted back in a message: a 1 MB bad input is not echoed whole."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def check_answers(

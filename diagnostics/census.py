@@ -20,6 +20,7 @@ from diagnostics.answers import AnswerArrays, check_answers, normalise_text
 from diagnostics.census_template import HEADER_MARK, census_questions
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import score
+from diagnostics.table_files import read_table_file
 from diagnostics.uscc import validate_uscc, well_formed_array
 
 UNSAFE_PREFIXES = ("=", "+", "-", "@")
@@ -50,16 +51,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read CSV or XLSX as text cells; adds ``__row__`` with the spreadsheet row number.
 
     XLSX is read with calamine (Rust, ``python-calamine``), tens of times faster than openpyxl on a
-    census-sized sheet; openpyxl remains the fallback when calamine is not installed.
+    census-sized sheet; openpyxl remains the fallback when calamine is not installed. The file is opened
+    by ``table_files.read_table_file``, which names a wrong type, an empty or damaged file and reads GBK.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine=_excel_engine())
-    elif suffix in (".csv", ".txt"):
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    else:
-        raise ValueError(f"{path.name}: unsupported file type '{suffix}' (use .csv or .xlsx)")
+    df = read_table_file(path, excel_engine=_excel_engine())
     df.columns = [normalise_text(c) for c in df.columns]
     df["__row__"] = range(2, len(df) + 2)
     if "uscc" in df.columns:

@@ -62,6 +62,29 @@ AREAS: dict[str, frozenset[Role]] = {
 }
 
 
+# Who may create or change whose account. The rank orders how much a role may see and change; an admin
+# grants only roles up to its own rank, and a city admin (one cluster) only inside its cluster and never
+# a province-wide account (enforced with the cluster in ``survey_app.access.may_manage_account``).
+RANK: dict[Role, int] = {Role.ENTERPRISE: 0, Role.VIEWER: 1, Role.COMMISSIONER: 1, Role.ADMIN: 2}
+ACCOUNT_MANAGERS: frozenset[Role] = AREAS["accounts"]
+
+
+def grantable_roles(actor: str | None) -> tuple[Role, ...]:
+    """The staff roles ``actor`` may give to an account it creates or edits (none above its own)."""
+    found = role_of(actor)
+    if found is None or found not in ACCOUNT_MANAGERS:
+        return ()
+    return tuple(r for r in ROLES if r in STAFF and RANK[r] <= RANK[found])
+
+
+def may_manage_role(actor: str | None, target: str | None) -> bool:
+    """Whether ``actor`` may edit, disable or reset an account of role ``target`` (before cluster scope)."""
+    found, other = role_of(actor), role_of(target)
+    if found is None or other is None or found not in ACCOUNT_MANAGERS:
+        return False
+    return RANK[other] <= RANK[found]
+
+
 def role_of(name: str | None) -> Role | None:
     """The role for a stored name, or None for anything unknown (which may do nothing)."""
     try:

@@ -23,7 +23,34 @@ class Settings:
 
     database_url: str = field(default_factory=lambda: _env(
         "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'shuzhen.db'}"))
-    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", "dev-only-change-me"))
+    # no default: outside development the app refuses to start without a real key (survey_app.security);
+    # in development a random key is made once and kept in instance/secret_key
+    secret_key: str = field(default_factory=lambda: _env("SECRET_KEY", ""))
+    # "production" (default), "development" (make run, flask --debug) or "testing"
+    environment: str = field(default_factory=lambda: _env(
+        "SHUZHEN_ENV", "development" if _env("FLASK_DEBUG", "") in ("1", "true") else "production"))
+    # behind a TLS-terminating proxy: cookies only over HTTPS, and how many proxies to trust for
+    # X-Forwarded-For/-Proto/-Host (0 = none: the client address is the socket's)
+    secure_cookies: bool = field(default_factory=lambda: _env("SHUZHEN_SECURE_COOKIES", "0") == "1")
+    proxy_hops: int = field(default_factory=lambda: int(_env("SHUZHEN_PROXY_HOPS", "0")))
+    # ---- log-in throttling (survey_app/accounts/throttle.py) ----
+    login_max_failures: int = field(default_factory=lambda: int(_env("SHUZHEN_LOGIN_MAX_FAILURES", "5")))
+    login_lock_minutes: int = field(default_factory=lambda: int(_env("SHUZHEN_LOGIN_LOCK_MINUTES", "15")))
+    # failures of one account from one address per window before that pair waits (other accounts on a
+    # shared factory network are not affected)
+    login_pair_limit: int = field(default_factory=lambda: int(_env("SHUZHEN_LOGIN_PAIR_LIMIT", "10")))
+    # failures from one address per window (any names) after which each further try is slowed down
+    login_address_limit: int = field(default_factory=lambda: int(_env("SHUZHEN_LOGIN_ADDRESS_LIMIT", "30")))
+    login_address_delay: float = field(default_factory=lambda: float(_env("SHUZHEN_LOGIN_ADDRESS_DELAY", "1.0")))
+    login_window_seconds: int = field(default_factory=lambda: int(_env("SHUZHEN_LOGIN_WINDOW_SECONDS", "900")))
+    min_password_length: int = field(default_factory=lambda: int(_env("SHUZHEN_MIN_PASSWORD", "8")))
+    # ---- input limits ----
+    max_body_mb: int = field(default_factory=lambda: int(_env("SHUZHEN_MAX_BODY_MB", "20")))
+    max_text_answer: int = field(default_factory=lambda: int(_env("SHUZHEN_MAX_TEXT_ANSWER", "2000")))
+    max_field_chars: int = field(default_factory=lambda: int(_env("SHUZHEN_MAX_FIELD_CHARS", "100000")))
+    # a number answer without its own ``max`` in the questionnaire file may not exceed this (1e12 is above
+    # any staff count, device count or revenue in 万元 of a real enterprise, and far below float trouble)
+    max_number_answer: float = field(default_factory=lambda: float(_env("SHUZHEN_MAX_NUMBER_ANSWER", "1e12")))
     questionnaire_dir: Path = field(default_factory=lambda: Path(_env(
         "SHUZHEN_QUESTIONNAIRES", str(ROOT / "questionnaires"))))
     report_dir: Path = field(default_factory=lambda: Path(_env(

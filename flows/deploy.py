@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from prefect import get_client
+from prefect import Flow, get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.schedules import Cron
@@ -42,6 +42,7 @@ def deploy() -> Any:
     # a module path, not "flows/pipeline.py:...": loaded from a file the module would be "pipeline", which
     # Dask cannot import when it unpickles the batches' context on its scheduler and workers
     source = pipeline_flow.from_source(source=str(settings.flow_source), entrypoint="flows.pipeline.pipeline_flow")
+    assert isinstance(source, Flow)  # from a synchronous caller Prefect returns the flow itself, not a coroutine
     return source.deploy(
         name=DEPLOYMENT.split("/", 1)[1], work_pool_name=settings.work_pool, build=False, push=False,
         schedules=[Cron(settings.pipeline_cron, timezone=settings.pipeline_timezone)], concurrency_limit=1,

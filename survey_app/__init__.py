@@ -28,11 +28,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
 
 from diagnostics.roles import Role, may_open
 from diagnostics.settings import settings
@@ -47,11 +46,12 @@ from survey_app import (
     extensions,
     field,
     i18n,
+    inputs,
     programme,
     roster,
+    security,
     survey,
 )
-from survey_app.accounts.throttle import AddressLimiter
 from survey_app.forms import ButtonForm, LanguageForm, input_attrs
 
 BLUEPRINTS = (accounts, enterprise, survey, diagnosis, field, admin, dashboard, roster, programme)
@@ -65,25 +65,32 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_minutes),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PROXY_HOPS=settings.proxy_hops,
         WTF_CSRF_TIME_LIMIT=None,  # a manager may leave a page open all afternoon; the session expires instead
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        MAX_CONTENT_LENGTH=settings.max_body_mb * 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=settings.max_body_mb * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="zh_CN",
         BABEL_SUPPORTED_LOCALES=["zh_CN", "en"],
-        LOGIN_MAX_FAILURES=5,  # wrong passwords in a row before the account is locked
-        LOGIN_LOCK_MINUTES=15,
-        LOGIN_IP_LIMIT=30,  # failed log-ins per address per window (a shared factory network is one address)
-        LOGIN_IP_WINDOW_SECONDS=15 * 60,
-        MIN_PASSWORD_LENGTH=8,
+        LOGIN_MAX_FAILURES=settings.login_max_failures,  # wrong passwords in a row before the name is locked
+        LOGIN_LOCK_MINUTES=settings.login_lock_minutes,
+        LOGIN_PAIR_LIMIT=settings.login_pair_limit,  # failures of one name from one address per window
+        LOGIN_IP_LIMIT=settings.login_address_limit,  # failures from one address before tries are slowed
+        LOGIN_IP_DELAY_SECONDS=settings.login_address_delay,
+        LOGIN_WINDOW_SECONDS=settings.login_window_seconds,
+        MIN_PASSWORD_LENGTH=settings.min_password_length,
+        MAX_TEXT_ANSWER=settings.max_text_answer,
+        MAX_FIELD_CHARS=settings.max_field_chars,
     )
     if config:
         app.config.update(config)
 
+    security.init_app(app)
     db.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
-    cfg = app.config
-    app.extensions["login_limiter"] = AddressLimiter(cfg["LOGIN_IP_LIMIT"], cfg["LOGIN_IP_WINDOW_SECONDS"])
+    inputs.init_app(app)
     for area in BLUEPRINTS:
         app.register_blueprint(area.bp)
     _add_page_helpers(app)
@@ -131,14 +138,3 @@ def _add_page_helpers(app: Flask) -> None:
         forms: dict[str, type[FlaskForm]] = {"button_form": ButtonForm, "language_form": LanguageForm}
         return {"nav_links": navigation(current_user), **forms}
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            # answers and diagnoses are private: never cached by a shared proxy, always revalidated
-            response.headers.setdefault("Cache-Control", "private, no-cache")
-        if request.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "public, max-age=3600"
-        return response

@@ -1,8 +1,10 @@
 """Who may do what to which enterprise: the one place every view asks.
 
-Every URL that names an enterprise, a submission or an assessment loads it through one of the
-``*_or_abort`` functions below, which answer 404 when the row does not exist and 403 when it exists but
-belongs to someone the user may not see. Keeping the rule in one function (``allowed``) means a new view
+Every URL that names an enterprise, a submission, an assessment or an account loads it through one of the
+``*_or_abort`` functions below, which answer the same 404 when the row does not exist and when it exists
+but belongs to someone the user may not see: a 403 would tell anyone logged in which ids exist, and ids
+are sequential, so the number of enterprises and submissions could be counted. Ids beyond the database's
+integer range are "not found" too, not a database error. Keeping the rule in one function (``allowed``) means a new view
 cannot forget a case, and the test that walks every URL of enterprise B as user A checks this file.
 
 The rules themselves (which role may do which action, which role may open which area) are the one role
@@ -27,12 +29,13 @@ from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
-from diagnostics.roles import Role, may, may_open
-from diagnostics.store.models import Assessment, Assignment, Cluster, Enterprise, Submission
+from diagnostics.roles import Role, may, may_manage_role, may_open
+from diagnostics.store.models import Assessment, Assignment, Base, Cluster, Enterprise, Submission, User
 from survey_app.accounts.users import SessionUser
 from survey_app.db import db_session
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=Base)
 T = TypeVar("T")
 
 
@@ -75,32 +78,70 @@ def visible_clusters(user: SessionUser | Any) -> list[Cluster]:
     return list(db_session().scalars(stmt))
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL ``integer`` (SQLite's is 2**63 - 1): no row has a larger id
+
+
+def valid_id(value: int) -> bool:
+    """Whether ``value`` can be a row id at all (a larger one is not found, never a database error)."""
+    return 0 < value <= MAX_ID
+
+
 def _check(enterprise_id: int, action: str) -> None:
-    if not allowed(current_user, enterprise_id, action):
-        abort(403)
+    """404 for an enterprise the user may not even see; 403 only when it sees it but may not do this."""
+    if allowed(current_user, enterprise_id, action):
+        return
+    abort(403 if action != "view" and allowed(current_user, enterprise_id, "view") else 404)
+
+
+def _get_or_404(model: type[M], row_id: int) -> M:
+    row = db_session().get(model, row_id) if valid_id(row_id) else None
+    if row is None:
+        abort(404)
+    return row
 
 
 def enterprise_or_abort(enterprise_id: int, action: str = "view") -> Enterprise:
-    row = db_session().get(Enterprise, enterprise_id)
-    if row is None:
-        abort(404)
+    row = _get_or_404(Enterprise, enterprise_id)
     _check(row.id, action)
     return row
 
 
 def submission_or_abort(submission_id: int, action: str = "view") -> Submission:
-    row = db_session().get(Submission, submission_id)
-    if row is None:
-        abort(404)
+    row = _get_or_404(Submission, submission_id)
     _check(row.enterprise_id, action)
     return row
 
 
 def assessment_or_abort(assessment_id: int, action: str = "view") -> Assessment:
-    row = db_session().get(Assessment, assessment_id)
-    if row is None:
-        abort(404)
+    row = _get_or_404(Assessment, assessment_id)
     _check(row.enterprise_id, action)
+    return row
+
+
+def may_manage_account(actor: SessionUser | Any, target: User) -> bool:
+    """Whether ``actor`` may edit, disable or reset ``target``'s account.
+
+    The role rank comes from the role table (``diagnostics.roles.may_manage_role``: nobody manages a role
+    above its own); the cluster is checked here: a city admin manages only accounts of its own cluster
+    (staff with that ``cluster_id``, enterprise accounts whose enterprise is in it), never a province-wide
+    account; a province admin (no cluster) manages every account.
+    """
+    if not getattr(actor, "is_authenticated", False) or not may_manage_role(actor.role, target.role):
+        return False
+    scope = getattr(actor, "cluster_id", None)
+    if scope is None:
+        return True
+    if target.role == Role.ENTERPRISE:
+        return target.enterprise_id is not None and db_session().scalar(
+            select(Enterprise.cluster_id).where(Enterprise.id == target.enterprise_id)) == scope
+    return target.cluster_id == scope
+
+
+def account_or_abort(user_id: int) -> User:
+    """An account the current admin may manage; the same 404 for missing and out of scope."""
+    row = _get_or_404(User, user_id)
+    if not may_manage_account(current_user, row):
+        abort(404)
     return row
 
 

@@ -5,8 +5,10 @@ Area-specific forms live beside their routes (``accounts/forms.py``, ``survey/fo
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField
+from wtforms import Field, Form, HiddenField, SelectMultipleField
+from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -38,3 +40,19 @@ def input_attrs(field: object, help_text: str | None = None, required: bool = Fa
     if required:
         attrs["required"] = True
     return attrs
+
+
+class ShortNumber:
+    """Refuse a number typed with more than ``digits`` characters before any range check runs.
+
+    WTForms' ``NumberRange`` converts to float, and a 400-digit integer overflows that conversion; a real
+    staff count or revenue never needs more than a dozen digits.
+    """
+
+    def __init__(self, digits: int = 15) -> None:
+        self.digits = digits
+
+    def __call__(self, form: Form, field: Field) -> None:
+        raw = (field.raw_data or [""])[0] if field.raw_data else ""
+        if len(str(raw).strip()) > self.digits:
+            raise StopValidation(str(_l("This number is too long (at most %(n)d digits)", n=self.digits)))

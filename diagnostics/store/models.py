@@ -22,9 +22,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
+    select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -89,6 +93,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # bumped on log-out and password change: a session cookie carries the version it was made with, and the
+    # user loader refuses an older one, so a copied cookie dies with the session it came from
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     enterprise: Mapped[Enterprise | None] = relationship()
@@ -124,9 +131,18 @@ class QuestionnaireVersion(Base):
 
 class Submission(Base):
     __tablename__ = "submissions"
+    __table_args__ = (
+        # one open draft per enterprise and questionnaire, whatever the version: two quick clicks on
+        # "start" cannot make two drafts (the losing insert fails and lands on the winner's draft)
+        Index("uq_one_draft", "enterprise_id", "questionnaire_code", unique=True,
+              sqlite_where=text("status = 'draft'"), postgresql_where=text("status = 'draft'")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"), index=True)
+    # the questionnaire's code, copied from its version on insert (see _fill_questionnaire_code) so the
+    # database can index "one draft per code"
+    questionnaire_code: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     channel: Mapped[str] = mapped_column(String(8), default="self")
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -258,3 +274,10 @@ class Portrait(Base):
     percentile_industry: Mapped[float | None] = mapped_column(Float)
     data: Mapped[dict[str, Any]] = mapped_column()  # dimension profile, strengths, weaknesses, tags
 
+
+@event.listens_for(Submission, "before_insert")
+def _fill_questionnaire_code(_mapper: Mapper[Submission], connection: Connection, target: Submission) -> None:
+    """Every way of creating a submission (web, field, census, demo) gets the code the draft index needs."""
+    if target.questionnaire_code is None:
+        target.questionnaire_code = connection.scalar(
+            select(QuestionnaireVersion.code).where(QuestionnaireVersion.id == target.questionnaire_version_id))

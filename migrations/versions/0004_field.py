@@ -1,7 +1,7 @@
 """field diagnostics: visits, answer checks, review events, commitments, roster imports, unit types
 
 Revision ID: 0004_field
-Revises: 0001
+Revises: 0003_trust
 Create Date: 2026-12-01 22:10:20.176347
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 JSONB_OR_JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
 
 revision: str = '0004_field'
-down_revision: str | None = '0001'
+down_revision: str | None = '0003_trust'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

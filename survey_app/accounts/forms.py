@@ -10,6 +10,7 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from diagnostics.uscc import validate_uscc
+from survey_app.accounts.passwords import password_problem
 from survey_app.enterprise.forms import EnterpriseForm
 from survey_app.i18n import pick
 
@@ -39,10 +40,9 @@ class RegistrationForm(EnterpriseForm):
         self.min_password = min_password
 
     def validate_password(self, field: PasswordField) -> None:
-        if len(field.data or "") < self.min_password:
-            raise ValidationError(_l("At least %(n)d characters", n=self.min_password))
-        if len(field.data) > 128:
-            raise ValidationError(_l("At most 128 characters"))
+        problem = password_problem(field.data, self.username.data, self.min_password)
+        if problem:
+            raise ValidationError(problem)
 
     def validate_password_again(self, field: PasswordField) -> None:
         if field.data != self.password.data:
@@ -53,3 +53,33 @@ class RegistrationForm(EnterpriseForm):
         if not result.ok:
             raise ValidationError(pick(result.message_zh, result.message_en))
         field.data = result.code
+
+
+class NewPasswordMixin:
+    """A new password typed twice and checked against the policy (``passwords.password_problem``)."""
+
+    password: PasswordField
+    password_again: PasswordField
+    policy_username: str | None = None
+    min_password: int = 8
+
+    def validate_password(self, field: PasswordField) -> None:
+        problem = password_problem(field.data, self.policy_username, self.min_password)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_password_again(self, field: PasswordField) -> None:
+        if field.data != self.password.data:
+            raise ValidationError(_l("The two passwords differ"))
+
+
+class PasswordChangeForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=128)],
+                                     render_kw={"autocomplete": "current-password"})
+    password = PasswordField(_l("New password"), render_kw={"autocomplete": "new-password"})
+    password_again = PasswordField(_l("New password again"), render_kw={"autocomplete": "new-password"})
+
+    def __init__(self, *args: Any, username: str, min_password: int = 8, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy_username = username
+        self.min_password = min_password

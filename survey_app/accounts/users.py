@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import session
+from sqlalchemy import update
+
 from diagnostics.roles import is_staff
 from diagnostics.store.models import User
 from survey_app.db import db_session
@@ -46,12 +49,32 @@ class SessionUser:
                    display_name=row.display_name, locale=row.locale or "zh_CN", cluster_id=row.cluster_id)
 
 
+SESSION_VERSION_KEY = "sv"
+
+
 def load_user(user_id: str) -> SessionUser | None:
-    """Flask-Login's loader: the user row, unless deactivated since the session began."""
+    """Flask-Login's loader: the user row, unless deactivated or logged out since the session began.
+
+    The session carries the account's ``session_version`` from log-in; log-out and a password change
+    bump the stored one, so every cookie made before (a copy on another machine included) stops working.
+    """
     try:
         row = db_session().get(User, int(user_id))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     if row is None or not row.active:
         return None
+    if session.get(SESSION_VERSION_KEY) != row.session_version:
+        return None
     return SessionUser.of(row)
+
+
+def end_all_sessions(user_id: int) -> int:
+    """Invalidate every session of the account (log-out, password change, reset); the new version.
+
+    One atomic ``UPDATE … RETURNING`` so two simultaneous log-outs cannot leave an old version valid.
+    """
+    db = db_session()
+    version = db.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+                         .returning(User.session_version).execution_options(synchronize_session=False)).scalar_one()
+    return int(version)

@@ -6,26 +6,27 @@ create accounts. Enterprises register themselves, so there is no "create enterpr
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from diagnostics.roles import LABELS, Role
+from diagnostics.roles import LABELS, Role, grantable_roles
 from diagnostics.size_class import SIZE_LABELS
-from diagnostics.store.models import Assessment, Assignment, Enterprise, User
+from diagnostics.store.models import Assessment, Assignment, Cluster, Enterprise, User
 from diagnostics.store.repo import audit
-from survey_app.access import area_required, enterprise_or_abort, visible_enterprises
+from survey_app.access import account_or_abort, area_required, enterprise_or_abort, visible_enterprises
 from survey_app.accounts.passwords import hash_password
+from survey_app.accounts.users import end_all_sessions
 from survey_app.admin import bp
-from survey_app.admin.forms import AssignForm, StaffUserForm
+from survey_app.admin.forms import AssignForm, PasswordResetForm, StaffUserForm, UserEditForm
 from survey_app.db import db_session
 from survey_app.forms import ButtonForm
-from survey_app.i18n import tx
+from survey_app.i18n import pick, tx
 
 PAGE_SIZE = 100
 
@@ -102,23 +103,140 @@ def unassign(enterprise_id: int, assignment_id: int) -> Response:
     return redirect(url_for("admin.assignments", enterprise_id=enterprise.id))
 
 
+def _account_scope(stmt: Select[User]) -> Select[User]:
+    """The accounts the current admin may see: all (province), or its cluster's (city)."""
+    scope = current_user.cluster_id
+    if scope is None:
+        return stmt
+    in_cluster = select(Enterprise.id).where(Enterprise.cluster_id == scope)
+    return stmt.where(or_(and_(User.role != Role.ENTERPRISE, User.cluster_id == scope),
+                          and_(User.role == Role.ENTERPRISE, User.enterprise_id.in_(in_cluster))))
+
+
+def _clusters() -> list[Cluster]:
+    return list(db_session().scalars(select(Cluster).order_by(Cluster.name_zh)))
+
+
+def _scope_problem(role: str, cluster_id: int | None) -> str | None:
+    """Why the current admin may not give ``role`` in ``cluster_id`` (the form's choices say the same)."""
+    if role not in grantable_roles(current_user.role):
+        return _("You may not give this role.")
+    if current_user.cluster_id is not None and cluster_id != current_user.cluster_id:
+        return _("You may only manage accounts of your own cluster.")
+    if cluster_id is not None and db_session().get(Cluster, cluster_id) is None:
+        return _("Unknown cluster.")
+    return None
+
+
 @bp.route("/users", methods=["GET", "POST"])
 @area_required("accounts")
 def users() -> ResponseReturnValue:
+    """Staff accounts in the admin's scope, enterprise accounts on search, and the new-account form."""
     db = db_session()
-    form = StaffUserForm()
+    form = StaffUserForm(min_password=current_app.config["MIN_PASSWORD_LENGTH"])
+    form.scope(current_user.role, current_user.cluster_id, _clusters())
+    status = 200
     if form.validate_on_submit():
-        if db.scalar(select(User.id).where(func.lower(User.username) == form.username.data.lower())):
+        cluster_id = form.cluster_id()
+        problem = _scope_problem(form.role.data, cluster_id)
+        if problem:
+            form.role.errors.append(problem)
+        elif db.scalar(select(User.id).where(func.lower(User.username) == form.username.data.lower())):
             form.username.errors.append(_("This user name is taken; choose another."))
         else:
             user = User(username=form.username.data, display_name=form.display_name.data or None,
-                        role=form.role.data, password_hash=hash_password(form.password.data))
+                        role=form.role.data, cluster_id=cluster_id, password_hash=hash_password(form.password.data))
             db.add(user)
-            db.flush()
-            audit(db, "create", "user", user.id, user_id=current_user.id, role=user.role)
-            db.commit()
-            flash(_("Account created."), "success")
-            return redirect(url_for("admin.users"))
-    staff = list(db.scalars(select(User).where(User.role != Role.ENTERPRISE).order_by(User.role, User.username)))
+            try:
+                db.flush()
+                audit(db, "create", "user", user.id, user_id=current_user.id, role=user.role, cluster=cluster_id)
+                db.commit()
+            except IntegrityError:  # the same name created at the same moment
+                db.rollback()
+                form.username.errors.append(_("This user name is taken; choose another."))
+            else:
+                flash(_("Account created."), "success")
+                return redirect(url_for("admin.users"))
+    if request.method == "POST":
+        status = 400
+    staff = list(db.scalars(_account_scope(select(User).where(User.role != Role.ENTERPRISE))
+                            .order_by(User.role, User.username)))
+    search = (request.args.get("q") or "").strip()[:100]
+    found: list[User] = []
+    if search:
+        like = f"%{search}%"
+        found = list(db.scalars(_account_scope(select(User).where(User.role == Role.ENTERPRISE).outerjoin(
+            Enterprise, Enterprise.id == User.enterprise_id).where(or_(User.username.like(like),
+                                                                       Enterprise.name.like(like))))
+            .order_by(User.username).limit(50)))
     role_names = {role.value: tx(label) for role, label in LABELS.items()}
-    return render_template("admin/users.html", form=form, staff=staff, role_labels=role_names)
+    clusters = {c.id: pick(c.name_zh, c.name_en or c.name_zh) for c in _clusters()}
+    return render_template("admin/users.html", form=form, staff=staff, found=found, search=search,
+                           role_labels=role_names, clusters=clusters), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@area_required("accounts")
+def edit_user(user_id: int) -> ResponseReturnValue:
+    """Change an account's name, role, cluster or whether it may log in (disabling ends its sessions)."""
+    db = db_session()
+    user = account_or_abort(user_id)
+    own = user.id == current_user.id
+    form = UserEditForm()
+    form.scope(current_user.role, current_user.cluster_id, _clusters())
+    if user.role == Role.ENTERPRISE:  # an enterprise account stays one; only its name and state change
+        form.role.choices = [SelectChoice(Role.ENTERPRISE.value, tx(LABELS[Role.ENTERPRISE]))]
+    if request.method == "GET":
+        form.display_name.data = user.display_name
+        form.role.data = user.role
+        form.cluster.data = str(user.cluster_id) if user.cluster_id is not None else ""
+        form.active.data = user.active
+    status = 200
+    if form.validate_on_submit():
+        cluster_id = form.cluster_id() if user.role != Role.ENTERPRISE else user.cluster_id
+        problem = None if user.role == Role.ENTERPRISE else _scope_problem(form.role.data, cluster_id)
+        if own and (form.role.data != user.role or cluster_id != user.cluster_id or not form.active.data):
+            problem = _("You cannot change your own role, cluster or access; ask another admin.")
+        if problem:
+            form.role.errors.append(problem)
+        else:
+            was_active = user.active
+            user.display_name = form.display_name.data or None
+            user.role = form.role.data
+            user.cluster_id = cluster_id
+            user.active = bool(form.active.data)
+            if was_active and not user.active:
+                end_all_sessions(user.id)
+            audit(db, "edit", "user", user.id, user_id=current_user.id, role=user.role, cluster=cluster_id,
+                  active=user.active)
+            db.commit()
+            flash(_("Account saved."), "success")
+            return redirect(url_for("admin.users"))
+    if request.method == "POST":
+        status = 400
+    reset = PasswordResetForm(username=user.username, min_password=current_app.config["MIN_PASSWORD_LENGTH"],
+                              formdata=None)
+    return render_template("admin/user_edit.html", user=user, form=form, reset=reset, own=own), status
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@area_required("accounts")
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """Set a new password for someone who lost theirs; every session of the account ends."""
+    db = db_session()
+    user = account_or_abort(user_id)
+    reset = PasswordResetForm(username=user.username, min_password=current_app.config["MIN_PASSWORD_LENGTH"])
+    if reset.validate_on_submit():
+        user.password_hash = hash_password(reset.password.data)
+        user.failed_logins = 0
+        user.locked_until = None
+        end_all_sessions(user.id)
+        audit(db, "password_reset", "user", user.id, user_id=current_user.id)
+        db.commit()
+        flash(_("The password is reset. Tell the person the new password; they should change it."), "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    form = UserEditForm(formdata=None, obj=user)
+    form.scope(current_user.role, current_user.cluster_id, _clusters())
+    form.cluster.data = str(user.cluster_id) if user.cluster_id is not None else ""
+    return render_template("admin/user_edit.html", user=user, form=form, reset=reset,
+                           own=user.id == current_user.id), 400

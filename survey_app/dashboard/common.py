@@ -1,8 +1,8 @@
 """What every console page shares: which clusters the official may read, the latest snapshots, names.
 
 An official bound to one cluster (``users.cluster_id``) reads only that cluster; a province-level one
-reads all and picks one (``?cluster=CODE``). A cluster the official may not read answers 403, one that
-does not exist 404.
+reads all and picks one (``?cluster=CODE``). A cluster the official may not read answers 404, as one that
+does not exist (``access.py``: the uniform 404 tells nobody which codes exist).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 from flask import abort, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from diagnostics.pilot import PilotTargets, targets_for_cluster
 from diagnostics.size_class import SIZE_LABELS
@@ -41,8 +40,7 @@ def cluster_or_abort(code: str | None) -> Cluster:
         return found[0]
     match = next((c for c in found if c.code == code), None)
     if match is None:
-        exists = db_session().scalar(select(Cluster.id).where(Cluster.code == code))
-        abort(403 if exists else 404)
+        abort(404)
     return match
 
 

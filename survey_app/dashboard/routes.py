@@ -116,7 +116,8 @@ def technical() -> str:
     runs = cluster_data.snapshot_history(db_session(), view.cluster.id, limit=200)
     return render_template("dashboard/technical.html", view=view, cluster=view.cluster, name=cluster_name(view.cluster),
                            clusters=clusters(), runs=runs, kinds=KINDS, kind_labels=KIND_LABELS, run_status=RUN_STATUS,
-                           stage_labels={**KIND_LABELS, "score": ("评分", "Scoring")})
+                           stage_labels={**KIND_LABELS, "score": ("评分", "Scoring"),
+                                         "unchanged_check": ("输入未变检查", "Unchanged-input check")})
 
 
 @bp.route("/<cluster_code>/history")

@@ -20,7 +20,7 @@ from diagnostics.size_class import size_class
 from diagnostics.store import catalogue
 from diagnostics.store.models import Enterprise
 from diagnostics.taxonomy import shipped_taxonomies
-from survey_app.forms import CheckboxesField
+from survey_app.forms import CheckboxesField, ShortNumber
 from survey_app.i18n import lang, tx
 
 TAGS = ("srdi", "chain_leader", "listed")
@@ -58,10 +58,12 @@ class EnterpriseForm(FlaskForm):
     industry_code = SelectField(_l("Industry (GB/T 4754-2017 class)"), validators=[DataRequired()])
     region = StringField(_l("Region (county / district)"), validators=[Optional(), Length(max=100)])
     chain_links = CheckboxesField(_l("Chain link(s)"), validate_choice=False)
-    employees = IntegerField(_l("Employees"), validators=[Optional(), NumberRange(min=0, max=10_000_000)],
+    employees = IntegerField(_l("Employees"),
+                             validators=[Optional(), ShortNumber(), NumberRange(min=0, max=10_000_000)],
                              render_kw={"inputmode": "numeric"})
     revenue_10k = FloatField(_l("Operating revenue last year (10k yuan)"),
-                             validators=[Optional(), NumberRange(min=0, max=1e9)], render_kw={"inputmode": "decimal"})
+                             validators=[Optional(), ShortNumber(), NumberRange(min=0, max=1e9)],
+                             render_kw={"inputmode": "decimal"})
     tags = CheckboxesField(_l("Tags"), choices=[SelectChoice(t, TAG_LABELS[t]) for t in TAGS])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_l("Contact phone"), validators=[

@@ -4,6 +4,12 @@
 (function () {
   "use strict";
 
+  // ---- score bars: the width travels in data-width (the CSP refuses inline style attributes)
+  document.querySelectorAll(".bar > span[data-width]").forEach(function (span) {
+    var pct = Math.max(0, Math.min(100, parseFloat(span.dataset.width) || 0));
+    span.style.width = pct + "%";
+  });
+
   // ---- forms that must be sent once (submit, verify, version switch)
   document.querySelectorAll("form[data-once]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
@@ -117,6 +123,7 @@
         } else {
           stopped = data.error === "conflict" || data.error === "csrf" || data.error === "submitted";
           say(data.message || msgs.msgFailed, "error");
+          if (data.error === "busy") { setTimeout(function () { schedule(0); }, 3000); }  // retry, nothing lost
         }
       });
     }).catch(function () {

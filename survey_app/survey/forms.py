@@ -103,7 +103,9 @@ def raw_answers(form: AnswerForm, questions: list[Question]) -> dict[str, Any]:
     for question in questions:
         data = form[question.id].data
         if question.type == "yesno":
-            data = {YES: True, NO: False}.get(data) if data else None
+            # an unknown value goes on as typed, so it is refused (and the stored answer kept) like an
+            # unknown option of a single choice, instead of silently clearing the answer
+            data = {YES: True, NO: False}.get(data, data) if data else None
         elif question.type == "evidence":
             data = [line.strip() for line in (data or "").splitlines() if line.strip()] or None
         out[question.id] = data

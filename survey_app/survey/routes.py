@@ -17,6 +17,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -30,6 +31,7 @@ from diagnostics.store.repo import audit, definition_of
 from diagnostics.version_diff import carry_over, diff
 from survey_app.access import enterprise_or_abort, submission_or_abort
 from survey_app.db import db_session
+from survey_app.errors import busy_message, is_busy
 from survey_app.forms import ButtonForm
 from survey_app.i18n import lang, pick
 from survey_app.survey import bp
@@ -54,6 +56,41 @@ def editable_or_redirect(sub: Submission) -> Response | None:
     return None
 
 
+def _open_draft(enterprise_id: int, code: str) -> Submission | None:
+    return db_session().scalar(select(Submission).join(QuestionnaireVersion).where(
+        Submission.enterprise_id == enterprise_id, Submission.status == "draft",
+        QuestionnaireVersion.code == code).order_by(Submission.id.desc()))
+
+
+def _new_draft(enterprise: Enterprise, code: str) -> Submission:
+    """Begin a draft, pre-filled from the last submission (each carried answer to confirm); when a
+    simultaneous click wins the race (index ``uq_one_draft``, or the first registration of the
+    questionnaire version), land on the winner's draft instead."""
+    db = db_session()
+    for attempt in range(3):
+        try:
+            version = catalogue.current_version(db, code)
+            answers, carried, previous_id = _starting_answers(enterprise, code, definition_of(version))
+            draft = Submission(enterprise_id=enterprise.id, questionnaire_version_id=version.id, status="draft",
+                               questionnaire_code=code, answers=answers, carried=carried or None,
+                               created_by_id=current_user.id,
+                               channel="self" if current_user.role == Role.ENTERPRISE else "field")
+            db.add(draft)
+            db.flush()
+            audit(db, "start", "submission", draft.id, user_id=current_user.id, questionnaire=code,
+                  carried_from=previous_id, carried=len(carried))
+            db.commit()
+            return draft
+        except IntegrityError:
+            db.rollback()
+            winner = _open_draft(enterprise.id, code)
+            if winner is not None:
+                return winner
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @bp.route("/enterprises/<int:enterprise_id>/questionnaires/<code>/start", methods=["POST"])
 @login_required
 def start(enterprise_id: int, code: str) -> Response:
@@ -63,21 +100,7 @@ def start(enterprise_id: int, code: str) -> Response:
         abort(400)
     if code not in {lq.code for lq in catalogue.offered_to(enterprise)}:
         abort(404)
-    db = db_session()
-    draft = db.scalar(select(Submission).join(QuestionnaireVersion).where(
-        Submission.enterprise_id == enterprise.id, Submission.status == "draft",
-        QuestionnaireVersion.code == code).order_by(Submission.id.desc()))
-    if draft is None:
-        version = catalogue.current_version(db, code)
-        answers, carried, previous_id = _starting_answers(enterprise, code, definition_of(version))
-        draft = Submission(enterprise_id=enterprise.id, questionnaire_version_id=version.id, status="draft",
-                           channel="self" if current_user.role == Role.ENTERPRISE else "field", answers=answers,
-                           carried=carried or None, created_by_id=current_user.id)
-        db.add(draft)
-        db.flush()
-        audit(db, "start", "submission", draft.id, user_id=current_user.id, questionnaire=code,
-              carried_from=previous_id, carried=len(carried))
-        db.commit()
+    draft = _open_draft(enterprise.id, code) or _new_draft(enterprise, code)
     if _outdated(draft):
         return redirect(url_for("survey.changes", submission_id=draft.id))
     page = drafts.resume_page(_definition(draft), draft.answers) + 1
@@ -140,7 +163,16 @@ def _save_page(sub: Submission, q: Questionnaire, index: int, revision: str | No
         except StaleDataError:
             db_session().rollback()
             return None
+        except OperationalError as exc:  # the database is locked (SQLite) or busy: nothing was stored
+            db_session().rollback()
+            if is_busy(exc):
+                raise DatabaseBusy from exc
+            raise
     return result
+
+
+class DatabaseBusy(Exception):
+    """The save could not be stored right now; the caller keeps what was typed and asks to retry."""
 
 
 @bp.route("/submissions/<int:submission_id>/pages/<int:page>", methods=["GET", "POST"])
@@ -159,7 +191,11 @@ def page(submission_id: int, page: int) -> Response | tuple[str, int]:
     form = page_form(content_hash, q, index, lang(), formdata=request.form)
     form.validate()  # CSRF was checked before the view; answer values are parsed by the domain below
     posted = raw_answers(form, drafts.questions_on(q, index))
-    result = _save_page(sub, q, index, form.revision.data, posted)
+    try:
+        result = _save_page(sub, q, index, form.revision.data, posted)
+    except DatabaseBusy:  # the page comes back with everything typed, and nothing is lost
+        flash(busy_message(), "error")
+        return _render_page(sub, q, index, form, visible_questions(q, sub.answers), 503)
     if result is None:
         fresh = db_session().get(Submission, submission_id)
         if fresh is None:  # deleted meanwhile
@@ -225,7 +261,10 @@ def autosave(submission_id: int, page: int) -> tuple[Response, int]:
     index = _page_or_404(q, page)
     form = page_form(sub.questionnaire_version.content_hash, q, index, lang(), formdata=request.form)
     posted = raw_answers(form, drafts.questions_on(q, index))
-    result = _save_page(sub, q, index, form.revision.data, posted)
+    try:
+        result = _save_page(sub, q, index, form.revision.data, posted)
+    except DatabaseBusy:
+        return jsonify({"ok": False, "error": "busy", "message": busy_message()}), 503
     if result is None:
         return jsonify({"ok": False, "error": "conflict", "message": _(
             "Someone else saved this questionnaire meanwhile. Press “Save” to see their answers next to yours.")}), 409

@@ -102,6 +102,7 @@ def test_audit_trail_filters_exports_inert_text_and_the_firm_sees_its_own(app: F
     export = web.get(f"/admin/audit.xlsx?enterprise={scene.a.id}")
     assert export.status_code == 200 and export.headers["Content-Disposition"].startswith("attachment")
     sheet = openpyxl.load_workbook(io.BytesIO(export.data)).active
+    assert sheet is not None
     cells = [c for row in sheet.iter_rows() for c in row if c.value]
     assert any(c.value == "+现场核实" and c.data_type == "s" for c in cells)
     assert any(str(c.value).startswith("=HYPERLINK") and c.data_type == "s" for c in cells)  # text, not a formula

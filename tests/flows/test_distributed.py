@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from distributed import Client
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -229,7 +229,7 @@ def test_pipeline_through_a_server_a_process_worker_and_dask(
     # embedded mode (this process, Prefect's temporary server) over the same assessments: the same views,
     # hash for hash (portraits name the assessment each one rests on, so both must see the same rows)
     for table in (Portrait, Snapshot, PipelineRun):
-        session.execute(table.__table__.delete())
+        session.execute(delete(table))
     session.commit()
     cluster_data.clear_cache()
     pipeline_flow(scope="all", force=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 import flows  # noqa: F401  (Prefect defaults first)
@@ -71,7 +71,7 @@ def test_scoring_in_parallel_processes_stores_the_same_assessments(demo: dict[st
     serial = run_score(batch_size=20, runner=DIRECT)
     session.expire_all()
     expected = stored(session)
-    session.execute(Assessment.__table__.delete())
+    session.execute(delete(Assessment))
     session.commit()
     monkeypatch.setattr(settings, "workers", 2)
     monkeypatch.setattr(settings, "parallel_min_rows", 0)
@@ -110,8 +110,8 @@ def test_an_unchanged_cluster_is_not_recomputed(demo: dict[str, Any], session: S
     # an enterprise's attribute changes (no submission involved): its cluster, and only it, is recomputed
     jdz = cluster_data.cluster_by_code(session, "jingdezhen-ceramics")
     firm = session.scalars(select(Enterprise).where(Enterprise.cluster_id == jdz.id).order_by(Enterprise.id)).first()
-    session.execute(update(Enterprise).where(Enterprise.id == firm.id).values(  # type: ignore[union-attr]
-        pilot_willing=not firm.pilot_willing))  # type: ignore[union-attr]
+    assert firm is not None
+    session.execute(update(Enterprise).where(Enterprise.id == firm.id).values(pilot_willing=not firm.pilot_willing))
     session.commit()
     third = run_pipeline_stages(None, runner=DIRECT)
     assert {code: c["reused"] for code, c in third["clusters"].items()} == {

@@ -1,4 +1,5 @@
-"""Who sees what: user A gets 403/404 on every URL of enterprise B; staff see what their role allows.
+"""Who sees what: user A gets 404 (as for a missing row) on every URL of enterprise B; staff see what their
+role allows.
 
 The URL list is read from the app's own URL map, so a view added later is checked too: every rule that
 names an enterprise, a submission or an assessment is requested with B's ids, by every method it
@@ -111,7 +112,7 @@ def test_assigned_commissioner_sees_but_does_not_manage(app: Flask, world: World
     assert web.get(f"/assessments/{world.b_assessment}").status_code == 200
     assert web.get(f"/submissions/{world.b_submitted}").status_code == 200
     assert web.get(f"/enterprises/{world.b.id}/edit").status_code == 403
-    assert web.get(f"/enterprises/{world.a.id}").status_code == 403
+    assert web.get(f"/enterprises/{world.a.id}").status_code == 404
 
 
 def test_viewer_reads_everything_and_changes_nothing(app: Flask, world: World, people: People) -> None:
@@ -159,7 +160,7 @@ def test_city_officials_see_only_their_cluster(app: Flask, people: People, sessi
     web = Web(app.test_client())
     web.login("jdz_official")
     assert web.get(f"/enterprises/{mine.id}").status_code == 200
-    assert web.get(f"/enterprises/{theirs.id}").status_code == 403
+    assert web.get(f"/enterprises/{theirs.id}").status_code == 404
     listing = web.html("/admin/enterprises")
     assert "景德镇甲瓷业" in listing and "韶关乙冶炼" not in listing
     province = Web(app.test_client())

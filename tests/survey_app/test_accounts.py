@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from diagnostics.store.models import Enterprise, User, utcnow
 from diagnostics.uscc import make_uscc
 from survey_app import create_app
+from survey_app.accounts import routes as account_routes
 from tests.survey_app.survey_helpers import PASSWORD, People, Web
 
 GOOD_USCC = make_uscc("91360200MA35XY120")
@@ -93,23 +95,48 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(web: Web, peo
     assert user.failed_logins == 0 and user.locked_until is None
 
 
-def test_one_address_trying_many_accounts_is_slowed_down(db_url: str, engine: object, questionnaire_dir: object,
-                                                         people: People) -> None:
-    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t", "LOGIN_IP_LIMIT": 3})
-    people.user("real", enterprise=people.enterprise())
+def _from(app: Flask, address: str) -> Web:
+    """A browser on another network address (the test client's REMOTE_ADDR)."""
     web = Web(app.test_client())
+    web.client.environ_base["REMOTE_ADDR"] = address
+    return web
+
+
+def test_one_address_trying_many_accounts_is_slowed_not_locked_out(
+        db_url: str, engine: object, questionnaire_dir: object, people: People,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t", "LOGIN_IP_LIMIT": 3,
+                      "LOGIN_IP_DELAY_SECONDS": 2.5})
+    waits: list[float] = []
+    monkeypatch.setattr(account_routes.time, "sleep", waits.append)
+    people.user("real", enterprise=people.enterprise())
+    web = _from(app, "10.1.1.1")
     for name in ("alice", "bob", "carol"):
         assert web.login(name, "guess").status_code == 401
-    response = web.login("real", PASSWORD)
-    assert response.status_code == 429
-    assert "网络登录失败次数过多" in response.get_data(as_text=True)
-    other_address = Web(app.test_client())
-    response = other_address.client.get("/login", environ_base={"REMOTE_ADDR": "10.0.0.9"})
-    other_address._remember(response)
-    response = other_address.client.post("/login", data={"username": "real", "password": PASSWORD,
-                                                          "csrf_token": other_address.token},
-                                         environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert waits == []
+    assert web.login("dave", "guess").status_code == 401
+    assert waits == [2.5]  # the fourth guess from this network is slowed down
+    response = web.login("real", PASSWORD)  # ... but the right password of a real account still gets in
     assert response.status_code == 302
+    waits.clear()
+    assert _from(app, "10.0.0.9").login("erin", "guess").status_code == 401
+    assert waits == []  # another network is not slowed
+
+
+def test_one_account_from_one_address_waits_while_others_log_in(
+        db_url: str, engine: object, questionnaire_dir: object, people: People) -> None:
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t", "LOGIN_PAIR_LIMIT": 2,
+                      "LOGIN_MAX_FAILURES": 10})
+    enterprise = people.enterprise()
+    people.user("target", enterprise=enterprise)
+    people.user("colleague", enterprise=enterprise)
+    web = _from(app, "10.2.2.2")
+    assert web.login("target", "guess-1").status_code == 401
+    assert web.login("target", "guess-2").status_code == 401
+    response = web.login("target", PASSWORD)
+    assert response.status_code == 429 and "网络" in response.get_data(as_text=True)
+    assert web.login("colleague", PASSWORD).status_code == 302  # same network, other account: fine
+    assert _from(app, "10.3.3.3").login("target", PASSWORD).status_code == 302  # the owner at home: fine
 
 
 def test_session_expires_after_the_configured_lifetime(db_url: str, engine: object, questionnaire_dir: object,

@@ -83,11 +83,11 @@ def test_staff_only_and_bound_to_their_cluster(world: tuple[Flask, Session]) -> 
     session = world[1]
     city = browser(world, "jdz_expert", "viewer", cluster="jingdezhen-ceramics")
     assert city.get("/dashboard/").status_code == 200
-    assert city.get("/dashboard/?cluster=shaoguan-nonferrous").status_code == 403
-    assert city.get("/dashboard/shaoguan-nonferrous/workbook.xlsx").status_code == 403
+    assert city.get("/dashboard/?cluster=shaoguan-nonferrous").status_code == 404
+    assert city.get("/dashboard/shaoguan-nonferrous/workbook.xlsx").status_code == 404
     sg = session.scalar(select(Cluster.id).where(Cluster.code == "shaoguan-nonferrous"))
     theirs = session.scalars(select(Enterprise.id).where(Enterprise.cluster_id == sg)).first()
-    assert city.get(f"/dashboard/enterprises/{theirs}/workbook.xlsx").status_code == 403
+    assert city.get(f"/dashboard/enterprises/{theirs}/workbook.xlsx").status_code == 404  # uniform 404
     assert city.get("/dashboard/nowhere/workbook.xlsx").status_code == 404
     assert city.get("/dashboard/technical").status_code == 403  # run details: admins only
     for role in ("enterprise", "commissioner"):

@@ -82,4 +82,4 @@ def test_removing_an_assignment_takes_the_access_away(app: Flask, people: People
     assert assignment is not None
     response = admin.post(f"/admin/enterprises/{enterprise.id}/assignments/{assignment.id}/remove")
     assert response.status_code == 302
-    assert field.get(f"/enterprises/{enterprise.id}").status_code == 403
+    assert field.get(f"/enterprises/{enterprise.id}").status_code == 404

@@ -1,0 +1,83 @@
+"""Opening a census or roster file: say what is really wrong with it before pandas does.
+
+Field offices send what Excel gives them: a CSV saved by Excel on Chinese Windows is GBK (read here as
+GB18030, its superset), a CSV renamed ``.xlsx``, a damaged workbook, an empty file. Each gets a message
+naming the file and the problem in both languages instead of ``BadZipFile`` or
+``'utf-8' codec can't decode byte 0xbe``.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+# UTF-8 (with or without Excel's BOM) first; then GB18030, which contains GBK and GB2312, Excel's default
+# "CSV" encoding on Chinese Windows (code page 936)
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+TEXT_SUFFIXES = (".csv", ".txt")
+
+
+class TableFileProblem(ValueError):
+    """A file that cannot be read as a table, with the reason in Chinese and English."""
+
+    def __init__(self, name: str, zh: str, en: str) -> None:
+        super().__init__(f"{name}: {en} / {zh}")
+        self.zh, self.en = zh, en
+
+
+def decode_csv(data: bytes, name: str) -> tuple[str, str]:
+    """The text of a CSV file and the encoding it was in."""
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise TableFileProblem(name, "无法识别文件编码（请另存为 UTF-8 编码的 CSV）",
+                           "unknown text encoding (save it as CSV UTF-8)")
+
+
+def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyxl"] = "openpyxl") -> pd.DataFrame:
+    """Every cell as text (no NA guessing), from CSV (UTF-8 or GBK/GB18030) or XLSX (first sheet)."""
+    path = Path(path)
+    name, suffix = path.name, path.suffix.lower()
+    if suffix not in EXCEL_SUFFIXES + TEXT_SUFFIXES:
+        raise TableFileProblem(name, f"不支持的文件类型“{suffix}”（请使用 .csv 或 .xlsx）",
+                               f"unsupported file type '{suffix}' (use .csv or .xlsx)")
+    data = path.read_bytes()
+    if not data.strip():
+        raise TableFileProblem(name, "文件是空的", "the file is empty")
+    if suffix in EXCEL_SUFFIXES:
+        if not data.startswith(b"PK"):
+            looks_text = b"\x00" not in data[:4096]
+            raise TableFileProblem(
+                name, "这不是 Excel 工作簿" + ("，看起来是改了扩展名的 CSV 文本：请改名为 .csv" if looks_text else ""),
+                "this is not an Excel workbook" + (
+                    "; it looks like CSV text renamed to .xlsx: rename it to .csv" if looks_text else ""))
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "xl/workbook.xml" not in archive.namelist():
+                    raise TableFileProblem(name, "这是压缩文件，但不是 Excel 工作簿",
+                                           "this is a zip archive but not an Excel workbook")
+        except zipfile.BadZipFile:
+            raise TableFileProblem(name, "Excel 文件已损坏或不完整（请重新导出）",
+                                   "the Excel file is damaged or incomplete (export it again)") from None
+        frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine=excel_engine)
+    else:
+        if data.startswith(b"PK"):
+            raise TableFileProblem(name, "这是 Excel 工作簿或压缩文件，不是 CSV：请改名为 .xlsx",
+                                   "this is an Excel workbook or zip, not CSV: rename it to .xlsx")
+        text, _encoding = decode_csv(data, name)
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            raise TableFileProblem(name, "文件没有表头或数据", "the file has no header row or data") from None
+        except pd.errors.ParserError as exc:
+            raise TableFileProblem(name, f"CSV 格式有误：{exc}", f"malformed CSV: {exc}") from None
+    if len(frame.columns) == 0:
+        raise TableFileProblem(name, "文件没有表头或数据", "the file has no header row or data")
+    return frame
