@@ -85,8 +85,14 @@ def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate:
     }
 
 
-def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: PilotTargets) -> dict[str, Any]:
-    """The industry-map snapshot payload (grid, scenarios, four lists, coverage, indicator table)."""
+def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: PilotTargets,
+                       programme: Mapping[str, float | None] | None = None) -> dict[str, Any]:
+    """The industry-map snapshot payload (grid, scenarios, four lists, coverage, indicator table).
+
+    ``programme``: the figures the pilot programme's own records give (participants, their chain-leader
+    share, providers, deployments; ``diagnostics.store.programme_data.indicator_measures``); without them
+    those rows of the indicator table say "no data".
+    """
     practice_level = targets.map.practice_level
     practice = scenario_practice(portraits, taxonomy)
     assessed = len(portraits)
@@ -141,7 +147,7 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
         "practised": {"level_at_least": practice_level, "links": [c for c in link_codes if c in practised_links],
                       "rate": len(practised_links) / total if total else 0.0},
     }
-    metrics = measured_metrics(taxonomy, portraits, coverage["rate"])
+    metrics = {**measured_metrics(taxonomy, portraits, coverage["rate"]), **(programme or {})}
     return jsonable_dict({
         "taxonomy": {"code": taxonomy.code, "version": taxonomy.version, "title": taxonomy.title.model_dump()},
         "pilot": targets.code,

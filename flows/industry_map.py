@@ -8,11 +8,15 @@ import pandas as pd
 from prefect import flow
 
 from diagnostics.industry_map import build_industry_map
+from diagnostics.store.db import get_engine, session_scope
+from diagnostics.store.programme_data import indicator_measures
 from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
 
 
 def compute_map(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
-    return build_industry_map(ctx.taxonomy, portraits, ctx.targets)
+    with session_scope(get_engine()) as session:  # the programme's records: participants, providers, deployments
+        programme = indicator_measures(session, ctx.id)
+    return build_industry_map(ctx.taxonomy, portraits, ctx.targets, programme)
 
 
 def run_industry_map(cluster: str | None = None, *, portraits: dict[str, int] | None = None,

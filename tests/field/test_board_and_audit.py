@@ -108,5 +108,5 @@ def test_audit_trail_filters_exports_inert_text_and_the_firm_sees_its_own(app: F
     assert any(str(c.value).startswith("=HYPERLINK") and c.data_type == "s" for c in cells)  # text, not a formula
     own = scene.owner_a.html(f"/enterprises/{scene.a.id}/history")
     assert "更正答案" in own and "乙瓷业" not in own
-    assert scene.owner_b.get(f"/enterprises/{scene.a.id}/history").status_code == 403
+    assert scene.owner_b.get(f"/enterprises/{scene.a.id}/history").status_code == 404  # not theirs: as missing
     assert scene.field.get("/admin/audit").status_code == 403

@@ -99,7 +99,7 @@ def test_a_commissioner_sees_and_visits_only_assigned_enterprises(scene: Scene, 
     page = scene.field.html("/field/")
     assert "甲瓷业有限公司" in page and "乙瓷业有限公司" not in page
     assert "现场开始诊断" in page  # no self-assessment yet: the next step is to start on site
-    assert scene.field.post(f"/field/enterprises/{scene.b.id}/visit").status_code == 403
+    assert scene.field.post(f"/field/enterprises/{scene.b.id}/visit").status_code == 404  # not assigned: as missing
     vid_b = scene.open_visit(scene.other_field, scene.b)
     assert scene.field.get(f"/field/visits/{vid_b}").status_code == 403
     assert scene.owner_a.get("/field/").status_code == 403

@@ -241,9 +241,9 @@ def test_workbook_built_on_demand_and_each_role_downloads_its_own(world: tuple[F
     portrait = owner.html(f"/dashboard/enterprises/{firm.id}")
     assert "即时计算" in portrait and "集群内百分位" in portrait
     other = session.scalars(select(Enterprise.id).where(Enterprise.id != firm.id)).first()
-    assert owner.get(f"/enterprises/{other}/workbook.xlsx").status_code == 403
+    assert owner.get(f"/enterprises/{other}/workbook.xlsx").status_code == 404  # not theirs: as missing
     commissioner = browser(world, "commissioner")
-    assert commissioner.get(f"/enterprises/{firm.id}/workbook.xlsx").status_code == 403
+    assert commissioner.get(f"/enterprises/{firm.id}/workbook.xlsx").status_code == 404  # not assigned: as missing
     newest = session.scalars(select(User).order_by(User.id.desc())).first()
     assert newest is not None
     People(session).assign(newest, firm)
