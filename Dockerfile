@@ -14,6 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SHUZHEN_WEB_BIND=0.0.0.0:5000 \
     SHUZHEN_FLOW_SOURCE=/app
 
+# CJK fonts: the research report's charts label in Chinese
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini gunicorn.conf.py ./
 COPY diagnostics ./diagnostics

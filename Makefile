@@ -17,7 +17,7 @@ export DO_NOT_TRACK ?= 1
 # refuses to start without a strong key; see SECURITY.md)
 export SHUZHEN_ENV ?= development
 
-.PHONY: run test install browser translations migrate demo pipeline web lint bench clean
+.PHONY: run test install fonts browser translations migrate demo pipeline web lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,11 +27,18 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Debian's Chromium (never a downloaded browser) and CJK fonts so screenshots show Chinese.
-browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/opentype/noto ]; then \
+# Debian's CJK fonts, so the research report's charts and the screenshots show Chinese.
+fonts:
+	@if [ ! -d /usr/share/fonts/opentype/noto ]; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+	fi
+
+# Debian's Chromium (never a downloaded browser) for the browser tests.
+browser: fonts
+	@if [ ! -x /usr/bin/chromium ]; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 translations: install
@@ -49,7 +56,7 @@ pipeline: demo
 web: translations
 	$(VENV)/bin/flask --app survey_app run --host 127.0.0.1 --port $(PORT)
 
-run: install translations pipeline web
+run: install fonts translations pipeline web
 
 test: install browser translations
 	$(PY) -m pytest
