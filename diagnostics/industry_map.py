@@ -51,25 +51,21 @@ def scenario_practice(portraits: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFra
     return pd.DataFrame(out, columns=codes, index=portraits.index)
 
 
-def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate: float,
-                     participants: pd.DataFrame | None = None, records: Mapping[str, float] | None = None
-                     ) -> dict[str, float | None]:
+def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate: float) -> dict[str, float | None]:
     """The figures of the performance table, each counting what its ``METRICS`` line says.
 
-    ``participants`` (the pilot programme's participating enterprises, with ``chain_leader``) and
-    ``records`` (provider and deployment counts kept by the programme) do not exist yet in the store: while
-    they are None, those figures are None ("no data"). Diagnosed-firm figures come from the portraits.
+    Diagnosed-firm figures come from the portraits; the programme's figures (participants, their chain
+    leaders, providers, deployments) are "no data" here and come from its records (``build_industry_map``'s
+    ``programme``).
     """
     counts = {k: len(taxonomy.elements(k)) for k in ELEMENT_KINDS}
     assessed = len(portraits)
     sizes = set(portraits["size_class"]) & set(SIZE_CLASSES) if assessed else set()
-    joined = len(participants) if participants is not None else None
-    leaders = int(participants["chain_leader"].sum()) if participants is not None else None
     return {
         "map_sets": 1.0,
-        "enterprises": None if joined is None else float(joined),
-        "chain_leaders": None if leaders is None else float(leaders),
-        "chain_leader_share": None if not joined or leaders is None else leaders / joined,
+        "enterprises": None,
+        "chain_leaders": None,
+        "chain_leader_share": None,
         "diagnosed_enterprises": float(assessed),
         "diagnosed_chain_leaders": float(portraits["chain_leader"].sum()) if assessed else 0.0,
         "trusted_enterprises": float(portraits["trusted"].sum()) if assessed else 0.0,
@@ -79,9 +75,9 @@ def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate:
         **{k: float(v) for k, v in counts.items()},
         "element_types": float(sum(counts.values())),
         "coverage": coverage_rate,
-        "providers": (records or {}).get("providers"),
+        "providers": None,
         "solutions": float(len(taxonomy.solutions)),
-        "deployments": (records or {}).get("deployments"),
+        "deployments": None,
     }
 
 
@@ -147,7 +143,9 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
         "practised": {"level_at_least": practice_level, "links": [c for c in link_codes if c in practised_links],
                       "rate": len(practised_links) / total if total else 0.0},
     }
-    metrics = {**measured_metrics(taxonomy, portraits, coverage["rate"]), **(programme or {})}
+    counted = portraits[portraits["trusted"].astype(bool)] if targets.indicators_verified_only and assessed \
+        else portraits
+    metrics = {**measured_metrics(taxonomy, counted, coverage["rate"]), **(programme or {})}
     return jsonable_dict({
         "taxonomy": {"code": taxonomy.code, "version": taxonomy.version, "title": taxonomy.title.model_dump()},
         "pilot": targets.code,

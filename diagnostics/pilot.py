@@ -129,6 +129,7 @@ class ShortlistQuotas(_Strict):
     min_per_size: dict[str, int] = Field(default_factory=dict)
     cover_chain_links: bool = True  # every chain link represented where possible
     willing_only: bool = True
+    verified_only: bool = False  # only enterprises whose answers a commissioner verified on site are candidates
     max_per_group: int | None = Field(default=None, ge=1)
     self_assessed_weight: float = Field(default=0.9, gt=0, le=1)  # readiness discount when not verified
     near_misses: int = Field(default=5, ge=0, le=50)
@@ -167,6 +168,8 @@ class PilotTargets(_Strict):
     source: Text | None = None
     targets: list[Target] = Field(default_factory=list)
     shortlist: ShortlistQuotas
+    # the diagnosed-firm figures of the indicator table count only enterprises verified on site
+    indicators_verified_only: bool = False
     needs: NeedsSettings = NeedsSettings()
     map: MapSettings = MapSettings()
     programme: ProgrammeSettings = ProgrammeSettings()  # issue 10: project rules, evaluation, acceptance

@@ -363,17 +363,19 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
                     for _, r in terms[terms["enterprise_id"].isin(list(banned))].iterrows()]
     terms = terms[~terms["enterprise_id"].isin(list(banned))].assign(
         pinned=lambda d: d["enterprise_id"].isin(list(pins)))
-    eligible = terms["pilot_willing"].astype(bool) | terms["pinned"]
-    pool = terms[eligible] if quotas.willing_only else terms
-    pool = pool.reset_index(drop=True)
-    excluded = terms[~eligible] if quotas.willing_only else terms.iloc[0:0]
+    willing = terms["pilot_willing"].astype(bool) | (not quotas.willing_only)
+    verified = terms["trusted"].astype(bool) | (not quotas.verified_only)
+    eligible = (willing & verified) | terms["pinned"]
+    pool = terms[eligible].reset_index(drop=True)
+    excluded = terms[~eligible]
     order = pool.sort_values(["score", "enterprise_id"], ascending=[False, True], kind="stable")
     rank = {int(e): i + 1 for i, e in enumerate(order["enterprise_id"])}
     problem = _Problem(pool, quotas, chain_links, _active(quotas))
     head: dict[str, Any] = {
         "quotas": {**quotas.model_dump(), "min_chain_leaders": problem.min_leaders},
         "objective": {"definition": objective_text(quotas)},
-        "candidates": len(pool), "excluded_not_willing": len(excluded), "links_total": len(chain_links),
+        "candidates": len(pool), "excluded_not_willing": int((~eligible & ~willing).sum()),
+        "excluded_not_verified": int((~eligible & willing & ~verified).sum()), "links_total": len(chain_links),
         "pinned": [{"enterprise_id": k, "reason": v} for k, v in sorted(pins.items())],
         "excluded_by_official": official_out,
     }
@@ -464,8 +466,12 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
     if floor is not None and len(excluded):
         top_ex = excluded.sort_values(["score", "enterprise_id"], ascending=[False, True])
         for _, row in top_ex[top_ex["score"] > floor["score"]].head(quotas.near_misses).iterrows():
-            notable.append({**_entry(row, 0), "why_not_zh": "未表示参与试点意愿",
-                            "why_not_en": "has not said it is willing to join the pilot"})
+            if bool(row["pilot_willing"]) or not quotas.willing_only:
+                why_not = ("尚未经数字专员现场核验（试点文件要求只选核验过的企业）",
+                           "not yet verified on site (the pilot file admits verified enterprises only)")
+            else:
+                why_not = ("未表示参与试点意愿", "has not said it is willing to join the pilot")
+            notable.append({**_entry(row, 0), "why_not_zh": why_not[0], "why_not_en": why_not[1]})
     checks: list[dict[str, Any]] = [
         {"quota": "size", "label": labels["size"], "required": quotas.size, "actual": len(chosen)}]
     if problem.min_leaders:

@@ -67,3 +67,16 @@ def test_indicator_table_against_targets():
     assert rows["diagnosed_enterprises"]["value"] == 4 and "评估" in rows["diagnosed_enterprises"]["counts"]["zh"]
     assert rows["solutions"]["value"] == 3
     assert list(rows)[:5] == ["scenarios", "element_types", "enterprises", "chain_leader_share", "coverage"]
+
+
+def test_programme_records_and_verified_only_counting_feed_the_indicator_table():
+    """The programme's records fill its rows; ``indicators_verified_only`` counts diagnosed firms verified
+    on site only (E4 of the four)."""
+    programme = {"enterprises": 2.0, "chain_leaders": 1.0, "chain_leader_share": 0.5, "providers": 3.0,
+                 "deployments": 1.0}
+    strict = mini_targets().model_copy(update={"indicators_verified_only": True})
+    rows = {r["metric"]: r for r in build_industry_map(taxonomy(), portraits(), strict, programme)["indicator_table"]}
+    assert rows["diagnosed_enterprises"]["value"] == 1
+    assert (rows["enterprises"]["value"], rows["enterprises"]["status"]) == (2, "not_met")
+    assert (rows["chain_leader_share"]["value"], rows["chain_leader_share"]["status"]) == (0.5, "met")
+    assert rows["providers"]["value"] == 3

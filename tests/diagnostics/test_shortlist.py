@@ -247,3 +247,15 @@ def test_no_candidates_gives_an_empty_list_that_says_so():
     out = select_shortlist(frame, ShortlistQuotas(size=3), LINKS)
     assert out["picks"] == [] and out["status"] == "no_candidates"
     assert out["problems"] and out["problems"][0]["quota"] == "size"
+
+
+def test_a_pilot_that_admits_verified_firms_only_picks_only_those_and_says_why_not():
+    """``verified_only`` in the pilot file: only E4 (verified on site) is a candidate; the others are
+    named among the excluded with the reason, never silently dropped."""
+    q = targets().shortlist.model_copy(update={"size": 1, "verified_only": True, "min_chain_leader_share": 0.0,
+                                               "min_per_size": {}})
+    out = select_shortlist(portraits(), q, LINKS, max_score=30)
+    assert [p["enterprise_id"] for p in out["picks"]] == [4]
+    assert out["candidates"] == 1 and out["excluded_not_verified"] == 3
+    everyone = select_shortlist(portraits(), q.model_copy(update={"verified_only": False}), LINKS, max_score=30)
+    assert everyone["candidates"] == 4
