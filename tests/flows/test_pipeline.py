@@ -15,6 +15,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
+from diagnostics.store.programme_data import programme_counts
 from flows.context import DIRECT
 from flows.needs import needs_flow
 from flows.pipeline import run_pipeline_stages
@@ -82,8 +83,9 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     assert all(c["met"] for c in shortlist["checks"])
     assert all(p["reasons_zh"] and p["reasons_en"] for p in shortlist["picks"])
     table = {r["metric"]: r for r in latest_payload(session, jdz.id, "industry_map")["indicator_table"]}
-    # issue 8: participants come from the programme's records (none yet: no data); 90 firms are diagnosed
-    assert table["enterprises"]["value"] is None and table["enterprises"]["status"] == "no_data"
+    # participants come from the programme's records (the demo's projects), never the 90 diagnosed firms
+    participants = programme_counts(session, jdz.id).participants
+    assert participants > 0 and table["enterprises"]["value"] == participants
     assert table["diagnosed_enterprises"]["value"] == 90 and table["scenarios"]["target"] == 21
     reports = latest_payload(session, jdz.id, "reports")
     book = openpyxl.load_workbook(settings.report_dir / reports["cluster_workbook"], read_only=True)
