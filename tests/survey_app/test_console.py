@@ -8,7 +8,6 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import openpyxl
@@ -22,11 +21,8 @@ import flows.trigger
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.assessing import score_one
-from diagnostics.store.db import make_engine, session_factory
-from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import (
     AuditLog,
-    Base,
     Cluster,
     Enterprise,
     QuestionnaireVersion,
@@ -36,35 +32,12 @@ from diagnostics.store.models import (
 )
 from diagnostics.store.models_console import RunRequest, ShortlistPin
 from diagnostics.uscc import make_uscc
-from flows.context import DIRECT
-from flows.pipeline import run_pipeline_stages
-from survey_app import create_app
 from tests.survey_app.survey_helpers import People, Web
 
 JDZ = "jingdezhen-ceramics"
 # a dotted name ("pilot file needs.common_share") is a source reference, not a code shown instead of a name
 CODE_WORDS = re.compile(r"(?<![.\w])(foundation|management|results|beginner|follower|leader|not_started"
                         r"|[a-z]+_[a-z_]+)\b")
-
-
-@pytest.fixture(scope="module")
-def world(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Session]]:
-    engine = make_engine(db_url)
-    session = session_factory(engine)()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(settings, "database_url", db_url)
-        patch.setattr(settings, "report_dir", tmp_path_factory.mktemp("reports"))
-        cluster_data.clear_cache()
-        seed_demo(session, enterprises=60)
-        session.commit()
-        run_pipeline_stages(None, runner=DIRECT)
-        yield create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t", "LOGIN_IP_LIMIT": 50}), session
-    session.close()
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
-    engine.dispose()
-    cluster_data.clear_cache()
 
 
 _serial = iter(range(1, 10_000))
