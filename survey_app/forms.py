@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, HiddenField, SelectMultipleField
+from wtforms import Field, FloatField, Form, HiddenField, SelectMultipleField
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -53,6 +53,20 @@ class ShortNumber:
         self.digits = digits
 
     def __call__(self, form: Form, field: Field) -> None:
+        if field.process_errors:  # not a number at all: the field said so once; no range message on top
+            raise StopValidation()
         raw = (field.raw_data or [""])[0] if field.raw_data else ""
         if len(str(raw).strip()) > self.digits:
             raise StopValidation(str(_l("This number is too long (at most %(n)d digits)", n=self.digits)))
+
+
+class PlainNumberField(FloatField):
+    """A decimal input that shows a stored whole number as typed (``2032``, not ``2032.0``)."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        if self.data is None:
+            return ""
+        value = float(self.data)
+        return str(int(value)) if value.is_integer() else f"{value:.6f}".rstrip("0").rstrip(".")

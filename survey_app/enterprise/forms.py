@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -20,7 +20,7 @@ from diagnostics.size_class import size_class
 from diagnostics.store import catalogue
 from diagnostics.store.models import Enterprise
 from diagnostics.taxonomy import shipped_taxonomies
-from survey_app.forms import CheckboxesField, ShortNumber
+from survey_app.forms import CheckboxesField, PlainNumberField, ShortNumber
 from survey_app.i18n import lang, tx
 
 TAGS = ("srdi", "chain_leader", "listed")
@@ -59,11 +59,13 @@ class EnterpriseForm(FlaskForm):
     region = StringField(_l("Region (county / district)"), validators=[Optional(), Length(max=100)])
     chain_links = CheckboxesField(_l("Chain link(s)"), validate_choice=False)
     employees = IntegerField(_l("Employees"),
-                             validators=[Optional(), ShortNumber(), NumberRange(min=0, max=10_000_000)],
+                             validators=[Optional(), ShortNumber(), NumberRange(
+                                 min=0, max=10_000_000, message=_l("Enter a whole number from 0 to 10,000,000"))],
                              render_kw={"inputmode": "numeric"})
-    revenue_10k = FloatField(_l("Operating revenue last year (10k yuan)"),
-                             validators=[Optional(), ShortNumber(), NumberRange(min=0, max=1e9)],
-                             render_kw={"inputmode": "decimal"})
+    revenue_10k = PlainNumberField(_l("Operating revenue last year (10k yuan)"),
+                                   validators=[Optional(), ShortNumber(), NumberRange(
+                                       min=0, max=1e9, message=_l("Enter a number from 0 to 1,000,000,000"))],
+                                   render_kw={"inputmode": "decimal"})
     tags = CheckboxesField(_l("Tags"), choices=[SelectChoice(t, TAG_LABELS[t]) for t in TAGS])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=100)])
     contact_phone = StringField(_l("Contact phone"), validators=[

@@ -51,8 +51,12 @@
         label.textContent = data.label || fallback;
       }).catch(function () { /* offline: the profile page shows it after saving */ });
     };
-    employees.addEventListener("change", showSize);
-    revenue.addEventListener("change", showSize);
+    var pending = null;
+    var soon = function () { clearTimeout(pending); pending = setTimeout(showSize, 250); };  // as typed
+    [employees, revenue].forEach(function (el) {
+      el.addEventListener("input", soon);
+      el.addEventListener("change", showSize);
+    });
     showSize();
   }
 

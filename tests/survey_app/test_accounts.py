@@ -203,3 +203,20 @@ def test_profile_edit_recomputes_the_size_class(web: Web, session: Session) -> N
     wrong_link = web.post(f"/enterprises/{enterprise.id}/edit", registration(chain_links=["smelting"]))
     assert wrong_link.status_code == 400
     assert "这些产业链环节不属于所选行业" in wrong_link.get_data(as_text=True)
+
+
+def test_number_fields_speak_plainly_once_and_show_what_was_stored(web: Web, session: Session) -> None:
+    """One message for a non-number (not a range message on top), a range in words, and a stored whole
+    revenue shown as typed (2032, not 2032.0)."""
+    bad = web.post("/register", registration(employees="三百", revenue_10k="-5"))
+    assert bad.status_code == 400
+    page = bad.get_data(as_text=True)
+    employees = page[page.index('id="employees"'):page.index('id="revenue_10k"')]
+    assert employees.count('class="field-error"') == 1
+    assert "10,000,000" not in employees and "介于" not in employees and "between" not in employees  # no range on top
+    assert "请输入 0 到 1,000,000,000 之间的数" in page and "1000000000.0 之间" not in page
+    assert web.post("/register", registration(revenue_10k="2032")).status_code == 302
+    enterprise = session.scalar(select(Enterprise))
+    assert enterprise is not None
+    form = web.html(f"/enterprises/{enterprise.id}/edit")
+    assert 'value="2032"' in form and "2032.0" not in form
