@@ -30,16 +30,13 @@ from diagnostics.programme.docx_parts import (
 )
 from diagnostics.programme.evaluation import Estimate, Evaluation
 from diagnostics.programme.handbook import CaseInfo
-from diagnostics.size_class import SIZE_LABELS
+from diagnostics.size_class import SIZE_CLASSES, SIZE_LABELS
 from diagnostics.taxonomy import Taxonomy
 from diagnostics.text import Text
 
 LEVELS = (0, 1, 2, 3, 4)
 LEVEL_NAMES = {0: Text(zh="未达一级", en="Below 1"), 1: Text(zh="一级", en="Level 1"), 2: Text(zh="二级", en="Level 2"),
                3: Text(zh="三级", en="Level 3"), 4: Text(zh="四级", en="Level 4")}
-SIZES = ("large", "medium", "small", "micro")
-
-
 @dataclass(frozen=True)
 class Source:
     kind: str
@@ -164,7 +161,7 @@ def _build(data: ReportInputs) -> bytes:
         figure(doc, _stacked(by_link, [label(c.name) for c in t.chain_links], label(Text(zh="各环节数字化等级",
                                                                                        en="Levels by chain link"))),
                f"图{fig_no} 各环节企业数字化等级分布。数据来源：{data.portraits_source.cite()}")
-        by_size = levels_by(p, "size_class", SIZES)
+        by_size = levels_by(p, "size_class", SIZE_CLASSES)
         by_size = by_size[by_size.sum(axis=1) > 0]
         table(doc, ["规模", *[LEVEL_NAMES[lv].zh for lv in LEVELS], "合计"],
               _count_rows(by_size, [SIZE_LABELS[str(s)]["zh"] if s in SIZE_LABELS else str(s)
