@@ -332,16 +332,8 @@ class _Logic:
         if not where.any():
             return
         a = self.state.arrays
-        if qid in a.index:
-            a.index[qid][where] = -1
-        elif qid in a.multi:
-            a.multi[qid][where] = False
-        elif qid in a.number:
-            a.number[qid][where] = np.nan
-        elif qid in a.yesno:
-            a.yesno[qid][where] = -1
-        else:
-            a.present[qid][where] = False
+        a.clear(qid, where)
+        if qid in a.present:  # text and evidence keep their values beside the flag
             self.state.values[qid][where] = None
         self.version += 1
 

@@ -269,6 +269,19 @@ class AnswerArrays:
     yesno: dict[str, np.ndarray] = field(default_factory=dict)
     present: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def clear(self, qid: str, where: np.ndarray) -> None:
+        """Mark ``qid`` unanswered in the rows ``where`` (skip logic dropped it, or a rule refused it)."""
+        if qid in self.index:
+            self.index[qid][where] = -1
+        elif qid in self.multi:
+            self.multi[qid][where] = False
+        elif qid in self.number:
+            self.number[qid][where] = np.nan
+        elif qid in self.yesno:
+            self.yesno[qid][where] = -1
+        elif qid in self.present:
+            self.present[qid][where] = False
+
     def copy(self) -> AnswerArrays:
         return AnswerArrays(
             self.n, {k: v.copy() for k, v in self.index.items()}, {k: v.copy() for k, v in self.multi.items()},

@@ -184,21 +184,8 @@ def apply_logic(c: CompiledQuestionnaire, arrays: AnswerArrays) -> tuple[AnswerA
         if cond:
             mask = np.asarray(when.evaluate_vector(cols, n), dtype=bool)
             applied[qid] = mask
-            _blank(arrays, qid, ~mask)
+            arrays.clear(qid, ~mask)
     return arrays, applied
-
-
-def _blank(arrays: AnswerArrays, qid: str, where: np.ndarray) -> None:
-    if qid in arrays.index:
-        arrays.index[qid][where] = -1
-    elif qid in arrays.multi:
-        arrays.multi[qid][where] = False
-    elif qid in arrays.number:
-        arrays.number[qid][where] = np.nan
-    elif qid in arrays.yesno:
-        arrays.yesno[qid][where] = -1
-    elif qid in arrays.present:
-        arrays.present[qid][where] = False
 
 
 # ------------------------------------------------------------------ the arithmetic
