@@ -14,6 +14,7 @@ Loading reports every problem with its file and path, exactly like the questionn
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -159,6 +160,45 @@ class MapSettings(_Strict):
     practice_level: int = Field(default=2, ge=1, le=4)  # "practised" = rated at least this level
 
 
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar ``months``; the 31st of a shorter month becomes its last day."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+class PilotPeriod(_Strict):
+    """How long the pilot runs, so the console can draw coverage over time against its deadline.
+
+    Notices give a length ("培育期原则上为1年") rather than a date; the start is the day the bureau
+    publishes its list or signs the agreement, which the notice cannot know. So the deadline is, in
+    order: ``deadline`` when the file gives one; ``start`` + ``months``; else the first recorded pilot
+    project's start + ``months`` (the programme's own records, named as such on the page).
+    """
+
+    months: int | None = Field(default=None, ge=1, le=120)
+    start: date | None = None
+    deadline: date | None = None
+    source: Text | None = None
+
+    def due(self, first_project_start: date | None = None) -> tuple[date | None, str]:
+        """(deadline, basis): basis is ``file`` | ``start`` | ``first_project`` | ``none``."""
+        if self.deadline is not None:
+            return self.deadline, "file"
+        if self.months is None:
+            return None, "none"
+        if self.start is not None:
+            return add_months(self.start, self.months), "start"
+        if first_project_start is not None:
+            return add_months(first_project_start, self.months), "first_project"
+        return None, "none"
+
+
 class PilotTargets(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
     title: Text
@@ -173,6 +213,7 @@ class PilotTargets(_Strict):
     needs: NeedsSettings = NeedsSettings()
     map: MapSettings = MapSettings()
     programme: ProgrammeSettings = ProgrammeSettings()  # issue 10: project rules, evaluation, acceptance
+    period: PilotPeriod = PilotPeriod()  # the implementation period and its deadline
 
     @model_validator(mode="after")
     def _unique_metrics(self) -> PilotTargets:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -358,3 +358,8 @@ def indicator_measures(session: Session, cluster_id: int) -> dict[str, float | N
     return {"enterprises": float(c.participants), "chain_leaders": float(c.chain_leaders),
             "chain_leader_share": c.chain_leader_share, "providers": float(c.providers),
             "deployments": float(c.deployments)}
+
+
+def first_project_start(session: Session, cluster_id: int) -> date | None:
+    """The earliest recorded start of the cluster's pilot projects: when the programme began, as recorded."""
+    return session.scalar(select(func.min(PilotProject.started_on)).where(PilotProject.cluster_id == cluster_id))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from diagnostics.pilot import indicator_table, load_targets, parse_targets
+from diagnostics.pilot import PilotPeriod, add_months, indicator_table, load_targets, parse_targets
 from diagnostics.questionnaire_loader import DefinitionInvalid
 from diagnostics.taxonomy import shipped_taxonomies
 
@@ -69,3 +71,22 @@ def test_indicator_table_status_and_order():
     providers = rows[2]
     assert providers["value_text"] == {"zh": "暂无数据", "en": "no data"}
     assert all(r["counts"]["zh"] for r in rows)  # every metric says what it counts
+
+
+def test_the_pilot_period_gives_the_deadline_in_a_stated_order():
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)  # the 31st of a shorter month: its last day
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert add_months(date(2025, 11, 15), 14) == date(2027, 1, 15)
+    first_project = date(2025, 3, 1)
+    assert PilotPeriod().due(first_project) == (None, "none")  # no length: no deadline, whatever was recorded
+    assert PilotPeriod(months=12).due(None) == (None, "none")
+    assert PilotPeriod(months=12).due(first_project) == (date(2026, 3, 1), "first_project")
+    assert PilotPeriod(months=12, start=date(2024, 7, 1)).due(first_project) == (date(2025, 7, 1), "start")
+    assert PilotPeriod(months=12, start=date(2024, 7, 1), deadline=date(2026, 3, 31)).due(first_project) == (
+        date(2026, 3, 31), "file")
+    # the shipped pilots: Shaoguan's guide gives a one-year cultivation period, Jingdezhen's a two-year budget
+    assert load_targets("shaoguan-nonferrous").period.months == 12
+    assert load_targets("jingdezhen-ceramics").period.months == 24
+    with pytest.raises(DefinitionInvalid, match="period.months"):
+        parse_targets("code: p\ntitle: t\ntaxonomy: x\nquestionnaire: q\nshortlist: {size: 3}\n"
+                      "period: {months: 0}\n", "p.yaml")
