@@ -28,9 +28,14 @@ def level_name(level: str | int) -> str:
 
 
 def _layout(fig: go.Figure, height: int, **extra: Any) -> str:
-    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font=FONT,
+    """The console's common look. A legend goes below everything, in the figure's own bottom margin
+    (container coordinates), so it never sits on the axis title or tick labels whatever the height."""
+    legend = len(fig.data) > 1 and extra.get("showlegend", True) is not False
+    fig.update_layout(height=height + (48 if legend else 0),
+                      margin={"l": 8, "r": 8, "t": 28, "b": 8 + (48 if legend else 0)}, font=FONT,
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      legend={"orientation": "h", "y": -0.18, "x": 0}, **extra)
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                              "traceorder": "normal"}, **extra)
     return str(fig.to_json())
 
 
@@ -112,16 +117,18 @@ def radar(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float], str]
     return _layout(fig, 320, polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%"}}, showlegend=True)
 
 
-def stage_bars(rows: Mapping[str, Mapping[str, int]], names: Mapping[str, str], stage_names: Mapping[str, str]) -> str:
-    """Survey progress per group, stacked by stage."""
+def stage_bars(rows: Mapping[str, Mapping[str, int]], names: Mapping[str, str], stage_names: Mapping[str, str],
+               title: str) -> str:
+    """Survey progress per group (district, chain link), stacked by stage."""
     groups = list(rows)
     colours = {"registered": "#c9ced8", "drafting": "#f1c27d", "submitted": "#e8925b", "verified": "#2f7d4f"}
     fig = go.Figure()
     for stage, label in stage_names.items():
         fig.add_trace(go.Bar(y=[names.get(g, g) for g in groups], x=[rows[g].get(stage, 0) for g in groups],
-                             orientation="h", name=label, marker={"color": colours.get(stage, "#999")}))
-    return _layout(fig, 90 + 30 * max(len(groups), 1), barmode="stack",
-                   yaxis={"autorange": "reversed", "automargin": True})
+                             orientation="h", name=label, marker={"color": colours.get(stage, "#999")},
+                             hovertemplate="%{y} · " + label + ": %{x}<extra></extra>"))
+    return _layout(fig, 90 + 30 * max(len(groups), 1), barmode="stack", title={"text": title, "font": {"size": 14}},
+                   yaxis={"autorange": "reversed", "automargin": True}, xaxis={"title": pick("企业数", "Enterprises")})
 
 
 def need_matrix(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str], common_share: float,

@@ -76,6 +76,10 @@ def index() -> str:
         fig_size=figures.level_bars(by_size, sizes, pick("按规模", "By size")) if by_size else None,
         fig_link=(figures.level_bars(by_link, view.link_names, pick("按产业链环节", "By chain link"))
                   if by_link else None),
+        fig_progress_region=(figures.stage_bars(progress.by_region, {"": pick("未填写", "not given")}, stage_names(),
+                                                pick("按区县", "By district")) if progress.by_region else None),
+        fig_progress_link=(figures.stage_bars(progress.by_link, view.link_names, stage_names(),
+                                              pick("按产业链环节", "By chain link")) if progress.by_link else None),
         level_name=figures.level_name, form=ButtonForm())
 
 

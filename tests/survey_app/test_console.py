@@ -4,7 +4,6 @@ exports opened with pandas, the on-demand workbook, pins, and the run-now button
 from __future__ import annotations
 
 import io
-import json
 import re
 import threading
 import time
@@ -36,7 +35,7 @@ from diagnostics.store.models_console import RunRequest, ShortlistPin
 from diagnostics.store.models_programme import PilotProject
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import make_uscc
-from tests.survey_app.survey_helpers import People, Web
+from tests.survey_app.survey_helpers import People, Web, figure_json
 
 JDZ = "jingdezhen-ceramics"
 # a dotted name ("pilot file needs.common_share") is a source reference, not a code shown instead of a name
@@ -138,12 +137,6 @@ def test_map_cell_opens_scenarios_firms_and_solutions(world: tuple[Flask, Sessio
     assert "/dashboard/enterprises/" in fragment  # firms practising link to their portraits
     for title in ("数据要素清单", "知识模型清单", "工具软件清单", "人才技能清单"):
         assert title in page
-
-
-def figure_json(page: str, holder: str) -> dict[str, Any]:
-    found = re.search(rf'data-figure-for="{holder}">(.*?)</script>', page, re.S)
-    assert found, f"no figure {holder}"
-    return dict(json.loads(found.group(1).replace("<\\/", "</")))
 
 
 def test_needs_matrix_draws_the_rule_the_needs_stage_applies(world: tuple[Flask, Session]) -> None:
