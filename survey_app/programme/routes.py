@@ -12,7 +12,7 @@ import io
 import zipfile
 from typing import Any
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,13 +28,23 @@ from diagnostics.programme.rules import check_replication
 from diagnostics.settings import settings
 from diagnostics.store.models import Cluster, Enterprise
 from diagnostics.store.models_programme import Case, Deployment, Expert, PilotProject, PoolSolution, Provider
-from diagnostics.store.programme_data import evaluation_panel, import_providers, programme_counts, seed_pool
+from diagnostics.store.programme_data import (
+    dependents,
+    evaluation_panel,
+    expert_projects,
+    expert_visits,
+    import_providers,
+    programme_counts,
+    record_fields,
+    seed_pool,
+)
 from diagnostics.store.programme_documents import handbook_for, write_research_report, write_survey_report
 from diagnostics.store.repo import audit
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import validate_uscc
-from survey_app.access import area_required
+from survey_app.access import area_required, valid_id
 from survey_app.db import db_session
+from survey_app.forms import ButtonForm
 from survey_app.i18n import pick, tx
 from survey_app.programme import bp
 from survey_app.programme.common import cluster, clusters, enterprise_by_code, row_or_abort
@@ -231,21 +241,39 @@ def solution_form(solution_id: int | None) -> ResponseReturnValue:
                            back=url_for("programme.solutions", cluster=c.code))
 
 
-@bp.route("/deployments/new", methods=["GET", "POST"])
-@area_required("programme_edit")
-def deployment_form() -> ResponseReturnValue:
+def deployment_or_abort(deployment_id: int) -> tuple[Deployment, Cluster]:
+    """A deployment and its cluster (through its solution); the same 404 for missing and not the official's."""
     db = db_session()
-    c = cluster()
-    form = DeploymentForm()
+    row = db.get(Deployment, deployment_id) if valid_id(deployment_id) else None
+    solution = db.get(PoolSolution, row.solution_id) if row is not None else None
+    if row is None or solution is None:
+        abort(404)
+    row_or_abort(PoolSolution, solution.id)
+    c = db.get(Cluster, solution.cluster_id)
+    assert c is not None
+    return row, c
+
+
+@bp.route("/deployments/new", methods=["GET", "POST"], defaults={"deployment_id": None})
+@bp.route("/deployments/<int:deployment_id>/edit", methods=["GET", "POST"])
+@area_required("programme_edit")
+def deployment_form(deployment_id: int | None) -> ResponseReturnValue:
+    db = db_session()
+    row, c = deployment_or_abort(deployment_id) if deployment_id else (None, cluster())
+    form = DeploymentForm(obj=row)
     pool = list(db.scalars(select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code)))
     form.solution_id.choices = options([(s.id, s.name_zh) for s in pool])
     form.provider_id.choices = options([NONE, *[(p.id, p.name) for p in db.scalars(
         select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]])
     projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id)))
     form.project_id.choices = options([NONE, *[(p.id, p.name) for p in projects]])
-    if request.method == "GET":
+    if request.method == "GET" and row is None:
         form.project_id.data = request.args.get("project", 0, type=int)
         form.solution_id.data = request.args.get("solution", 0, type=int)
+    elif request.method == "GET" and row is not None:
+        firm = db.get(Enterprise, row.enterprise_id)
+        form.enterprise_uscc.data = firm.uscc if firm else ""
+        form.provider_id.data, form.project_id.data = row.provider_id or 0, row.project_id or 0
     if form.validate_on_submit():
         enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
         if error:
@@ -257,24 +285,38 @@ def deployment_form() -> ResponseReturnValue:
                                                "A '1+N' replication belongs to a project.")]
             else:
                 landed = list(db.scalars(select(Deployment.enterprise_id).where(
-                    Deployment.project_id == project.id, Deployment.solution_id == project.solution_id)))
+                    Deployment.project_id == project.id, Deployment.solution_id == project.solution_id,
+                    Deployment.id != (row.id if row else 0))))
                 for e in check_replication(project.solution_id, form.solution_id.data, enterprise.id, landed):
                     getattr(form, e.field, form.solution_id).errors = [pick(e.message_zh, e.message_en)]
         if enterprise is not None and not form.errors:
-            row = Deployment(solution_id=form.solution_id.data, provider_id=form.provider_id.data or None,
-                             enterprise_id=enterprise.id, project_id=project.id if project else None,
-                             replication=bool(form.replication.data), status=form.status.data,
-                             started_on=form.started_on.data, finished_on=form.finished_on.data)
-            db.add(row)
+            target = row or Deployment()
+            before = record_fields(row) if row else None
+            target.solution_id, target.provider_id = form.solution_id.data, form.provider_id.data or None
+            target.enterprise_id, target.project_id = enterprise.id, project.id if project else None
+            target.replication, target.status = bool(form.replication.data), form.status.data or "planned"
+            target.started_on, target.finished_on = form.started_on.data, form.finished_on.data
+            db.add(target)
             db.flush()
-            _commit("create", "deployment", row.id)
-            flash(pick("应用实施已记录。", "Deployment recorded."), "success")
+            _commit("edit" if row else "create", "deployment", target.id, **_changes(before, target))
+            flash(pick("应用实施已保存。", "Deployment saved."), "success")
             if project is not None:
                 return redirect(url_for("programme.project", project_id=project.id))
             return redirect(url_for("programme.solutions", cluster=c.code))
     return render_template("programme/form.html", cluster=c, form=form,
-                           title=pick("记录应用实施", "Record a deployment"),
-                           back=url_for("programme.solutions", cluster=c.code))
+                           title=pick("编辑应用实施", "Edit deployment") if row
+                           else pick("记录应用实施", "Record a deployment"),
+                           back=url_for("programme.solutions", cluster=c.code),
+                           delete=url_for("programme.delete_record", kind="deployments", row_id=row.id)
+                           if row else None)
+
+
+def _changes(before: dict[str, Any] | None, after: Deployment | Case | Expert) -> dict[str, Any]:
+    """The audit details of an edit: each changed field as (old, new), the shape the trail reads."""
+    if before is None:
+        return {}
+    now = record_fields(after)
+    return {"changes": {k: [before.get(k), v] for k, v in now.items() if before.get(k) != v}}
 
 
 # ---- cases and people -----------------------------------------------------------------------------------
@@ -291,33 +333,49 @@ def cases() -> str:
                            scenarios=scenario_names(c))
 
 
-@bp.route("/cases/new", methods=["GET", "POST"])
+@bp.route("/cases/new", methods=["GET", "POST"], defaults={"case_id": None})
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 @area_required("programme_edit")
-def case_form() -> ResponseReturnValue:
+def case_form(case_id: int | None) -> ResponseReturnValue:
     db = db_session()
-    c = cluster()
-    form = CaseForm()
+    row = row_or_abort(Case, case_id) if case_id else None
+    c = db.get(Cluster, row.cluster_id) if row else cluster()
+    assert c is not None
+    form = CaseForm(obj=row)
     form.scenario.choices = options([("", pick("（无）", "(none)")), *scenario_choices(c)])
     form.solution_id.choices = options([NONE, *[(s.id, s.name_zh) for s in db.scalars(
         select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]])
+    if request.method == "GET" and row is not None:
+        firm = db.get(Enterprise, row.enterprise_id)
+        form.enterprise_uscc.data = firm.uscc if firm else ""
+        form.scenario.data, form.solution_id.data = row.scenario or "", row.solution_id or 0
+        first = (row.figures or [{}])[0]
+        form.figure_name.data, form.figure_unit.data = first.get("name"), first.get("unit")
+        form.before.data, form.after.data = first.get("before"), first.get("after")
     if form.validate_on_submit():
         enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
         if error:
             form.enterprise_uscc.errors = [error]
         else:
             assert enterprise is not None
+            before = record_fields(row) if row else None
             figures = ([{"name": form.figure_name.data, "unit": form.figure_unit.data or "",
                          "before": form.before.data, "after": form.after.data}] if form.figure_name.data else [])
-            row = Case(cluster_id=c.id, kind=form.kind.data, title=form.title.data, enterprise_id=enterprise.id,
-                       scenario=form.scenario.data or None, solution_id=form.solution_id.data or None,
-                       figures=figures, evidence=form.evidence.data or None)
-            db.add(row)
+            target = row or Case(cluster_id=c.id)
+            target.kind, target.title = form.kind.data or "typical", form.title.data
+            target.enterprise_id = enterprise.id
+            target.scenario, target.solution_id = form.scenario.data or None, form.solution_id.data or None
+            target.figures = [*figures, *(row.figures or [])[1:]] if row else figures
+            target.evidence = form.evidence.data or None
+            db.add(target)
             db.flush()
-            _commit("create", "case", row.id)
+            _commit("edit" if row else "create", "case", target.id, **_changes(before, target))
             flash(pick("案例已保存。", "Case saved."), "success")
             return redirect(url_for("programme.cases", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form, title=pick("登记案例", "New case"),
-                           back=url_for("programme.cases", cluster=c.code))
+    return render_template("programme/form.html", cluster=c, form=form,
+                           title=pick("编辑案例", "Edit case") if row else pick("登记案例", "New case"),
+                           back=url_for("programme.cases", cluster=c.code),
+                           delete=url_for("programme.delete_record", kind="cases", row_id=row.id) if row else None)
 
 
 @bp.route("/experts")
@@ -329,24 +387,91 @@ def experts() -> str:
     return render_template("programme/experts.html", cluster=c, rows=rows, links=links)
 
 
-@bp.route("/experts/new", methods=["GET", "POST"])
+@bp.route("/experts/<int:expert_id>")
+@area_required("programme")
+def expert(expert_id: int) -> str:
+    """A person's record: who they are, and the projects and site visits of their cluster they joined."""
+    db = db_session()
+    row = row_or_abort(Expert, expert_id)
+    c = db.get(Cluster, row.cluster_id)
+    assert c is not None
+    links = {lk.code: tx(lk.name) for lk in load_taxonomy(c.industry).chain_links}
+    return render_template("programme/expert.html", cluster=c, person=row, links=links,
+                           projects=expert_projects(db, row), visits=expert_visits(db, row))
+
+
+@bp.route("/experts/new", methods=["GET", "POST"], defaults={"expert_id": None})
+@bp.route("/experts/<int:expert_id>/edit", methods=["GET", "POST"])
 @area_required("programme_edit")
-def expert_form() -> ResponseReturnValue:
-    c = cluster()
-    form = ExpertForm()
+def expert_form(expert_id: int | None) -> ResponseReturnValue:
+    row = row_or_abort(Expert, expert_id) if expert_id else None
+    c = db_session().get(Cluster, row.cluster_id) if row else cluster()
+    assert c is not None
+    form = ExpertForm(obj=row)
     form.chain_link.choices = options([("", pick("（无）", "(none)")),
                                *[(lk.code, tx(lk.name)) for lk in load_taxonomy(c.industry).chain_links]])
+    if request.method == "GET" and row is not None:
+        form.chain_link.data = row.chain_link or ""
     if form.validate_on_submit():
-        row = Expert(cluster_id=c.id)
-        form.populate_obj(row)
-        row.chain_link = form.chain_link.data or None
-        db_session().add(row)
+        before = record_fields(row) if row else None
+        target = row or Expert(cluster_id=c.id)
+        form.populate_obj(target)
+        target.chain_link = form.chain_link.data or None
+        db_session().add(target)
         db_session().flush()
-        _commit("create", "expert", row.id)
-        flash(pick("懂行人已登记。", "Person saved."), "success")
-        return redirect(url_for("programme.experts", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form, title=pick("登记懂行人", "New 懂行人"),
-                           back=url_for("programme.experts", cluster=c.code))
+        _commit("edit" if row else "create", "expert", target.id, **_changes(before, target))
+        flash(pick("懂行人已保存。", "Person saved."), "success")
+        return redirect(url_for("programme.expert", expert_id=target.id))
+    return render_template("programme/form.html", cluster=c, form=form,
+                           title=pick("编辑懂行人", "Edit person") if row else pick("登记懂行人", "New 懂行人"),
+                           back=url_for("programme.experts", cluster=c.code),
+                           delete=url_for("programme.delete_record", kind="experts", row_id=row.id) if row else None)
+
+
+DELETABLE: dict[str, tuple[str, str, str]] = {  # kind in the URL -> (audit entity, list page, name of the kind)
+    "deployments": ("deployment", "programme.solutions", "应用实施|deployment"),
+    "cases": ("case", "programme.cases", "案例|case"),
+    "experts": ("expert", "programme.experts", "懂行人|person"),
+}
+
+
+def _deletable(kind: str, row_id: int) -> tuple[Deployment | Case | Expert, Cluster, str]:
+    """The record, its cluster and how a person names it; 404 for missing and other clusters alike."""
+    db = db_session()
+    if kind == "deployments":
+        dep, c = deployment_or_abort(row_id)
+        firm = db.get(Enterprise, dep.enterprise_id)
+        sol = db.get(PoolSolution, dep.solution_id)
+        return dep, c, f"{sol.name_zh if sol else ''} → {firm.name if firm else ''}"
+    row = row_or_abort(Case, row_id) if kind == "cases" else row_or_abort(Expert, row_id)
+    found = db.get(Cluster, row.cluster_id)
+    assert found is not None
+    return row, found, row.title if isinstance(row, Case) else row.name
+
+
+@bp.route("/<any(deployments, cases, experts):kind>/<int:row_id>/delete", methods=["GET", "POST"])
+@area_required("programme_edit")
+def delete_record(kind: str, row_id: int) -> ResponseReturnValue:
+    """Ask, then delete a record nothing refers to; name what refers to it otherwise. Audited with the
+    deleted fields, so the trail keeps what was removed."""
+    db = db_session()
+    row, c, label = _deletable(kind, row_id)
+    entity, back, kind_names = DELETABLE[kind]
+    reasons = [pick(zh, en) for zh, en in dependents(db, row)]
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if not reasons:
+            audit(db, "delete", entity, row.id, user_id=current_user.id, record=record_fields(row))
+            db.delete(row)
+            db.commit()
+            zh, en = kind_names.split("|")
+            flash(pick(f"已删除{zh}：{label}", f"Deleted the {en}: {label}"), "success")
+            return redirect(url_for(back, cluster=c.code))
+    return render_template("programme/delete.html", cluster=c, form=form, label=label, reasons=reasons,
+                           kind_name=pick(*kind_names.split("|")), back=url_for(back, cluster=c.code)
+                           ), 409 if reasons and request.method == "POST" else 200
 
 
 # ---- evaluation and documents ---------------------------------------------------------------------------
