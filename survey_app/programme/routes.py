@@ -29,6 +29,7 @@ from diagnostics.settings import settings
 from diagnostics.store.models import Cluster, Enterprise
 from diagnostics.store.models_programme import Case, Deployment, Expert, PilotProject, PoolSolution, Provider
 from diagnostics.store.programme_data import (
+    REPORT_KIND,
     dependents,
     evaluation_panel,
     expert_projects,
@@ -38,11 +39,19 @@ from diagnostics.store.programme_data import (
     record_fields,
     seed_pool,
 )
-from diagnostics.store.programme_documents import handbook_for, write_research_report, write_survey_report
+from diagnostics.store.programme_documents import (
+    SURVEY_KIND,
+    handbook_for,
+    latest_document,
+    reusable_documents,
+    write_research_report,
+    write_survey_report,
+)
 from diagnostics.store.repo import audit
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import validate_uscc
 from survey_app.access import area_required, valid_id
+from survey_app.dashboard.workbooks import report_file
 from survey_app.db import db_session
 from survey_app.forms import ButtonForm
 from survey_app.i18n import pick, tx
@@ -99,8 +108,9 @@ def index() -> str:
     counts = programme_counts(db, c.id)
     sheet = pilot_acceptance(counts.as_measured(), targets.programme.acceptance)
     projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id).order_by(PilotProject.id)))
+    latest = {kind: latest_document(db, c.id, kind) for kind in (REPORT_KIND, SURVEY_KIND)}
     return render_template("programme/index.html", cluster=c, clusters=clusters(), counts=counts, sheet=sheet,
-                           projects=projects, names=names())
+                           projects=projects, names=names(), latest=latest)
 
 
 # ---- providers ------------------------------------------------------------------------------------------
@@ -506,19 +516,24 @@ def handbook(fmt: str) -> Response:
 @bp.route("/survey-report.docx", defaults={"kind": "survey"})
 @area_required("programme")
 def report_download(kind: str) -> Response:
-    """A fresh copy of the cluster's research report or survey report (the flow's function, on demand)."""
+    """The cluster's latest research report or survey report, as the nightly pipeline wrote it; written
+    now (the flow's function) only when the records changed since, or none was written yet."""
     c = cluster()
     db = db_session()
-    writer = write_research_report if kind == "research" else write_survey_report
-    try:
-        result = writer(db, c, settings.report_dir)
-    except LookupError:
-        flash(pick("该集群尚无画像快照：请先运行流水线（shuzhen pipeline run）。",
-                   "No portraits snapshot for this cluster yet: run the pipeline first."), "error")
-        return redirect(url_for("programme.index", cluster=c.code))
-    try:
-        db.commit()
-    except IntegrityError:  # the flow stored the same report at the same moment
-        db.rollback()
-    return send_file(settings.report_dir / result["file"], mimetype=DOCX, as_attachment=True,
-                     download_name=f"{c.code}-{kind}-report.docx")
+    found = reusable_documents(db, c, settings.report_dir)
+    if found is None:
+        try:
+            found = {REPORT_KIND: write_research_report(db, c, settings.report_dir),
+                     SURVEY_KIND: write_survey_report(db, c, settings.report_dir)}
+        except LookupError:
+            flash(pick("该集群尚无画像快照：请先运行流水线（shuzhen pipeline run）。",
+                       "No portraits snapshot for this cluster yet: run the pipeline first."), "error")
+            return redirect(url_for("programme.index", cluster=c.code))
+        try:
+            db.commit()
+        except IntegrityError:  # the flow stored the same report at the same moment
+            db.rollback()
+    research = kind == "research"
+    name = pick("行业数字化转型研究报告", "research-report") if research else pick("企业调研诊断报告", "survey-report")
+    return send_file(report_file(found[REPORT_KIND if research else SURVEY_KIND]["file"]), mimetype=DOCX,
+                     as_attachment=True, download_name=f"{c.name_zh}{name}.docx")
