@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from diagnostics.pilot import indicator_table, load_targets, parse_targets
+from diagnostics.pilot import indicator_table, load_targets, parse_targets, targets_for_cluster
 from diagnostics.questionnaire_loader import DefinitionInvalid
 from diagnostics.taxonomy import shipped_taxonomies
 
@@ -69,3 +69,24 @@ def test_indicator_table_status_and_order():
     providers = rows[2]
     assert providers["value_text"] == {"zh": "暂无数据", "en": "no data"}
     assert all(r["counts"]["zh"] for r in rows)  # every metric says what it counts
+
+
+def test_shandong_is_a_province_wide_programme_file_with_the_notices_rules():
+    t = load_targets("shandong-gongfu-2024")
+    assert t.scope == "province" and t.taxonomy is None and t.shortlist is None and t.targets == []
+    rules = t.programme.rules
+    # seed 001 二 and 二.(四), 三.(二), 三.(四): 1 per manufacturer, 3 per provider, 5 per group, ≥ 100万元,
+    # a provider leads, acceptance at half-year and one year
+    assert (rules.max_projects_per_manufacturer_per_year, rules.max_projects_per_provider_per_year,
+            rules.max_projects_per_group_per_year, rules.min_investment_10k) == (1, 3, 5, 100)
+    assert rules.lead_kinds == ("provider",) and rules.acceptance_checkpoints == ("half_year", "one_year")
+    with pytest.raises(DefinitionInvalid, match="province-wide programme"):
+        targets_for_cluster("shandong-gongfu-2024")  # no taxonomy, map or shortlist to run a cluster on
+
+
+def test_a_cluster_file_needs_its_taxonomy_and_shortlist_and_a_province_file_has_neither():
+    with pytest.raises(DefinitionInvalid, match="needs taxonomy and shortlist"):
+        parse_targets("code: p\ntitle: t\nquestionnaire: q\n", "p.yaml")
+    with pytest.raises(DefinitionInvalid, match="has no shortlist or cluster targets"):
+        parse_targets("code: p\nscope: province\ntitle: t\nquestionnaire: q\nshortlist: {size: 3}\n", "p.yaml")
+    assert parse_targets("code: p\nscope: province\ntitle: t\nquestionnaire: q\n", "p.yaml").programme.rules
