@@ -163,7 +163,8 @@ class PilotTargets(_Strict):
     """A pilot file. ``scope: cluster`` (the default) is an industrial cluster's pilot: its taxonomy, its
     performance table and its shortlist quotas are required. ``scope: province`` is a province-wide,
     cross-industry programme (Shandong 工赋百景): no taxonomy, map or shortlist, only the ``programme``
-    (project rules, acceptance, evaluation); it is never a cluster's pilot file (``targets_for_cluster``)."""
+    (project rules, acceptance, evaluation); it is never a cluster's pilot file (``targets_for_cluster``),
+    but a cluster inside it names it in ``programme_from`` and its projects follow those rules."""
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
     scope: Literal["cluster", "province"] = "cluster"
@@ -179,6 +180,8 @@ class PilotTargets(_Strict):
     needs: NeedsSettings = NeedsSettings()
     map: MapSettings = MapSettings()
     programme: ProgrammeSettings = ProgrammeSettings()  # issue 10: project rules, evaluation, acceptance
+    # a cluster inside a province-wide programme: its projects follow that file's ``programme`` instead
+    programme_from: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_\-]*$")
 
     @model_validator(mode="after")
     def _scope(self) -> PilotTargets:
@@ -187,6 +190,10 @@ class PilotTargets(_Strict):
             if missing:
                 raise ValueError(f"a cluster's pilot file needs {' and '.join(missing)} "
                                  "(or say 'scope: province' for a province-wide programme)")
+            if self.programme_from is not None and "programme" in self.model_fields_set:
+                raise ValueError("give programme or programme_from, not both")
+        elif self.programme_from is not None:
+            raise ValueError("programme_from is for a cluster's pilot file inside a province-wide programme")
         elif self.shortlist is not None or self.targets:
             raise ValueError("a province-wide programme (scope: province) has no shortlist or cluster targets; "
                              "put its figures under programme.acceptance")
@@ -244,7 +251,13 @@ def targets_for_cluster(pilot_code: str | None) -> PilotTargets:
         path = targets_dir() / f"{code}.yaml"
         raise DefinitionInvalid([DefinitionError(str(path), "scope", f"'{code}' is a province-wide programme "
                                                  "(scope: province), not a cluster's pilot file")])
-    return targets
+    if targets.programme_from is None:
+        return targets
+    province = load_targets(targets.programme_from)
+    if province.scope != "province":
+        raise DefinitionInvalid([DefinitionError(str(targets_dir() / f"{code}.yaml"), "programme_from",
+                                                 f"'{targets.programme_from}' is not a province-wide programme file")])
+    return targets.model_copy(update={"programme": province.programme})
 
 
 MetricStatus = Literal["met", "not_met", "no_target", "no_data"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import docx
 import pytest
@@ -13,6 +14,8 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from diagnostics.pilot import load_targets
+from diagnostics.settings import settings
 from diagnostics.store.models import AuditLog, Cluster
 from diagnostics.store.models_programme import (
     Case,
@@ -274,3 +277,39 @@ def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_d
     deleted = session.scalars(select(AuditLog).where(AuditLog.action == "delete"))
     trail = {a.entity: a.details["record"] for a in deleted}
     assert trail["case"]["title"] == "窑炉节能案例" and trail["deployment"]["enterprise_id"] == firm_id
+
+
+def test_a_shandong_cluster_is_held_to_the_province_programmes_rules(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster whose pilot file names ``programme_from: shandong-gongfu-2024``: the project page refuses
+    what the Shandong notice refuses (a second project for a firm in a year, less than 100万元)."""
+    shipped = settings.questionnaire_dir
+    for entry in shipped.iterdir():
+        if entry.name != "targets":
+            (tmp_path / entry.name).symlink_to(entry)
+    (tmp_path / "targets").mkdir()
+    for name in ("shandong-gongfu-2024.yaml", "jingdezhen-ceramics.yaml"):
+        (tmp_path / "targets" / name).symlink_to(shipped / "targets" / name)
+    (tmp_path / "targets" / "zibo-ceramics.yaml").write_text(
+        "code: zibo-ceramics\ntitle: 淄博陶瓷集群\ntaxonomy: ceramics\nquestionnaire: sme-digital-2024-mfg\n"
+        "shortlist: {size: 10}\nprogramme_from: shandong-gongfu-2024\n", encoding="utf-8")
+    monkeypatch.setattr(settings, "questionnaire_dir", tmp_path)
+    load_targets.cache_clear()
+    c, firms, prov = pilot["cluster"], pilot["firms"], pilot["provider"]
+    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(firms, list)
+    c.pilot_code = "zibo-ceramics"
+    session.commit()
+    web = login(papp, people, "official", "admin")
+    try:
+        web.get(f"/programme/projects/new?cluster={c.code}")
+        small = web.post(f"/programme/projects/new?cluster={c.code}",
+                         {**project_data("窑炉智能控制", prov, firms[0].uscc), "planned_investment_10k": "80"})
+        assert small.status_code == 200 and "预期投入不少于100万元，本项目为80万元" in small.get_data(as_text=True)
+        assert web.post(f"/programme/projects/new?cluster={c.code}",
+                        project_data("窑炉智能控制", prov, firms[0].uscc)).status_code == 302
+        second = web.post(f"/programme/projects/new?cluster={c.code}", project_data("釉料优化", prov, firms[0].uscc))
+        assert "每家制造业企业每年最多参加1个项目" in second.get_data(as_text=True)
+        assert session.scalar(select(func.count()).select_from(PilotProject)) == 1
+    finally:
+        load_targets.cache_clear()
