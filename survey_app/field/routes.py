@@ -261,11 +261,20 @@ def _expert_id() -> int:
         abort(400)
 
 
-@bp.route("/field/visits/<int:visit_id>/experts", methods=["POST"], defaults={"remove": False})
-@bp.route("/field/visits/<int:visit_id>/experts/remove", methods=["POST"], defaults={"remove": True})
+@bp.route("/field/visits/<int:visit_id>/experts", methods=["POST"])
 @area_required("field")
-def visit_experts(visit_id: int, remove: bool) -> Response:
-    """Add (or remove) a 懂行人 of the visited firm's cluster to the visit; another cluster's is not found."""
+def add_visit_expert(visit_id: int) -> Response:
+    """Add a 懂行人 of the visited firm's cluster to the visit; another cluster's is not found (404)."""
+    return _change_visit_expert(visit_id, remove=False)
+
+
+@bp.route("/field/visits/<int:visit_id>/experts/remove", methods=["POST"])
+@area_required("field")
+def remove_visit_expert(visit_id: int) -> Response:
+    return _change_visit_expert(visit_id, remove=True)
+
+
+def _change_visit_expert(visit_id: int, *, remove: bool) -> Response:
     visit = _visit_or_abort(visit_id)
     if not ButtonForm().validate_on_submit():
         abort(400)

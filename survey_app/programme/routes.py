@@ -281,9 +281,10 @@ def deployment_form(deployment_id: int | None) -> ResponseReturnValue:
         form.project_id.data = request.args.get("project", 0, type=int)
         form.solution_id.data = request.args.get("solution", 0, type=int)
     elif request.method == "GET" and row is not None:
-        firm = db.get(Enterprise, row.enterprise_id)
-        form.enterprise_uscc.data = firm.uscc if firm else ""
+        form.enterprise_uscc.data = _firm_field(form, row.enterprise_id)
         form.provider_id.data, form.project_id.data = row.provider_id or 0, row.project_id or 0
+    elif row is not None:
+        _firm_field(form, row.enterprise_id)
     if form.validate_on_submit():
         enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
         if error:
@@ -321,6 +322,15 @@ def deployment_form(deployment_id: int | None) -> ResponseReturnValue:
                            if row else None)
 
 
+def _firm_field(form: DeploymentForm | CaseForm, enterprise_id: int) -> str:
+    """Name the stored enterprise under its credit-code field (people read names); returns its code."""
+    firm = db_session().get(Enterprise, enterprise_id)
+    if firm is None:
+        return ""
+    form.enterprise_uscc.description = pick(f"现为：{firm.name}", f"Now: {firm.name}")
+    return firm.uscc
+
+
 def _changes(before: dict[str, Any] | None, after: Deployment | Case | Expert) -> dict[str, Any]:
     """The audit details of an edit: each changed field as (old, new), the shape the trail reads."""
     if before is None:
@@ -355,9 +365,10 @@ def case_form(case_id: int | None) -> ResponseReturnValue:
     form.scenario.choices = options([("", pick("（无）", "(none)")), *scenario_choices(c)])
     form.solution_id.choices = options([NONE, *[(s.id, s.name_zh) for s in db.scalars(
         select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]])
+    if row is not None:
+        code = _firm_field(form, row.enterprise_id)
     if request.method == "GET" and row is not None:
-        firm = db.get(Enterprise, row.enterprise_id)
-        form.enterprise_uscc.data = firm.uscc if firm else ""
+        form.enterprise_uscc.data = code
         form.scenario.data, form.solution_id.data = row.scenario or "", row.solution_id or 0
         first = (row.figures or [{}])[0]
         form.figure_name.data, form.figure_unit.data = first.get("name"), first.get("unit")

@@ -3,6 +3,8 @@ another; the visit and the person's record both show the link; a signed visit no
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +28,16 @@ def _setup(app: Flask, people: People, session: Session) -> tuple[Scene, Cluster
     return scene, home, wang, li
 
 
+def _action(page: str, button: str) -> str:
+    """The action of the form in the visit's 懂行人 card whose button reads ``button``."""
+    card = page[page.index('id="experts"'):]
+    card = card[:card.index("</section>")]
+    found = [m for m in re.finditer(r'<form method="post" action="([^"]+)"(?:(?!</form>).)*</form>', card, re.S)
+             if f">{button}</button>" in m.group(0)]
+    assert len(found) == 1, button
+    return found[0].group(1)
+
+
 def _links(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(VisitExpert)) or 0
 
@@ -37,8 +49,10 @@ def test_a_person_of_the_firms_cluster_joins_the_visit_and_shows_on_both_records
     page = scene.field.html(f"/field/visits/{vid}")
     assert "参与走访的懂行人" in page and "王师傅" in page and "李工" not in page  # only the home cluster's
 
-    assert scene.field.post(f"/field/visits/{vid}/experts", {"expert_id": wang.id}).status_code == 302
+    add = _action(page, "加入")  # post where the page's own form posts
+    assert scene.field.post(add, {"expert_id": wang.id}).status_code == 302
     page = scene.field.html(f"/field/visits/{vid}")
+    remove = _action(page, "移除")
     assert "已加入懂行人：王师傅" in page and "从业30年" in page
     assert session.scalar(select(AuditLog.action).where(AuditLog.entity == "visit",
                                                         AuditLog.entity_id == str(vid)).order_by(AuditLog.id.desc())
@@ -52,7 +66,7 @@ def test_a_person_of_the_firms_cluster_joins_the_visit_and_shows_on_both_records
     assert "参与的现场走访（1）" in record and "甲瓷业有限公司" in record and "走访进行中" in record
     assert official.get(f"/programme/experts/{li.id}").status_code == 404  # another cluster's person: not there
 
-    assert scene.field.post(f"/field/visits/{vid}/experts/remove", {"expert_id": wang.id}).status_code == 302
+    assert scene.field.post(remove, {"expert_id": wang.id}).status_code == 302
     assert _links(session) == 0 and "尚未记录参与走访的懂行人" in scene.field.html(f"/field/visits/{vid}")
 
 

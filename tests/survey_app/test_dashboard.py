@@ -86,7 +86,7 @@ def test_the_programme_page_links_the_research_report_the_pipeline_wrote(world: 
     assert written is not None  # the pipeline's last stage wrote it
     official = browser(world, "jdz_reader", "viewer", cluster="jingdezhen-ceramics")
     page = official.html("/programme/")
-    assert f"最新研究报告：{written.payload['file'].split('/')[-1]}" in page
+    assert f"最新研究报告生成于 {written.created_at:%Y-%m-%d %H:%M} UTC" in page
     assert f"画像快照 #{written.payload['sources'][0]['snapshot_id']}" in page
     before = session.scalar(select(func.count()).select_from(Snapshot))
     download = official.get("/programme/research-report.docx")

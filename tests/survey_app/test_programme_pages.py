@@ -208,7 +208,7 @@ def test_editing_a_deployment_a_case_and_a_person_changes_the_pages_and_the_indi
     assert indicator_measures(session, c.id)["deployments"] == 1.0
 
     form = web.html(f"/programme/deployments/{dep.id}/edit")
-    assert firms[0].uscc in form and "删除此记录" in form  # the enterprise shown by its code, ready to edit
+    assert firms[0].uscc in form and f"现为：{firms[0].name}" in form and "删除此记录" in form  # code and name
     saved = web.post(f"/programme/deployments/{dep.id}/edit",
                      {"solution_id": sol.id, "provider_id": prov.id, "enterprise_uscc": firms[0].uscc,
                       "project_id": 0, "status": "cancelled", "started_on": "2025-04-01"})
