@@ -51,6 +51,16 @@ def row_or_abort(model: type[T], row_id: int) -> T:
     return row
 
 
+def cluster_of(row: Any | None) -> Cluster:
+    """The cluster of a programme row (loaded through ``row_or_abort``), or for a new row the one asked for."""
+    if row is None:
+        return cluster()
+    found = db_session().get(Cluster, row.cluster_id)
+    if found is None:
+        abort(404)
+    return found
+
+
 def enterprise_by_code(raw: str, cluster_row: Cluster) -> tuple[Enterprise | None, str | None]:
     """The cluster's enterprise with credit code ``raw``, or a message saying why there is none."""
     result = validate_uscc(raw)

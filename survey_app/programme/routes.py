@@ -15,6 +15,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -56,7 +57,7 @@ from survey_app.db import db_session
 from survey_app.forms import ButtonForm
 from survey_app.i18n import pick, tx
 from survey_app.programme import bp
-from survey_app.programme.common import cluster, clusters, enterprise_by_code, row_or_abort
+from survey_app.programme.common import cluster, cluster_of, clusters, enterprise_by_code, row_or_abort
 from survey_app.programme.forms import (
     CASE_NAMES,
     DIRECTION_NAMES,
@@ -258,10 +259,7 @@ def deployment_or_abort(deployment_id: int) -> tuple[Deployment, Cluster]:
     solution = db.get(PoolSolution, row.solution_id) if row is not None else None
     if row is None or solution is None:
         abort(404)
-    row_or_abort(PoolSolution, solution.id)
-    c = db.get(Cluster, solution.cluster_id)
-    assert c is not None
-    return row, c
+    return row, cluster_of(row_or_abort(PoolSolution, solution.id))
 
 
 @bp.route("/deployments/new", methods=["GET", "POST"], defaults={"deployment_id": None})
@@ -307,19 +305,12 @@ def deployment_form(deployment_id: int | None) -> ResponseReturnValue:
             target.enterprise_id, target.project_id = enterprise.id, project.id if project else None
             target.replication, target.status = bool(form.replication.data), form.status.data or "planned"
             target.started_on, target.finished_on = form.started_on.data, form.finished_on.data
-            db.add(target)
-            db.flush()
-            _commit("edit" if row else "create", "deployment", target.id, **_changes(before, target))
-            flash(pick("应用实施已保存。", "Deployment saved."), "success")
+            _save(target, "deployment", before, ("应用实施已保存。", "Deployment saved."))
             if project is not None:
                 return redirect(url_for("programme.project", project_id=project.id))
             return redirect(url_for("programme.solutions", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form,
-                           title=pick("编辑应用实施", "Edit deployment") if row
-                           else pick("记录应用实施", "Record a deployment"),
-                           back=url_for("programme.solutions", cluster=c.code),
-                           delete=url_for("programme.delete_record", kind="deployments", row_id=row.id)
-                           if row else None)
+    return _edit_page(c, form, row, "deployments", ("编辑应用实施", "Edit deployment"),
+                      ("记录应用实施", "Record a deployment"))
 
 
 def _firm_field(form: DeploymentForm | CaseForm, enterprise_id: int) -> str:
@@ -329,6 +320,24 @@ def _firm_field(form: DeploymentForm | CaseForm, enterprise_id: int) -> str:
         return ""
     form.enterprise_uscc.description = pick(f"现为：{firm.name}", f"Now: {firm.name}")
     return firm.uscc
+
+
+def _save(target: Deployment | Case | Expert, entity: str, before: dict[str, Any] | None,
+          message: tuple[str, str]) -> None:
+    """Store a created (``before`` None) or edited record, audited with the fields it changed."""
+    db = db_session()
+    db.add(target)
+    db.flush()
+    _commit("create" if before is None else "edit", entity, target.id, **_changes(before, target))
+    flash(pick(*message), "success")
+
+
+def _edit_page(c: Cluster, form: FlaskForm, row: Deployment | Case | Expert | None, kind: str,
+               edit: tuple[str, str], new: tuple[str, str]) -> str:
+    """The form page of a deployment, case or person, with the way to its delete page when it exists."""
+    return render_template("programme/form.html", cluster=c, form=form, title=pick(*edit) if row else pick(*new),
+                           back=url_for(DELETABLE[kind][1], cluster=c.code),
+                           delete=url_for("programme.delete_record", kind=kind, row_id=row.id) if row else None)
 
 
 def _changes(before: dict[str, Any] | None, after: Deployment | Case | Expert) -> dict[str, Any]:
@@ -359,8 +368,7 @@ def cases() -> str:
 def case_form(case_id: int | None) -> ResponseReturnValue:
     db = db_session()
     row = row_or_abort(Case, case_id) if case_id else None
-    c = db.get(Cluster, row.cluster_id) if row else cluster()
-    assert c is not None
+    c = cluster_of(row)
     form = CaseForm(obj=row)
     form.scenario.choices = options([("", pick("（无）", "(none)")), *scenario_choices(c)])
     form.solution_id.choices = options([NONE, *[(s.id, s.name_zh) for s in db.scalars(
@@ -388,15 +396,9 @@ def case_form(case_id: int | None) -> ResponseReturnValue:
             target.scenario, target.solution_id = form.scenario.data or None, form.solution_id.data or None
             target.figures = [*figures, *(row.figures or [])[1:]] if row else figures
             target.evidence = form.evidence.data or None
-            db.add(target)
-            db.flush()
-            _commit("edit" if row else "create", "case", target.id, **_changes(before, target))
-            flash(pick("案例已保存。", "Case saved."), "success")
+            _save(target, "case", before, ("案例已保存。", "Case saved."))
             return redirect(url_for("programme.cases", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form,
-                           title=pick("编辑案例", "Edit case") if row else pick("登记案例", "New case"),
-                           back=url_for("programme.cases", cluster=c.code),
-                           delete=url_for("programme.delete_record", kind="cases", row_id=row.id) if row else None)
+    return _edit_page(c, form, row, "cases", ("编辑案例", "Edit case"), ("登记案例", "New case"))
 
 
 @bp.route("/experts")
@@ -414,8 +416,7 @@ def expert(expert_id: int) -> str:
     """A person's record: who they are, and the projects and site visits of their cluster they joined."""
     db = db_session()
     row = row_or_abort(Expert, expert_id)
-    c = db.get(Cluster, row.cluster_id)
-    assert c is not None
+    c = cluster_of(row)
     links = {lk.code: tx(lk.name) for lk in load_taxonomy(c.industry).chain_links}
     return render_template("programme/expert.html", cluster=c, person=row, links=links,
                            projects=expert_projects(db, row), visits=expert_visits(db, row))
@@ -426,8 +427,7 @@ def expert(expert_id: int) -> str:
 @area_required("programme_edit")
 def expert_form(expert_id: int | None) -> ResponseReturnValue:
     row = row_or_abort(Expert, expert_id) if expert_id else None
-    c = db_session().get(Cluster, row.cluster_id) if row else cluster()
-    assert c is not None
+    c = cluster_of(row)
     form = ExpertForm(obj=row)
     form.chain_link.choices = options([("", pick("（无）", "(none)")),
                                *[(lk.code, tx(lk.name)) for lk in load_taxonomy(c.industry).chain_links]])
@@ -438,15 +438,9 @@ def expert_form(expert_id: int | None) -> ResponseReturnValue:
         target = row or Expert(cluster_id=c.id)
         form.populate_obj(target)
         target.chain_link = form.chain_link.data or None
-        db_session().add(target)
-        db_session().flush()
-        _commit("edit" if row else "create", "expert", target.id, **_changes(before, target))
-        flash(pick("懂行人已保存。", "Person saved."), "success")
+        _save(target, "expert", before, ("懂行人已保存。", "Person saved."))
         return redirect(url_for("programme.expert", expert_id=target.id))
-    return render_template("programme/form.html", cluster=c, form=form,
-                           title=pick("编辑懂行人", "Edit person") if row else pick("登记懂行人", "New 懂行人"),
-                           back=url_for("programme.experts", cluster=c.code),
-                           delete=url_for("programme.delete_record", kind="experts", row_id=row.id) if row else None)
+    return _edit_page(c, form, row, "experts", ("编辑懂行人", "Edit person"), ("登记懂行人", "New 懂行人"))
 
 
 DELETABLE: dict[str, tuple[str, str, str]] = {  # kind in the URL -> (audit entity, list page, name of the kind)
@@ -465,9 +459,7 @@ def _deletable(kind: str, row_id: int) -> tuple[Deployment | Case | Expert, Clus
         sol = db.get(PoolSolution, dep.solution_id)
         return dep, c, f"{sol.name_zh if sol else ''} → {firm.name if firm else ''}"
     row = row_or_abort(Case, row_id) if kind == "cases" else row_or_abort(Expert, row_id)
-    found = db.get(Cluster, row.cluster_id)
-    assert found is not None
-    return row, found, row.title if isinstance(row, Case) else row.name
+    return row, cluster_of(row), row.title if isinstance(row, Case) else row.name
 
 
 @bp.route("/<any(deployments, cases, experts):kind>/<int:row_id>/delete", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from diagnostics.pilot import load_targets
 from diagnostics.settings import settings
-from diagnostics.store.models import AuditLog, Cluster
+from diagnostics.store.models import AuditLog, Cluster, Enterprise
 from diagnostics.store.models_programme import (
     Case,
     Deployment,
@@ -185,6 +185,13 @@ def _xlsx(rows: list[list[object]]) -> bytes:
     return buf.getvalue()
 
 
+def _typed(pilot: dict[str, object]) -> tuple[Cluster, list[Enterprise], Provider, PoolSolution]:
+    c, firms, prov, sol = pilot["cluster"], pilot["firms"], pilot["provider"], pilot["solution"]
+    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(sol, PoolSolution)
+    assert isinstance(firms, list)
+    return c, firms, prov, sol
+
+
 def _sheet_value(html: str, label: str) -> str:
     """The 'actual' cell of the overview's acceptance-sheet row named ``label``."""
     found = re.search(rf"<td>{re.escape(label)}</td><td>([^<]*)</td>", html)
@@ -194,9 +201,7 @@ def _sheet_value(html: str, label: str) -> str:
 
 def test_editing_a_deployment_a_case_and_a_person_changes_the_pages_and_the_indicator_table(
         papp: Flask, people: People, session: Session, pilot: dict[str, object]) -> None:
-    c, firms, prov, sol = pilot["cluster"], pilot["firms"], pilot["provider"], pilot["solution"]
-    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(sol, PoolSolution)
-    assert isinstance(firms, list)
+    c, firms, prov, sol = _typed(pilot)
     dep = b.deploy(session, sol, prov, firms[0])
     case = b.case(session, c, firms[1])
     person = Expert(cluster_id=c.id, name="王师傅")
@@ -236,9 +241,7 @@ def test_editing_a_deployment_a_case_and_a_person_changes_the_pages_and_the_indi
 
 def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_depends_on_it(
         papp: Flask, people: People, session: Session, pilot: dict[str, object]) -> None:
-    c, firms, prov, sol = pilot["cluster"], pilot["firms"], pilot["provider"], pilot["solution"]
-    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(sol, PoolSolution)
-    assert isinstance(firms, list)
+    c, firms, prov, sol = _typed(pilot)
     dep = b.deploy(session, sol, prov, firms[0])
     case = b.case(session, c, firms[0], solution_id=sol.id, title="窑炉节能案例")  # records what `dep` achieved
     project = b.project(session, c, "窑炉智能控制", prov, firms[:1])
@@ -296,8 +299,7 @@ def test_a_shandong_cluster_is_held_to_the_province_programmes_rules(
         "shortlist: {size: 10}\nprogramme_from: shandong-gongfu-2024\n", encoding="utf-8")
     monkeypatch.setattr(settings, "questionnaire_dir", tmp_path)
     load_targets.cache_clear()
-    c, firms, prov = pilot["cluster"], pilot["firms"], pilot["provider"]
-    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(firms, list)
+    c, firms, prov, _ = _typed(pilot)
     c.pilot_code = "zibo-ceramics"
     session.commit()
     web = login(papp, people, "official", "admin")
