@@ -200,20 +200,52 @@ class PilotPeriod(_Strict):
 
 
 class PilotTargets(_Strict):
+    """A pilot file. ``scope: cluster`` (the default) is an industrial cluster's pilot: its taxonomy, its
+    performance table and its shortlist quotas are required. ``scope: province`` is a province-wide,
+    cross-industry programme (Shandong 工赋百景): no taxonomy, map or shortlist, only the ``programme``
+    (project rules, acceptance, evaluation); it is never a cluster's pilot file (``targets_for_cluster``),
+    but a cluster inside it names it in ``programme_from`` and its projects follow those rules."""
+
     code: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
+    scope: Literal["cluster", "province"] = "cluster"
     title: Text
-    taxonomy: str = Field(pattern=CODE_PATTERN)
+    taxonomy: str | None = Field(default=None, pattern=CODE_PATTERN)  # required for a cluster
     questionnaire: str  # the primary questionnaire (levels, scenario ratings)
     modules: list[str] = Field(default_factory=list)  # industry modules whose weaknesses also feed needs
     source: Text | None = None
     targets: list[Target] = Field(default_factory=list)
-    shortlist: ShortlistQuotas
+    shortlist: ShortlistQuotas | None = None  # required for a cluster
     # the diagnosed-firm figures of the indicator table count only enterprises verified on site
     indicators_verified_only: bool = False
     needs: NeedsSettings = NeedsSettings()
     map: MapSettings = MapSettings()
     programme: ProgrammeSettings = ProgrammeSettings()  # issue 10: project rules, evaluation, acceptance
     period: PilotPeriod = PilotPeriod()  # the implementation period and its deadline
+    # a cluster inside a province-wide programme: its projects follow that file's ``programme`` instead
+    programme_from: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_\-]*$")
+
+    @model_validator(mode="after")
+    def _scope(self) -> PilotTargets:
+        if self.scope == "cluster":
+            missing = [name for name in ("taxonomy", "shortlist") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"a cluster's pilot file needs {' and '.join(missing)} "
+                                 "(or say 'scope: province' for a province-wide programme)")
+            if self.programme_from is not None and "programme" in self.model_fields_set:
+                raise ValueError("give programme or programme_from, not both")
+        elif self.programme_from is not None:
+            raise ValueError("programme_from is for a cluster's pilot file inside a province-wide programme")
+        elif self.shortlist is not None or self.targets:
+            raise ValueError("a province-wide programme (scope: province) has no shortlist or cluster targets; "
+                             "put its figures under programme.acceptance")
+        return self
+
+    @property
+    def quotas(self) -> ShortlistQuotas:
+        """The shortlist quotas (a cluster's pilot file always has them: ``_scope``)."""
+        if self.shortlist is None:
+            raise ValueError(f"pilot file '{self.code}' is province-wide: it has no shortlist")
+        return self.shortlist
 
     @model_validator(mode="after")
     def _unique_metrics(self) -> PilotTargets:
@@ -252,8 +284,21 @@ def load_targets(code: str) -> PilotTargets:
 
 
 def targets_for_cluster(pilot_code: str | None) -> PilotTargets:
-    """A cluster's targets; clusters without a pilot code use the default pilot (Jingdezhen's)."""
-    return load_targets(pilot_code or settings.default_pilot)
+    """A cluster's targets; clusters without a pilot code use the default pilot (Jingdezhen's). A
+    province-wide programme file is refused: it has no taxonomy, map or shortlist for a cluster."""
+    code = pilot_code or settings.default_pilot
+    targets = load_targets(code)
+    if targets.scope != "cluster":
+        path = targets_dir() / f"{code}.yaml"
+        raise DefinitionInvalid([DefinitionError(str(path), "scope", f"'{code}' is a province-wide programme "
+                                                 "(scope: province), not a cluster's pilot file")])
+    if targets.programme_from is None:
+        return targets
+    province = load_targets(targets.programme_from)
+    if province.scope != "province":
+        raise DefinitionInvalid([DefinitionError(str(targets_dir() / f"{code}.yaml"), "programme_from",
+                                                 f"'{targets.programme_from}' is not a province-wide programme file")])
+    return targets.model_copy(update={"programme": province.programme})
 
 
 MetricStatus = Literal["met", "not_met", "no_target", "no_data"]

@@ -59,7 +59,7 @@ def rerun_shortlist(view: ClusterView, user_id: int | None) -> int:
         raise LookupError("no portraits yet / 尚无画像数据")
     defs = cluster_data.definitions(db, frame["questionnaire_version_id"].dropna().astype(int).unique())
     pins = console.active_pins(db, view.cluster.id)
-    payload = select_shortlist(frame, view.targets.shortlist, [c.code for c in view.taxonomy.chain_links],
+    payload = select_shortlist(frame, view.targets.quotas, [c.code for c in view.taxonomy.chain_links],
                                max_score=max((q.max_score for q in defs.values()), default=100.0),
                                link_names={c.code: c.name.model_dump() for c in view.taxonomy.chain_links},
                                pinned=pins["pinned"], excluded_by_official=pins["excluded"])

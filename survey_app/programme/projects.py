@@ -143,8 +143,9 @@ def _save_project(row: PilotProject | None, c: Cluster, form: ProjectForm, provi
     for e in others:
         db.add(ProjectMember(project_id=target.id, enterprise_id=e.id, role="member"))
     have = set(db.scalars(select(Checkpoint.kind).where(Checkpoint.project_id == target.id)))
+    wanted = ("t0", *targets_for_cluster(c.pilot_code).programme.rules.acceptance_checkpoints)
     for kind in CHECKPOINT_KINDS:
-        if kind not in have:
+        if kind in wanted and kind not in have:
             due = target.started_on + timedelta(days=CHECKPOINT_OFFSETS[kind]) if target.started_on else None
             db.add(Checkpoint(project_id=target.id, kind=kind, due_on=due))
     audit(db, "edit" if row else "create", "pilot_project", target.id, user_id=current_user.id)

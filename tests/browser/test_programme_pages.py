@@ -18,7 +18,9 @@ from tests.browser.support import PHONE, require_chromium, serve
 
 PAGES = ("/programme/", "/programme/projects", "/programme/projects/1", "/programme/providers",
          "/programme/solutions", "/programme/cases", "/programme/experts", "/programme/evaluation",
-         "/programme/projects/new")
+         "/programme/projects/new", "/programme/experts/1", "/programme/experts/1/edit", "/programme/experts/1/delete",
+         "/programme/deployments/1/edit", "/programme/deployments/1/delete", "/programme/cases/1/edit",
+         "/programme/cases/1/delete")
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from diagnostics.pilot import PilotPeriod, add_months, indicator_table, load_targets, parse_targets
+from diagnostics.pilot import PilotPeriod, add_months, indicator_table, load_targets, parse_targets, targets_for_cluster
 from diagnostics.questionnaire_loader import DefinitionInvalid
+from diagnostics.settings import settings
 from diagnostics.taxonomy import shipped_taxonomies
 
 
@@ -90,3 +91,47 @@ def test_the_pilot_period_gives_the_deadline_in_a_stated_order():
     with pytest.raises(DefinitionInvalid, match="period.months"):
         parse_targets("code: p\ntitle: t\ntaxonomy: x\nquestionnaire: q\nshortlist: {size: 3}\n"
                       "period: {months: 0}\n", "p.yaml")
+
+
+def test_shandong_is_a_province_wide_programme_file_with_the_notices_rules():
+    t = load_targets("shandong-gongfu-2024")
+    assert t.scope == "province" and t.taxonomy is None and t.shortlist is None and t.targets == []
+    rules = t.programme.rules
+    # seed 001 二 and 二.(四), 三.(二), 三.(四): 1 per manufacturer, 3 per provider, 5 per group, ≥ 100万元,
+    # a provider leads, acceptance at half-year and one year
+    assert (rules.max_projects_per_manufacturer_per_year, rules.max_projects_per_provider_per_year,
+            rules.max_projects_per_group_per_year, rules.min_investment_10k) == (1, 3, 5, 100)
+    assert rules.lead_kinds == ("provider",) and rules.acceptance_checkpoints == ("half_year", "one_year")
+    with pytest.raises(DefinitionInvalid, match="province-wide programme"):
+        targets_for_cluster("shandong-gongfu-2024")  # no taxonomy, map or shortlist to run a cluster on
+
+
+def test_a_cluster_file_needs_its_taxonomy_and_shortlist_and_a_province_file_has_neither():
+    with pytest.raises(DefinitionInvalid, match="needs taxonomy and shortlist"):
+        parse_targets("code: p\ntitle: t\nquestionnaire: q\n", "p.yaml")
+    with pytest.raises(DefinitionInvalid, match="has no shortlist or cluster targets"):
+        parse_targets("code: p\nscope: province\ntitle: t\nquestionnaire: q\nshortlist: {size: 3}\n", "p.yaml")
+    assert parse_targets("code: p\nscope: province\ntitle: t\nquestionnaire: q\n", "p.yaml").programme.rules
+
+
+def test_a_cluster_inside_the_province_programme_follows_its_rules(tmp_path, monkeypatch):
+    shipped = settings.questionnaire_dir / "targets"
+    (tmp_path / "targets").mkdir()
+    for name in ("shandong-gongfu-2024.yaml", "jingdezhen-ceramics.yaml"):
+        (tmp_path / "targets" / name).write_text((shipped / name).read_text(encoding="utf-8"), encoding="utf-8")
+    cluster_file = ("code: {code}\ntitle: 淄博陶瓷集群\ntaxonomy: ceramics\nquestionnaire: sme-digital-2024-mfg\n"
+                    "shortlist: {{size: 10}}\nprogramme_from: {source}\n")
+    (tmp_path / "targets" / "zibo-ceramics.yaml").write_text(
+        cluster_file.format(code="zibo-ceramics", source="shandong-gongfu-2024"), encoding="utf-8")
+    (tmp_path / "targets" / "wrong.yaml").write_text(
+        cluster_file.format(code="wrong", source="jingdezhen-ceramics"), encoding="utf-8")
+    monkeypatch.setattr(settings, "questionnaire_dir", tmp_path)
+    load_targets.cache_clear()
+    try:
+        zibo = targets_for_cluster("zibo-ceramics")
+        assert zibo.programme == load_targets("shandong-gongfu-2024").programme
+        assert zibo.programme.rules.min_investment_10k == 100 and zibo.quotas.size == 10
+        with pytest.raises(DefinitionInvalid, match="not a province-wide programme file"):
+            targets_for_cluster("wrong")
+    finally:
+        load_targets.cache_clear()
