@@ -271,7 +271,7 @@ def pipeline() -> None:
     pass
 
 
-_STAGE_LINE = re.compile(r"^(score|[a-z_]+\[[^\]]+\]):")  # the stages' own progress lines (flows' runner.log)
+_STAGE_LINE = re.compile(r"^(score|pipeline|[a-z_]+\[[^\]]+\]):")  # the stages' own progress lines (flows' runner.log)
 
 
 class WarningsOnly(logging.Filter):
