@@ -39,13 +39,14 @@ def cluster() -> Cluster:
 
 
 def row_or_abort(model: type[T], row_id: int) -> T:
-    """A programme row of a cluster the official may read (404 when missing, 403 when not theirs)."""
+    """A programme row of a cluster the official may read (404 when missing or another cluster's: ids of
+    another cluster's records cannot be probed)."""
     row = db_session().get(model, row_id)
     if row is None:
         abort(404)
     cluster_id: Any = getattr(row, "cluster_id", None)
     if current_user.cluster_id is not None and cluster_id is not None and cluster_id != current_user.cluster_id:
-        abort(403)
+        abort(404)
     return row
 
 

@@ -123,7 +123,7 @@ def test_who_may_open_and_edit(papp: Flask, people: People, session: Session, pi
     assert city.get(f"/programme/?cluster={c.code}").status_code == 403
     provider = pilot["provider"]
     assert isinstance(provider, Provider)
-    assert city.get(f"/programme/providers/{provider.id}/edit").status_code == 403
+    assert city.get(f"/programme/providers/{provider.id}/edit").status_code == 404  # as missing
 
 
 def test_the_handbook_downloads_as_word_and_excel(papp: Flask, people: People, pilot: dict[str, object]) -> None:
