@@ -349,6 +349,7 @@ def journey(base: str, tally: Tally, account: tuple[str, int, str], saves: int, 
         review = timed(tally, "review", http.get, f"{base}/submissions/{sid}/review")
         pause(think)
         submit = Forms(review.text).ending(r"/submit$")
+        submit["fields"]["commitment"] = "yes"  # the authenticity commitment a person ticks before submitting
         timed(tally, "submit", http.post, base + submit["action"], data=submit["fields"], ok=(302,))
         with tally.lock:
             tally.submits += 1
