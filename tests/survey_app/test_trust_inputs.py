@@ -250,5 +250,5 @@ def test_max_length_belongs_to_text_questions() -> None:
     from diagnostics.questionnaire import Question  # noqa: PLC0415  (the model alone, for its own rule)
 
     with pytest.raises(ValueError, match="max_length belongs to 'text'"):
-        Question(id="n", type="number", text="件数", max_length=10)  # type: ignore[arg-type]
-    assert Question(id="t", type="text", text="说明", max_length=10).max_length == 10  # type: ignore[arg-type]
+        Question(id="n", type="number", text="件数", max_length=10)
+    assert Question(id="t", type="text", text="说明", max_length=10).max_length == 10
