@@ -140,7 +140,8 @@ def score_cmd(questionnaire_ref: str, answers_path: str, out: str) -> None:
         click.echo(f"warning: {warning}", err=True)
     for error in result.errors:
         click.echo(str(error), err=True)
-    write_scores(result.scored, out)
+    for clipped in write_scores(result.scored, out):
+        click.echo(f"warning: {clipped.message()}", err=True)
     rejected = len({e.row for e in result.errors})
     click.echo(f"scored {len(result.scored)} rows with {loaded.ref}, rejected {rejected}; wrote {out}", err=True)
     if rejected:
