@@ -161,6 +161,43 @@ def start_server(app: str, url: str, workers: int, threads: int, log: Path, warm
     raise SystemExit(f"gunicorn did not answer within 60 s; see {log}")
 
 
+class PipelineLoop:
+    """``python -m cli pipeline run`` (embedded Prefect) over and over on the same database while the users
+    save, so the saves compete with the pipeline's reads and writes; records each run's exit and time."""
+
+    def __init__(self, url: str, work: Path) -> None:
+        self.env = {**os.environ, "DATABASE_URL": url, "SHUZHEN_REPORTS": str(work / "reports"),
+                    "PREFECT_HOME": str(work / "prefect"), "SHUZHEN_ENV": "development",
+                    "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        self.env.pop("PREFECT_API_URL", None)
+        self.log = work / "pipeline.log"
+        self.runs: list[tuple[int, float]] = []
+        self._stop = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread = threading.Thread(target=self._loop, name="pipeline-loop")
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            t0 = time.perf_counter()
+            with self.log.open("ab") as out:
+                self._proc = subprocess.Popen([sys.executable, "-m", "cli", "pipeline", "run"], cwd=ROOT,
+                                              env=self.env, stdout=out, stderr=subprocess.STDOUT)
+                code = self._proc.wait()
+            self.runs.append((code, time.perf_counter() - t0))
+
+    def __enter__(self) -> PipelineLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Let the run in progress finish (a killed one would be a different test), then stop."""
+        self._stop.set()
+        self._thread.join()
+
+    def failures(self) -> int:
+        return sum(1 for code, _ in self.runs if code != 0)
+
+
 # ------------------------------------------------------------------ HTML
 
 
@@ -312,6 +349,7 @@ def journey(base: str, tally: Tally, account: tuple[str, int, str], saves: int, 
         review = timed(tally, "review", http.get, f"{base}/submissions/{sid}/review")
         pause(think)
         submit = Forms(review.text).ending(r"/submit$")
+        submit["fields"]["commitment"] = "yes"  # the authenticity commitment a person ticks before submitting
         timed(tally, "submit", http.post, base + submit["action"], data=submit["fields"], ok=(302,))
         with tally.lock:
             tally.submits += 1
@@ -423,9 +461,16 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> bo
     server = start_server("survey_app:create_app()", url, args.workers, args.threads, log)
     try:
         before = stored_revisions(url, [a[1] for a in accounts])
-        tally = run_journeys(server.base, accounts[args.users:], args.users, args.seconds, args.saves, args.think,
-                             args.ramp)
-        burst, elapsed = run_burst(server.base, accounts[:args.users], args.users, args.burst, bare=False)
+        pipeline: PipelineLoop | None = None
+        if args.pipeline:
+            with PipelineLoop(url, work) as pipeline:
+                tally = run_journeys(server.base, accounts[args.users:], args.users, args.seconds, args.saves,
+                                     args.think, args.ramp)
+        else:
+            tally = run_journeys(server.base, accounts[args.users:], args.users, args.seconds, args.saves, args.think,
+                                 args.ramp)
+        burst, elapsed = (Tally(), 1.0) if args.no_burst else run_burst(
+            server.base, accounts[:args.users], args.users, args.burst, bare=False)
     finally:
         server.stop()
     after = stored_revisions(url, [a[1] for a in accounts])
@@ -447,6 +492,14 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> bo
     print(f"  saves accepted {accepted} (autosaves + submits), stored {stored} (revision increases), "
           f"{unknown} timed out: {'none lost' if lost <= 0 and stored - accepted <= unknown else f'LOST {lost}'}")
     ok &= errors == 0 and lost <= 0 and stored - accepted <= unknown
+    if pipeline is not None:
+        print(f"  pipeline runs during the journeys: {len(pipeline.runs)} ("
+              + ", ".join(f"exit {c} in {t:.0f} s" for c, t in pipeline.runs) + f"); log {pipeline.log}")
+        ok &= pipeline.failures() == 0 and bool(pipeline.runs)
+        if pipeline.failures():
+            print(pipeline.log.read_text(errors="replace")[-3000:])
+    if args.no_burst:
+        return ok
 
     rows_before = bare_rows(url)  # creates the table first: two workers creating it at once race on PostgreSQL
     server = start_server("bench.bare_app:create_app()", url, args.workers, args.threads, log, warm="/nothing")
@@ -480,6 +533,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--pg", help="a scratch PostgreSQL database URL (its public schema is dropped)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="run `shuzhen pipeline run` back to back during the journeys (a failed run fails)")
+    parser.add_argument("--no-burst", action="store_true", help="skip the saturation and bare phases")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shuzhen-load-"))
     ok = True

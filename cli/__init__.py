@@ -140,7 +140,8 @@ def score_cmd(questionnaire_ref: str, answers_path: str, out: str) -> None:
         click.echo(f"warning: {warning}", err=True)
     for error in result.errors:
         click.echo(str(error), err=True)
-    write_scores(result.scored, out)
+    for clipped in write_scores(result.scored, out):
+        click.echo(f"warning: {clipped.message()}", err=True)
     rejected = len({e.row for e in result.errors})
     click.echo(f"scored {len(result.scored)} rows with {loaded.ref}, rejected {rejected}; wrote {out}", err=True)
     if rejected:
@@ -271,7 +272,7 @@ def pipeline() -> None:
     pass
 
 
-_STAGE_LINE = re.compile(r"^(score|[a-z_]+\[[^\]]+\]):")  # the stages' own progress lines (flows' runner.log)
+_STAGE_LINE = re.compile(r"^(score|pipeline|[a-z_]+\[[^\]]+\]):")  # the stages' own progress lines (flows' runner.log)
 
 
 class WarningsOnly(logging.Filter):

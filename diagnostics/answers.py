@@ -153,10 +153,17 @@ def parse_value(question: Question, value: Any) -> Any:
     if t == "evidence":
         return list(value) if isinstance(value, (list, tuple)) else [normalise_text(value)]
     text = str(value).strip()
-    if len(text) > settings.max_text_answer:  # a 19 MB remark once made every page serving it 20 MB
-        raise ValueProblem(f"过长：最多 {settings.max_text_answer} 个字符，当前 {len(text)} 个",
-                           f"too long: at most {settings.max_text_answer} characters, got {len(text)}")
+    limit = text_limit(question)
+    if len(text) > limit:  # a 19 MB remark once made every page serving it 20 MB
+        raise ValueProblem(f"“{question.text.zh}”过长：最多 {limit} 个字符，当前 {len(text)} 个；请删减后再保存",
+                           f"'{question.text.get('en')}' is too long: at most {limit} characters, got {len(text)}; "
+                           "shorten it and save again")
     return text
+
+
+def text_limit(question: Question) -> int:
+    """The longest text answer ``question`` accepts: its own ``max_length``, else the site-wide bound."""
+    return question.max_length or settings.max_text_answer
 
 
 def _shown(value: Any, limit: int = 40) -> str:

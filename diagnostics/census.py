@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
 from diagnostics.answer_columns import ColumnAnswers, check_columns
 from diagnostics.answers import AnswerArrays, check_answers, normalise_text
@@ -22,6 +21,7 @@ from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import score
 from diagnostics.table_files import read_table_file
 from diagnostics.uscc import validate_uscc, well_formed_array
+from diagnostics.workbooks.safe import Clipped, write_frames
 
 UNSAFE_PREFIXES = ("=", "+", "-", "@")
 
@@ -74,6 +74,9 @@ def _excel_engine() -> Literal["calamine", "openpyxl"]:
 def _answer_columns(q: Questionnaire, df: pd.DataFrame) -> tuple[list[str], list[str]]:
     """The columns that hold answers, and the warnings about columns ignored or missing."""
     warnings: list[str] = []
+    if df.attrs.get("controls_removed"):  # counted by table_files when the file was read
+        warnings.append(f"control characters (NUL and the like) removed from {df.attrs['controls_removed']} cells "
+                        "/ 已删除单元格中的控制字符")
     question_ids = {qq.id for qq in census_questions(q)}
     columns = [c for c in df.columns if c not in ("uscc", "name", "__row__")]
     unknown = [c for c in columns if c not in question_ids and not c.startswith("Unnamed")]
@@ -210,43 +213,30 @@ def safe_text(value: Any) -> Any:
     return value
 
 
-def write_scores(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV (UTF-8 with BOM, for Excel) or XLSX; text is never turned into formulas.
+def write_scores(frame: pd.DataFrame, path: str | Path) -> list[Clipped]:
+    """Write CSV (UTF-8 with BOM, for Excel) or XLSX; text is never turned into formulas. Returns the
+    XLSX cells whose text was longer than Excel holds (cut, with a note in the cell; CSV cuts nothing).
 
     Whole columns at a time: the CSV through pandas' writer (the csv module's dialect, ``\\r\\n`` rows,
     as ``csv.writer`` writes them) after :func:`safe_text` on the text columns; the XLSX through
-    xlsxwriter's constant-memory mode, strings always written as strings.
+    ``workbooks.safe.write_frames`` (constant memory, strings always as strings, controls removed).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".xlsx":
-        wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                             "constant_memory": True})
-        ws = wb.add_worksheet("scores")
-        bold = wb.add_format({"bold": True})
-        for c, name in enumerate(frame.columns):
-            ws.write_string(0, c, str(name), bold)
-        columns = [frame[name].tolist() for name in frame.columns]
-        for r, row in enumerate(zip(*columns, strict=True), start=1):
-            for c, value in enumerate(row):
-                if isinstance(value, str):
-                    ws.write_string(r, c, value)
-                elif value is not None and not pd.isna(value):
-                    ws.write_number(r, c, float(value))
-        wb.close()
-    else:
-        safe = frame
-        for name in frame.columns:
-            if pd.api.types.is_numeric_dtype(frame[name]):
-                continue
-            values = frame[name].to_numpy(dtype=object)
-            unsafe = np.array([isinstance(v, str) and v.startswith(UNSAFE_PREFIXES) for v in values], dtype=bool)
-            if unsafe.any():  # safe_text on the few cells that need it; the frame itself is left alone
-                if safe is frame:
-                    safe = frame.copy()
-                values = values.copy()
-                values[unsafe] = [safe_text(v) for v in values[unsafe]]
-                safe[name] = values
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            safe.to_csv(fh, index=False, lineterminator="\r\n")
-    return path
+        return write_frames(path, {"scores": frame}, freeze_header=False)
+    safe = frame
+    for name in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[name]):
+            continue
+        values = frame[name].to_numpy(dtype=object)
+        unsafe = np.array([isinstance(v, str) and v.startswith(UNSAFE_PREFIXES) for v in values], dtype=bool)
+        if unsafe.any():  # safe_text on the few cells that need it; the frame itself is left alone
+            if safe is frame:
+                safe = frame.copy()
+            values = values.copy()
+            values[unsafe] = [safe_text(v) for v in values[unsafe]]
+            safe[name] = values
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        safe.to_csv(fh, index=False, lineterminator="\r\n")
+    return []

@@ -106,6 +106,8 @@ class Question(_Strict):
     scenario: str | None = None  # generic scenario code this rating describes
     binding: bool = False  # 约束性 scenario (counts in binding gates)
     target_level: int | None = Field(default=None, ge=0, le=5)
+    # text: the longest answer accepted (characters); unset, the site-wide SHUZHEN_MAX_TEXT_ANSWER
+    max_length: int | None = Field(default=None, ge=1, le=1_000_000)
     # evidence
     accept: list[str] = Field(default_factory=list)  # file extensions, e.g. [pdf, jpg]
 
@@ -136,6 +138,8 @@ class Question(_Strict):
         if t == "number":
             if self.min is not None and self.max is not None and self.min > self.max:
                 raise ValueError(f"min {self.min} is above max {self.max}")
+        if t != "text" and self.max_length is not None:
+            raise ValueError("max_length belongs to 'text' questions")
         if t != "yesno" and (self.yes_points or self.no_points):
             raise ValueError("yes_points/no_points belong to 'yesno' questions")
         if t != "multi" and self.max_points is not None:

@@ -90,6 +90,9 @@ class Settings:
     # a Prefect server's process work pool (flows/deploy.py) and the code its workers run the flows from
     work_pool: str = field(default_factory=lambda: _env("SHUZHEN_WORK_POOL", "shuzhen"))
     flow_source: Path = field(default_factory=lambda: Path(_env("SHUZHEN_FLOW_SOURCE", str(ROOT))))
+    # a "running" run whose process this host cannot check (another host, an older row) counts as
+    # abandoned this many hours after its start (a run on this host is checked by its pid at once)
+    pipeline_stale_hours: float = field(default_factory=lambda: float(_env("SHUZHEN_PIPELINE_STALE_HOURS", "12")))
     pipeline_cron: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_CRON", "0 2 * * *"))
     pipeline_timezone: str = field(default_factory=lambda: _env("SHUZHEN_PIPELINE_TZ", "Asia/Shanghai"))
 

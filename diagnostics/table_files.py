@@ -9,11 +9,14 @@ naming the file and the problem in both languages instead of ``BadZipFile`` or
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+
+from diagnostics.text import CONTROL
 
 # UTF-8 (with or without Excel's BOM) first; then GB18030, which contains GBK and GB2312, Excel's default
 # "CSV" encoding on Chinese Windows (code page 936)
@@ -80,4 +83,23 @@ def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyx
             raise TableFileProblem(name, f"CSV 格式有误：{exc}", f"malformed CSV: {exc}") from None
     if len(frame.columns) == 0:
         raise TableFileProblem(name, "文件没有表头或数据", "the file has no header row or data")
+    return _without_controls(frame)
+
+
+# a control character as it reaches us: itself, or as an XLSX cell stores it (``_x0001_``)
+_CONTROL_CELL = re.compile(f"{CONTROL.pattern}|_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
+
+
+def _without_controls(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells without control characters; how many cells held any is in ``frame.attrs["controls_removed"]``
+    (the census adds a warning). NUL and its kin are never typed on purpose, and PostgreSQL refuses NUL."""
+    removed = 0
+    for col in frame.columns:
+        values = frame[col]
+        has = values.str.contains(_CONTROL_CELL, na=False)
+        if has.any():
+            removed += int(has.sum())
+            frame[col] = values.str.replace(_CONTROL_CELL, "", regex=True)
+    frame.columns = [_CONTROL_CELL.sub("", str(c)) for c in frame.columns]
+    frame.attrs["controls_removed"] = removed
     return frame

@@ -6,9 +6,20 @@ Chinese text so a definition stays readable (``title: 设备系统``), and ``{zh
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
+
+# what no stored or written text holds: NUL and the other C0 controls except tab and line breaks, DEL, and
+# the replacement character invalid UTF-8 decodes to. PostgreSQL refuses NUL in text; an XLSX cell
+# stores the others as ``_x0001_``; nobody types them on purpose.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def strip_controls(value: str) -> str:
+    """``value`` without control characters (tab, line feed and carriage return are kept)."""
+    return CONTROL.sub("", value)
 
 
 class Text(BaseModel):

@@ -11,12 +11,13 @@ no run ids or times, so an unchanged cluster gives the same snapshots and writes
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow
 
 from diagnostics.settings import settings
-from diagnostics.store import cluster_data, inputs_digest
+from diagnostics.store import cluster_data, inputs_digest, report_data
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import PipelineRun
 from flows.context import DIRECT, PREFECT, Runner, close_run, cluster_codes, open_run
@@ -49,6 +50,15 @@ def check_unchanged(codes: list[str], scope: str) -> tuple[dict[str, str], dict[
     return digests, reuse
 
 
+def clear_residue(started: float) -> dict[str, Any]:
+    """What a killed earlier run left: its "running" rows (marked abandoned when their process is gone)
+    and its half-written ``.tmp`` files in the report folder (removed). ``started``: this run's start."""
+    with session_scope(get_engine()) as s:
+        abandoned = cluster_data.abandon_dead_runs(s, stale_after=timedelta(hours=settings.pipeline_stale_hours))
+    removed = report_data.remove_orphan_tmp(settings.report_dir, before=started)
+    return {"abandoned_runs": abandoned, "removed_tmp": [str(p) for p in removed]}
+
+
 def link_snapshots(run_id: int, refs: dict[str, Any]) -> None:
     with session_scope(get_engine()) as s:
         cluster_data.update_run(s, run_id, snapshots=refs)
@@ -66,6 +76,10 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
     """
     timings = dict.fromkeys(STAGES, 0.0)
     scope = scope or settings.report_scope
+    residue = runner.task(clear_residue, time.time())
+    if residue["abandoned_runs"] or residue["removed_tmp"]:
+        runner.log(f"pipeline: {len(residue['abandoned_runs'])} runs left running by a dead process marked "
+                   f"abandoned {residue['abandoned_runs']}, {len(residue['removed_tmp'])} half-written files removed")
 
     def timed(stage: str, *call: Any, **kwargs: Any) -> Any:
         start = time.perf_counter()
@@ -105,7 +119,7 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
         for run_id in run_ids.values():
             close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
         raise
-    summary: dict[str, Any] = {"score": scored, "clusters": {}}
+    summary: dict[str, Any] = {"score": scored, "clusters": {}, "residue": residue}
     for code, run_id in run_ids.items():
         close_run(run_id, "completed", scored=scored, timings={k: round(v, 3) for k, v in timings.items()},
                   inputs_digest=digests[code], reused=code in reuse)

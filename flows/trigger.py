@@ -34,8 +34,11 @@ COALESCE_SECONDS = 600
 def run_pipeline(cluster: str | None = None) -> dict[str, Any]:
     """Run the whole pipeline now, in this process, through Prefect; returns its summary."""
     # late: the web app imports this module, and Prefect (which flows.pipeline imports) takes seconds to load
+    from flows import embedded_server  # noqa: PLC0415
     from flows.pipeline import pipeline_flow  # noqa: PLC0415
 
+    if not settings.prefect_api_url:
+        embedded_server.install()  # the temporary server must not outlive this process (SIGKILL included)
     return pipeline_flow(cluster=cluster)
 
 

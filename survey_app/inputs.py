@@ -14,23 +14,16 @@ One place for what no field of any form may hold, so a new form cannot forget it
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask, current_app, flash, request
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import NotFound
 
+from diagnostics.text import strip_controls
 from survey_app.access import MAX_ID
 from survey_app.errors import BadInput
 
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 MAX_PAGE = 1_000_000  # no list here has a millionth page
-
-
-def clean_text(value: str) -> str:
-    """``value`` without control characters (tab, line feed and carriage return are kept)."""
-    return CONTROL.sub("", value)
 
 
 def _cleaned(data: MultiDict[str, str], limit: int) -> tuple[ImmutableMultiDict[str, str] | None, bool]:
@@ -40,9 +33,9 @@ def _cleaned(data: MultiDict[str, str], limit: int) -> tuple[ImmutableMultiDict[
     for key, value in data.items(multi=True):
         if len(value) > limit or len(key) > 200:
             raise BadInput(_("An entry is too long (at most %(n)d characters). Shorten it and try again.", n=limit))
-        clean = clean_text(value)
+        clean = strip_controls(value)
         changed = changed or clean != value
-        items.append((clean_text(key), clean))
+        items.append((strip_controls(key), clean))
     return (ImmutableMultiDict(items) if changed else None), changed
 
 

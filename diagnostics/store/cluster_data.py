@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,6 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from diagnostics import processes
 from diagnostics.canonical import digest, jsonable
 from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, ROW_COLUMNS, from_records
 from diagnostics.questionnaire import Questionnaire
@@ -140,8 +142,9 @@ def explanations(session: Session, assessment_ids: Sequence[int], *, chunk_size:
 
 
 def start_run(session: Session, cluster_id: int | None, flow_run_id: str | None, flow: str = "pipeline") -> int:
+    """A new "running" run, recording the process that runs it (``abandon_dead_runs`` reads it)."""
     run = PipelineRun(cluster_id=cluster_id, flow_run_id=flow_run_id, status="running", started_at=utcnow(),
-                      stats={"flow": flow, "snapshots": {}})
+                      stats={"flow": flow, "snapshots": {}, "process": processes.identity()})
     session.add(run)
     session.flush()
     return run.id
@@ -163,6 +166,36 @@ def update_run(session: Session, run_id: int, *, status: str | None = None, **st
         run.status = status
         if status != "running":
             run.finished_at = utcnow()
+
+
+def abandon_dead_runs(session: Session, *, stale_after: timedelta) -> list[int]:
+    """Mark "abandoned" every run left "running" by a process that is gone; returns their ids.
+
+    Gone means: the run's process was on this host and is no longer alive (or its pid now belongs to a
+    later process); or this host cannot tell (another host, or a row from before runs recorded their
+    process) and the run started more than ``stale_after`` ago. A live run is never touched, so two
+    pipelines running side by side leave each other alone.
+    """
+    now = utcnow()
+    out: list[int] = []
+    for run in session.scalars(select(PipelineRun).where(PipelineRun.status == "running")
+                               .order_by(PipelineRun.id)):
+        record = (run.stats or {}).get("process")
+        living = processes.alive(record)
+        why = "its process is gone"
+        if living is None:
+            living = run.started_at is not None and now - run.started_at < stale_after
+            why = f"no end recorded {stale_after} after its start"
+        if living:
+            continue
+        run.stats = {**(run.stats or {}), "abandoned": {"at": now.isoformat(timespec="seconds"), "why": why}}
+        run.status = "abandoned"
+        run.finished_at = now
+        out.append(run.id)
+    if out:
+        audit(session, "pipeline_runs_abandoned", "pipeline_run", ",".join(map(str, out))[:64],
+              actor="flow:pipeline", runs=out)
+    return out
 
 
 def save_snapshot(session: Session, cluster_id: int, kind: str, payload: dict[str, Any], *, run_id: int | None,

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from diagnostics import processes
 from diagnostics.canonical import digest
 from diagnostics.explain import expand
 from diagnostics.questionnaire import Questionnaire
@@ -95,9 +96,35 @@ def enterprise_inputs(session: Session, cluster: Cluster, portraits: pd.DataFram
     return out
 
 
+def _tmp_name(path: Path, pid: int) -> Path:
+    """Where ``_atomic`` writes ``path`` first: hidden, and naming the writer's pid."""
+    return path.with_name(f".{path.name}.{pid}.tmp")
+
+
+def remove_orphan_tmp(root: Path, *, before: float) -> list[Path]:
+    """Delete the half-written files a killed writer left under ``root``; returns them.
+
+    A ``.tmp`` file is an orphan when it was last written before ``before`` (the new run's start, as a
+    timestamp) and the pid in its name is not a live process (a live one may be writing it right now).
+    """
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for tmp in root.rglob("*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2] if tmp.name.count(".") >= 2 else ""
+        try:
+            if tmp.stat().st_mtime >= before or (pid.isdigit() and processes.pid_alive(int(pid))):
+                continue
+            tmp.unlink()
+        except OSError:  # gone meanwhile, or not ours to delete: the next run tries again
+            continue
+        removed.append(tmp)
+    return removed
+
+
 def _atomic(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = _tmp_name(path, os.getpid())
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -6,6 +6,10 @@ Two dangers this class exists for:
   starts with ``=``, ``+``, ``-`` or ``@`` is a formula to Excel if written with ``write()``'s guessing.
   Here a ``str`` always goes through ``write_string``, so it is stored as text, whatever it starts with
   (the workbook is also opened with ``strings_to_formulas`` off, belt and braces);
+- silent changes: Excel holds at most 32,767 characters in a cell, and a control character is stored as
+  ``_x0001_`` (which is what a reader then sees). ``cell_text`` is the one way text enters a cell here:
+  controls removed, and a longer text cut *with a note in the cell saying so*; every cut is kept in
+  ``SheetWriter.clipped`` for the caller to report (the census CLI prints a warning per cell);
 - constant memory: xlsxwriter flushes a row as soon as a later row is written, so anything written
   "back" is silently lost. ``SheetWriter`` only ever moves forward: each ``row()`` call writes the next
   row; there is no way to address an earlier one.
@@ -13,8 +17,10 @@ Two dangers this class exists for:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +30,45 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from diagnostics.text import CONTROL
+
+log = logging.getLogger("shuzhen.workbooks")
 MAX_CELL = 32767
+
+
+@dataclass(frozen=True)
+class Clipped:
+    """A text cut to fit a cell: where (0-based row and column of the sheet) and how long it was."""
+
+    sheet: str
+    row: int
+    col: int
+    length: int
+    column: str = ""
+
+    def message(self) -> str:
+        name = f" '{self.column}'" if self.column else ""
+        return (f"sheet '{self.sheet}' row {self.row + 1}, column {self.col + 1}{name}: {self.length:,} characters, "
+                f"cut to Excel's cell limit of {MAX_CELL:,} (the cell ends with a note saying so) / "
+                f"第 {self.row + 1} 行第 {self.col + 1} 列{name}：{self.length:,} 字符，超过 Excel 单元格上限，"
+                "已截断并在单元格末尾注明")
+
+
+def cut_note(length: int) -> str:
+    """What a cut cell ends with, so a reader of the file knows the text is not whole."""
+    return (f" …［已截断：原文 {length:,} 字符，Excel 单元格最多 {MAX_CELL:,} 字符 / "
+            f"cut: {length:,} characters, a cell holds {MAX_CELL:,}］")
+
+
+def cell_text(text: str) -> tuple[str, int | None]:
+    """``text`` as a cell may hold it: without control characters and, when longer than Excel's limit,
+    cut with a note at its end; the second value is the original length when it was cut."""
+    if CONTROL.search(text):
+        text = CONTROL.sub("", text)
+    if len(text) <= MAX_CELL:
+        return text, None
+    note = cut_note(len(text))
+    return text[:MAX_CELL - len(note)] + note, len(text)
 FIXED_TIME = datetime(2024, 1, 1)  # document properties do not carry the run's clock
 
 
@@ -79,6 +123,8 @@ class SheetWriter:
         self.name = name[:31]
         self.row_index = 0
         self.locale = locale
+        self.clipped: list[Clipped] = []
+        self.headers: Sequence[str] = ()  # column names, when the sheet has a header row, for the messages
         for col, width in enumerate(widths):
             self.ws.set_column(col, col, width)
 
@@ -99,8 +145,17 @@ class SheetWriter:
         elif hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalar
             self.cell(col, value.item(), fmt)
         else:
-            text = text_of(value, self.locale)
-            ws.write_string(r, col, text[:MAX_CELL], fmt)
+            self.text(col, text_of(value, self.locale), fmt)
+
+    def text(self, col: int, value: str, fmt: Format | None = None) -> None:
+        """A string cell of the current row, through ``cell_text`` (a cut is recorded and logged)."""
+        text, cut = cell_text(value)
+        if cut is not None:
+            name = self.headers[col] if col < len(self.headers) else ""
+            clipped = Clipped(self.name, self.row_index, col, cut, name)
+            self.clipped.append(clipped)
+            log.warning("%s", clipped.message())
+        self.ws.write_string(self.row_index, col, text, fmt)
 
     def row(self, values: Iterable[Any], fmt: Format | None = None, formats: Sequence[Format | None] = ()) -> int:
         """Write ``values`` as the next row; ``formats`` per column override ``fmt``. Returns its index.
@@ -113,7 +168,10 @@ class SheetWriter:
             f = formats[col] if col < nf and formats[col] is not None else fmt
             kind = type(value)
             if kind is str:
-                ws.write_string(r, col, value if len(value) <= MAX_CELL else value[:MAX_CELL], f)
+                if len(value) <= MAX_CELL and not CONTROL.search(value):
+                    ws.write_string(r, col, value, f)
+                else:
+                    self.text(col, value, f)
             elif (kind is int or kind is float) and math.isfinite(value):
                 ws.write_number(r, col, value, f)
             else:
@@ -124,3 +182,27 @@ class SheetWriter:
 
     def blank(self, n: int = 1) -> None:
         self.row_index += n
+
+
+def write_frames(target: str | Path | IO[bytes], sheets: Mapping[str, Any], *, freeze_header: bool = True,
+                 title: str = "") -> list[Clipped]:
+    """Tables (``{sheet name: DataFrame}``) as one workbook: a bold header row, then the rows, every value by
+    its type and every string through ``cell_text``. The one XLSX writer for plain tables (census scores,
+    the dashboard's answer and directory exports), instead of pandas' ``to_excel``, which hands strings to
+    xlsxwriter's guessing ``write()`` (a text "=1+1" became a formula) and cuts nothing with a word.
+    Returns every cut cell."""
+    wb = new_workbook(target, title=title)
+    bold = wb.add_format({"bold": True})
+    clipped: list[Clipped] = []
+    for name, frame in sheets.items():
+        sheet = SheetWriter(wb, str(name))
+        sheet.headers = [str(c) for c in frame.columns]
+        sheet.row(sheet.headers, bold)
+        if freeze_header:
+            sheet.ws.freeze_panes(1, 0)
+        values = frame.astype(object).where(frame.notna(), None) if len(frame) else frame
+        for row in values.itertuples(index=False, name=None):
+            sheet.row(row)
+        clipped += sheet.clipped
+    wb.close()
+    return clipped

@@ -21,6 +21,7 @@ from diagnostics.roles import may_open
 from diagnostics.store import console
 from diagnostics.store.models import Assessment, Cluster, QuestionnaireVersion
 from diagnostics.store.repo import definition_of
+from diagnostics.workbooks.safe import write_frames
 from survey_app.access import area_required, enterprise_or_abort
 from survey_app.dashboard import adapters, bp, figures
 from survey_app.dashboard.common import ClusterView, cluster_name, clusters, size_names
@@ -126,9 +127,7 @@ def send_table(frame: pd.DataFrame, fmt: str, stem: str) -> Response:
         data = frame.to_csv(index=False).encode("utf-8-sig")
         return send_file(io.BytesIO(data), mimetype="text/csv", as_attachment=True, download_name=f"{stem}.csv")
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        frame.to_excel(writer, index=False, sheet_name="Sheet1")
-        writer.sheets["Sheet1"].freeze_panes(1, 0)
+    write_frames(buffer, {"Sheet1": frame})
     buffer.seek(0)
     return send_file(buffer, mimetype=XLSX, as_attachment=True, download_name=f"{stem}.xlsx")
 

@@ -17,6 +17,7 @@ from diagnostics.shortlist import participant_list
 from diagnostics.store import cluster_data, report_data
 from diagnostics.store.models import Enterprise, QuestionnaireVersion, Submission
 from diagnostics.store.repo import definition_of
+from diagnostics.workbooks.safe import write_frames
 from survey_app.access import area_required
 from survey_app.dashboard import bp, figures
 from survey_app.dashboard.common import ClusterView, cluster_name, clusters, current_view, view_for
@@ -137,9 +138,7 @@ def answers_export(cluster_code: str, fmt: str) -> Response:
     if fmt == "csv":
         return send_table(frame, "csv", f"{view.cluster.code}-问卷答案")
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="xlsxwriter") as writer:
-        frame.to_excel(writer, index=False, sheet_name="答案")
-        codebook.to_excel(writer, index=False, sheet_name="编码表")
+    write_frames(buffer, {"答案": frame, "编码表": codebook})
     buffer.seek(0)
     return send_file(buffer, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      as_attachment=True, download_name=f"{view.cluster.code}-问卷答案.xlsx")

@@ -34,7 +34,8 @@ KIND_LABELS = {"portraits": ("企业画像", "Portraits"), "needs": ("共性需�
                "industry_map": ("场景图谱", "Industry map"), "shortlist": ("试点名单", "Shortlist"),
                "reports": ("诊断报表", "Workbooks"), "research_report": ("研究报告", "Research report"),
                "survey_report": ("调研诊断报告", "Survey report")}
-RUN_STATUS = {"completed": ("已完成", "completed"), "running": ("运行中", "running"), "failed": ("失败", "failed")}
+RUN_STATUS = {"completed": ("已完成", "completed"), "running": ("运行中", "running"), "failed": ("失败", "failed"),
+              "abandoned": ("已中断（进程已退出）", "abandoned (its process died)")}
 
 
 def stage_names() -> dict[str, str]:

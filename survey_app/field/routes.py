@@ -107,12 +107,12 @@ def start_visit(enterprise_id: int) -> Response:
 
 
 def _visit_or_abort(visit_id: int) -> Visit:
-    """The visit, if it is the current commissioner's own and the enterprise is still assigned."""
+    """The visit, if it is the current commissioner's own and the enterprise is still assigned (else 404)."""
     visit = db_session().get(Visit, visit_id)
     if visit is None:
         abort(404)
     if visit.commissioner_id != current_user.id or not allowed(current_user, visit.enterprise_id, "verify"):
-        abort(403)
+        abort(404)  # another's visit answers as a missing one: visit ids cannot be probed
     return visit
 
 

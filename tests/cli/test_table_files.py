@@ -7,6 +7,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -66,3 +67,55 @@ def test_a_zip_that_is_not_a_workbook_is_named(tmp_path: Path) -> None:
     path.write_bytes(buffer.getvalue())
     with pytest.raises(TableFileProblem, match="not an Excel workbook"):
         read_table_file(path)
+
+
+def _census_rows(name: str, encoding: str = "utf-8", header_only: bool = False) -> bytes:
+    ids = [q.id for q in census_questions(SME)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["uscc", "name", *ids])
+    writer.writeheader()
+    if not header_only:
+        writer.writerow({"uscc": USCC, "name": name, **as_cells(answers(full_foundation(), scenarios(2)))})
+    return out.getvalue().encode(encoding)
+
+
+def test_a_gb18030_csv_with_characters_gbk_lacks_is_read(tmp_path: Path) -> None:
+    name = "𠀀陶瓷有限公司"  # U+20000: in GB18030 (four bytes), not in GBK
+    code, output = _score(tmp_path, "census.csv", _census_rows(name, "gb18030"))
+    assert code == 0, output
+    assert name in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_file_with_a_header_and_no_rows_says_so(tmp_path: Path) -> None:
+    code, output = _score(tmp_path, "census.csv", _census_rows("x", header_only=True))
+    assert "Traceback" not in output and "scored 0 rows" in output and "rejected 0" in output
+
+
+def test_nul_bytes_in_a_csv_are_removed_with_a_warning(tmp_path: Path) -> None:
+    code, output = _score(tmp_path, "census.csv", _census_rows("景德镇\x00瓷业"))
+    assert code == 0 and "Traceback" not in output, output
+    assert "control characters (NUL and the like) removed from 1 cells" in output
+    assert "景德镇瓷业" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_1_mb_cell_in_xlsx_output_is_cut_with_a_warning_and_a_note(tmp_path: Path) -> None:
+    """Excel holds 32,767 characters a cell: the CLI says which row and column were cut, and the cell
+    ends with a note; control characters are dropped, not written as ``_x0001_``."""
+    long_name = "瓷" * 1_000_000
+    src = tmp_path / "census.csv"
+    src.write_bytes(_census_rows(long_name))
+    control = tmp_path / "control.csv"
+    control.write_bytes(_census_rows("青花\x01瓷业\x1f有限公司"))
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(cli, ["score", "--questionnaire", SME.code, "--answers", str(src), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: sheet 'scores' row 2, column 2 'name': 1,000,000 characters, cut to Excel's cell limit" \
+        in result.output
+    cell = openpyxl.load_workbook(out, read_only=True)["scores"]["B2"].value
+    assert len(cell) == 32767 and cell.startswith("瓷" * 30000) and cell.endswith("a cell holds 32,767］")
+    result = CliRunner().invoke(cli, ["score", "--questionnaire", SME.code, "--answers", str(control),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out)["scores"]["B2"].value == "青花瓷业有限公司"
+    with zipfile.ZipFile(out) as archive:
+        assert not [n for n in archive.namelist() if b"_x00" in archive.read(n)]

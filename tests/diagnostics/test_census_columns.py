@@ -279,7 +279,8 @@ def test_output_file_as_before(tmp_path: Path) -> None:
     src = tmp_path / "in.csv"
     _frame(rows, SME_COLUMNS).drop(columns="__row__").to_csv(src, index=False)
     result = score_census(SME, src)
-    out = write_scores(result.scored, tmp_path / "out.csv")
+    out = tmp_path / "out.csv"
+    assert write_scores(result.scored, out) == []
     assert out.read_bytes() == _reference_csv(result.scored)
     assert read_table(out)["name"].tolist()[:4] == ["'=cmd", "'+1", "'-x", "'@a"]
 

@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from diagnostics.explain import explain_row
@@ -22,7 +23,7 @@ from diagnostics.workbooks.enterprise_report import (
     report_input,
     write_enterprise_report,
 )
-from diagnostics.workbooks.safe import SheetWriter, new_workbook
+from diagnostics.workbooks.safe import MAX_CELL, SheetWriter, new_workbook, write_frames
 from tests.diagnostics.cluster_fixtures import portraits, questionnaire, taxonomy
 from tests.diagnostics.cluster_fixtures import targets as mini_targets
 
@@ -50,6 +51,30 @@ def test_hostile_strings_are_text_not_formulas(tmp_path):
     assert all(c.data_type == "s" for c in ws[1][:5])
     assert [c.value for c in ws[2]][:3] == [1, 2.5, True]
     assert ws["F2"].value == "中文" and ws["G2"].value == "a、b"
+
+
+def test_every_writer_drops_control_characters_and_says_when_it_cuts(tmp_path):
+    """One rule for every sheet (``SheetWriter``, and ``write_frames`` for the census output and the
+    dashboard's exports): no ``_x0001_`` in the file, and a text over 32,767 characters cut with a note
+    in the cell and a record of where, never silently; formulas stay text."""
+    frame = pd.DataFrame({"name": ["甲\x01乙\x1f丙", "x" * 40_000, "=1+1"], "n": [1, 2.5, None]})
+    path = tmp_path / "frames.xlsx"
+    clipped = write_frames(path, {"表": frame})
+    assert [(c.sheet, c.row, c.col, c.length, c.column) for c in clipped] == [("表", 2, 0, 40_000, "name")]
+    ws = openpyxl.load_workbook(path)["表"]
+    assert ws["A2"].value == "甲乙丙" and ws["A4"].value == "=1+1" and ws["A4"].data_type == "s"
+    assert len(ws["A3"].value) == MAX_CELL and "cut: 40,000 characters" in ws["A3"].value
+    assert ws["B2"].value == 1 and ws["B3"].value == 2.5 and ws["B4"].value is None
+    with zipfile.ZipFile(path) as archive:
+        assert not [n for n in archive.namelist() if b"_x00" in archive.read(n)]
+    wb = new_workbook(tmp_path / "sheet.xlsx")
+    sheet = SheetWriter(wb, "s")
+    sheet.cell(2, {"zh": "中\x07文"})
+    sheet.row(["a\x00b", "y" * 33_000])
+    wb.close()
+    assert [(c.row, c.col) for c in sheet.clipped] == [(0, 1)]
+    row = [c.value for c in openpyxl.load_workbook(tmp_path / "sheet.xlsx")["s"][1]]
+    assert row[0] == "ab" and len(row[1]) == MAX_CELL and row[2] == "中文"
 
 
 def enterprise_data(name: str = "景德镇华瓷陶瓷有限公司", trail: dict | None = None):

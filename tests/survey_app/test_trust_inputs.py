@@ -216,3 +216,39 @@ def test_a_bug_is_our_own_500_page(db_url: str, engine: object, questionnaire_di
     assert response.status_code == 500
     text = response.get_data(as_text=True)
     assert "系统出现问题" in text and "Traceback" not in text and "RuntimeError" not in text
+
+
+def test_a_text_answer_over_its_questions_limit_is_refused_by_name_and_the_rest_kept(
+        owner: tuple[Web, Enterprise], session: Session) -> None:
+    """``max_length: 500`` on "其他说明" in the questionnaire file: 501 characters are refused with the
+    question and the limit named, on the page and by the autosave; the page's other answers are stored."""
+    web, enterprise = owner
+    sid = start_survey(web, enterprise.id)
+    save_page(web, sid, 1, {"notes": "short", "info_sys": "A"})
+    response = save_page(web, sid, 1, {"notes": "字" * 501, "info_sys": "B", "erp_years": "4", "has_erp": "yes"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "“其他说明”过长：最多 500 个字符，当前 501 个" in page
+    assert "字" * 501 in page  # what was typed is still in the box, to shorten
+    session.expire_all()
+    answers = session.get(Submission, sid).answers  # type: ignore[union-attr]
+    assert answers["notes"] == "short" and answers["info_sys"] == "B" and answers["erp_years"] == 4
+    revision = form_value(web.html(f"/submissions/{sid}/pages/1"), "revision")
+    saved = web.post(f"/submissions/{sid}/pages/1/autosave",
+                     {"notes": "x" * 501, "info_sys": "C", "revision": revision},
+                     headers={"X-Requested-With": "fetch", "Accept": "application/json"})
+    assert saved.is_json and "“其他说明”过长：最多 500 个字符" in saved.json["errors"]["notes"]  # type: ignore[index]
+    session.expire_all()
+    answers = session.get(Submission, sid).answers  # type: ignore[union-attr]
+    assert answers["notes"] == "short" and answers["info_sys"] == "C"
+    assert len(save_page(web, sid, 1, {"notes": "字" * 500, "info_sys": "C"}).get_data(as_text=True)) > 0
+    session.expire_all()
+    assert session.get(Submission, sid).answers["notes"] == "字" * 500  # type: ignore[union-attr]
+
+
+def test_max_length_belongs_to_text_questions() -> None:
+    from diagnostics.questionnaire import Question  # noqa: PLC0415  (the model alone, for its own rule)
+
+    with pytest.raises(ValueError, match="max_length belongs to 'text'"):
+        Question(id="n", type="number", text="件数", max_length=10)
+    assert Question(id="t", type="text", text="说明", max_length=10).max_length == 10
