@@ -269,7 +269,11 @@ def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_d
     assert "确认删除" not in admin.html(url)  # the confirmation is not even offered
     held = admin.post(f"/programme/experts/{person.id}/delete")
     assert held.status_code == 409 and "此人已加入试点项目“窑炉智能控制”" in held.get_data(as_text=True)
-    assert session.get(Deployment, dep.id) is not None and session.get(Expert, person.id) is not None
+    assert session.get(Deployment, dep_id) is not None and session.get(Expert, person.id) is not None
+    person_id = person.id
+    assert admin.post(f"/programme/projects/{project.id}/experts/remove", {"expert_id": person_id}
+                      ).status_code == 302  # what the refusal asks for; then the person may go
+    assert admin.post(f"/programme/experts/{person_id}/delete").status_code == 302
 
     assert "确认删除" in admin.html(f"/programme/cases/{case.id}/delete")
     gone = admin.post(f"/programme/cases/{case.id}/delete")
@@ -277,6 +281,7 @@ def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_d
     assert admin.post(url).status_code == 302  # nothing refers to the deployment any more
     session.expire_all()
     assert session.get(Deployment, dep_id) is None and session.get(Case, case_id) is None
+    assert session.get(Expert, person_id) is None
     deleted = session.scalars(select(AuditLog).where(AuditLog.action == "delete"))
     trail = {a.entity: a.details["record"] for a in deleted}
     assert trail["case"]["title"] == "窑炉节能案例" and trail["deployment"]["enterprise_id"] == firm_id
