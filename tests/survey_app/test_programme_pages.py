@@ -269,7 +269,11 @@ def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_d
     assert "确认删除" not in admin.html(url)  # the confirmation is not even offered
     held = admin.post(f"/programme/experts/{person.id}/delete")
     assert held.status_code == 409 and "此人已加入试点项目“窑炉智能控制”" in held.get_data(as_text=True)
-    assert session.get(Deployment, dep.id) is not None and session.get(Expert, person.id) is not None
+    assert session.get(Deployment, dep_id) is not None and session.get(Expert, person.id) is not None
+    person_id = person.id
+    assert admin.post(f"/programme/projects/{project.id}/experts/remove", {"expert_id": person_id}
+                      ).status_code == 302  # what the refusal asks for; then the person may go
+    assert admin.post(f"/programme/experts/{person_id}/delete").status_code == 302
 
     assert "确认删除" in admin.html(f"/programme/cases/{case.id}/delete")
     gone = admin.post(f"/programme/cases/{case.id}/delete")
@@ -277,16 +281,15 @@ def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_d
     assert admin.post(url).status_code == 302  # nothing refers to the deployment any more
     session.expire_all()
     assert session.get(Deployment, dep_id) is None and session.get(Case, case_id) is None
+    assert session.get(Expert, person_id) is None
     deleted = session.scalars(select(AuditLog).where(AuditLog.action == "delete"))
     trail = {a.entity: a.details["record"] for a in deleted}
     assert trail["case"]["title"] == "窑炉节能案例" and trail["deployment"]["enterprise_id"] == firm_id
 
 
-def test_a_shandong_cluster_is_held_to_the_province_programmes_rules(
-        papp: Flask, people: People, session: Session, pilot: dict[str, object], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cluster whose pilot file names ``programme_from: shandong-gongfu-2024``: the project page refuses
-    what the Shandong notice refuses (a second project for a firm in a year, less than 100万元)."""
+def _own_pilot_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session: Session, c: Cluster,
+                    extra: str) -> None:
+    """Give cluster ``c`` a pilot file of its own (the shipped definitions beside it), ending in ``extra``."""
     shipped = settings.questionnaire_dir
     for entry in shipped.iterdir():
         if entry.name != "targets":
@@ -294,14 +297,39 @@ def test_a_shandong_cluster_is_held_to_the_province_programmes_rules(
     (tmp_path / "targets").mkdir()
     for name in ("shandong-gongfu-2024.yaml", "jingdezhen-ceramics.yaml"):
         (tmp_path / "targets" / name).symlink_to(shipped / "targets" / name)
-    (tmp_path / "targets" / "zibo-ceramics.yaml").write_text(
-        "code: zibo-ceramics\ntitle: 淄博陶瓷集群\ntaxonomy: ceramics\nquestionnaire: sme-digital-2024-mfg\n"
-        "shortlist: {size: 10}\nprogramme_from: shandong-gongfu-2024\n", encoding="utf-8")
+    (tmp_path / "targets" / "own-pilot.yaml").write_text(
+        "code: own-pilot\ntitle: 淄博陶瓷集群\ntaxonomy: ceramics\nquestionnaire: sme-digital-2024-mfg\n"
+        "shortlist: {size: 10}\n" + extra, encoding="utf-8")
     monkeypatch.setattr(settings, "questionnaire_dir", tmp_path)
     load_targets.cache_clear()
-    c, firms, prov, _ = _typed(pilot)
-    c.pilot_code = "zibo-ceramics"
+    c.pilot_code = "own-pilot"
     session.commit()
+
+
+def test_acceptance_checkpoints_come_from_the_pilot_file(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pilot accepting once, at one year (as Shandong 2025, seed 004 三.(四)): no half-year checkpoint."""
+    c, firms, prov, _ = _typed(pilot)
+    _own_pilot_file(tmp_path, monkeypatch, session, c, "programme:\n  rules:\n    acceptance_checkpoints: [one_year]\n")
+    web = login(papp, people, "official", "admin")
+    try:
+        web.get(f"/programme/projects/new?cluster={c.code}")
+        saved = web.post(f"/programme/projects/new?cluster={c.code}", project_data("窑炉智能控制", prov, firms[0].uscc))
+        assert saved.status_code == 302
+        page = web.html(saved.headers["Location"])
+        assert "T0 项目启动" in page and "T1 一年期" in page and "T1 半年期" not in page
+    finally:
+        load_targets.cache_clear()
+
+
+def test_a_shandong_cluster_is_held_to_the_province_programmes_rules(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster whose pilot file names ``programme_from: shandong-gongfu-2024``: the project page refuses
+    what the Shandong notice refuses (a second project for a firm in a year, less than 100万元)."""
+    c, firms, prov, _ = _typed(pilot)
+    _own_pilot_file(tmp_path, monkeypatch, session, c, "programme_from: shandong-gongfu-2024\n")
     web = login(papp, people, "official", "admin")
     try:
         web.get(f"/programme/projects/new?cluster={c.code}")
