@@ -270,8 +270,9 @@ def detach_expert(project_id: int) -> Response:
         abort(400)
     link = db.scalar(select(ProjectExpert).where(ProjectExpert.project_id == row.id,
                                                  ProjectExpert.expert_id == request.form.get("expert_id", type=int)))
-    if link is None:
-        abort(404)
+    if link is None:  # a second click, or a stale page: say so, as the attach form does for a duplicate
+        flash(pick("该懂行人已不在此项目中。", "That person is no longer on the project."), "info")
+        return redirect(url_for("programme.project", project_id=row.id))
     db.delete(link)
     audit(db, "detach_expert", "pilot_project", row.id, user_id=current_user.id, expert=link.expert_id)
     db.commit()

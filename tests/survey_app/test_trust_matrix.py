@@ -236,6 +236,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Expect]] = {
     ("POST", "/programme/solutions/seed"): ("/programme/solutions/seed", area("programme_edit")),
     ("POST", "/programme/projects/<int:project_id>/experts"): ("/programme/projects/{prj}/experts",
                                                                area("programme_edit", cluster_404=True)),
+    ("POST", "/programme/projects/<int:project_id>/experts/remove"): ("/programme/projects/{prj}/experts/remove",
+                                                                      area("programme_edit", cluster_404=True)),
     ("POST", "/programme/projects/<int:project_id>/items"): ("/programme/projects/{prj}/items",
                                                              area("programme_edit", cluster_404=True)),
 }
