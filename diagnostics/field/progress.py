@@ -107,9 +107,18 @@ def _count(groups: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
     return {key: {s: counter.get(s, 0) for s in STAGES} for key, counter in sorted(groups.items())}
 
 
+DEEP_DEFAULT_NOTE = Text(zh="平台默认：参照韶关指南 五.(一)“不少于15家不同类型企业”（本试点文件未规定）",
+                         en="platform default after the Shaoguan guide 5.(1), at least 15 firms (this pilot's file "
+                            "sets none)")
+
+
 def build_board(firms: Iterable[FirmProgress], *, now: datetime, deep_min: int = DEEP_DIAGNOSES_MIN,
-                kinds_min: int = UNIT_KINDS_MIN, late_after: timedelta = LATE_AFTER) -> Board:
-    """Counts per stage, by commissioner, region and link; the targets; who is late (oldest first)."""
+                deep_note: Text = DEEP_DEFAULT_NOTE, kinds_min: int = UNIT_KINDS_MIN,
+                late_after: timedelta = LATE_AFTER) -> Board:
+    """Counts per stage, by commissioner, region and link; the targets; who is late (oldest first).
+
+    ``deep_min`` and ``deep_note`` are the pilot file's deep-survey target and its source when it has one
+    (Shaoguan: guide 5.(1)); otherwise the platform default, said to be one."""
     totals: Counter[str] = Counter()
     by_c: dict[str, Counter[str]] = defaultdict(Counter)
     by_r: dict[str, Counter[str]] = defaultdict(Counter)
@@ -131,8 +140,7 @@ def build_board(firms: Iterable[FirmProgress], *, now: datetime, deep_min: int =
     late.sort(key=lambda f: (f.assigned_at or now, f.name))
     targets = [
         TargetRow(Text(zh="深度诊断（现场核实）企业数", en="Deep diagnoses (verified on site)"), totals["verified"],
-                  deep_min, totals["verified"] >= deep_min,
-                  Text(zh="韶关指南 五.(一)：不少于15家不同类型企业", en="Shaoguan guide 5.(1): at least 15 firms")),
+                  deep_min, totals["verified"] >= deep_min, deep_note),
         TargetRow(Text(zh="已核实企业的类型数", en="Kinds among verified firms"), len(kinds), kinds_min,
                   len(kinds) >= kinds_min,
                   Text(zh="龙头、中小、专精特新、协会、科研机构中至少4类（平台取值）",

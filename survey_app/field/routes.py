@@ -27,13 +27,16 @@ from diagnostics.field.gaps import Priority, cluster_gaps, visit_priority
 from diagnostics.field.progress import STAGE_LABELS, STAGES, build_board
 from diagnostics.field.review import STATES
 from diagnostics.field.skip_ast import skip_program
+from diagnostics.pilot import PilotTargets, targets_for_cluster
+from diagnostics.questionnaire_loader import DefinitionInvalid
 from diagnostics.settings import settings
 from diagnostics.size_class import SIZE_LABELS
-from diagnostics.store import audit_trail, field_board, visits
+from diagnostics.store import audit_trail, catalogue, field_board, visits
 from diagnostics.store.assessing import score_one
 from diagnostics.store.models import Assessment, Assignment, Cluster, Enterprise, Evidence, Submission, utcnow
 from diagnostics.store.models_field import Visit
 from diagnostics.store.repo import audit, definition_of
+from diagnostics.taxonomy import load_taxonomy
 from survey_app.access import allowed, area_required, enterprise_or_abort, submission_or_abort
 from survey_app.db import db_session
 from survey_app.field import bp
@@ -459,13 +462,44 @@ def board() -> str:
     db = db_session()
     cluster = _board_cluster()
     cluster_id = cluster.id if cluster else None
-    built = build_board(field_board.firm_progress(db, cluster_id), now=utcnow())
+    targets = _pilot_of(cluster)
+    deep = targets.target("diagnosed_enterprises") if targets else None
+    firms_progress = field_board.firm_progress(db, cluster_id)
+    if deep is not None and deep.min is not None and deep.source is not None:  # the pilot's own target
+        built = build_board(firms_progress, now=utcnow(), deep_min=int(deep.min), deep_note=deep.source)
+    else:
+        built = build_board(firms_progress, now=utcnow())
     gaps, candidates, firms = field_board.gaps_and_candidates(db, cluster_id)
     clusters = list(db.scalars(select(Cluster).order_by(Cluster.code))) if current_user.cluster_id is None else []
     return render_template("field/board.html", board=built, cluster=cluster, clusters=clusters,
                            stages=STAGES, stage_labels=STAGE_LABELS, summary=cluster_gaps(gaps),
                            priorities=visit_priority(candidates, gaps)[:30], firms=firms, size_labels=SIZE_LABELS,
-                           gaps=gaps)
+                           gaps=gaps, **_board_names(cluster))
+
+
+def _pilot_of(cluster: Cluster | None) -> PilotTargets | None:
+    """The cluster's pilot file, or none when the installation has no such file (the board still shows)."""
+    if cluster is None:
+        return None
+    try:
+        return targets_for_cluster(cluster.pilot_code)
+    except DefinitionInvalid:
+        return None
+
+
+def _board_names(cluster: Cluster | None) -> dict[str, dict[str, str]]:
+    """Chain-link and indicator names for the board's groups (its counts are keyed by code)."""
+    links: dict[str, str] = {}
+    indicators: dict[str, str] = {}
+    if cluster is not None:
+        try:
+            links = {c.code: tx(c.name.model_dump()) for c in load_taxonomy(cluster.industry).chain_links}
+        except (FileNotFoundError, LookupError, ValueError):
+            links = {}
+    # the gaps are keyed by indicator code: name them from every questionnaire the platform offers
+    for loaded in catalogue.shipped().values():
+        indicators.update({i.code: tx(i.title.model_dump()) for i in loaded.definition.indicators()})
+    return {"link_names": links, "indicator_names": indicators}
 
 
 def priorities_for(enterprises: list[Enterprise]) -> dict[int, Priority]:

@@ -10,9 +10,11 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from diagnostics.questionnaire_loader import load_file
 from diagnostics.store.models import Assignment, AuditLog, Cluster, utcnow
+from diagnostics.taxonomy import load_taxonomy
 from tests.field.test_visits import Scene, _check, _confirm_the_rest, _revision
-from tests.survey_app.survey_helpers import People, Web
+from tests.survey_app.survey_helpers import FIXTURES, People, Web
 
 
 def test_bulk_assignment_by_filter_and_reassignment(app: Flask, people: People, session: Session) -> None:
@@ -76,6 +78,13 @@ def test_board_counts_the_field_work_and_ranks_unvisited_firms(app: Flask, peopl
     gaps = page.split('id="gaps"')[1].split("</section>")[0]
     assert "已核实 2 家，其中 2 家自评偏高；总分平均差 -10.0 分" in gaps
     assert "甲瓷业有限公司" in gaps and "(-10.0)" in gaps  # per firm: self 45 → verified 35
+    # names, never codes: the chain link of the by-link table and the indicator overstated most
+    firing = next(c.name.zh for c in load_taxonomy("ceramics").chain_links if c.code == "firing")
+    by_link = page.split('id="by-link"')[1].split("</section>")[0]
+    assert f"<th>{firing}</th>" in by_link and ">firing<" not in by_link
+    definition = load_file(FIXTURES / "questionnaires" / "mini.yaml").definition
+    info_sys = next(i for i in definition.indicators() if any(q.id == "info_sys" for q in i.questions))
+    assert f"<li>{info_sys.title.zh}: -10.0</li>" in gaps
     priority = page.split('id="priority"')[1]
     assert f'data-enterprise="{c.id}"' in priority and "高估 10.0 分" in priority
     mine = scene.field.html("/field/")
