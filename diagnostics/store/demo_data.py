@@ -18,7 +18,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from diagnostics.demo import synth_answers, synth_enterprises
+from diagnostics.store import visits
 from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission, User
+from diagnostics.store.models_field import Visit
+from diagnostics.store.models_programme import Expert
 from diagnostics.store.programme_demo import seed_programme_demo
 from diagnostics.store.repo import audit, definition_of, register_shipped
 from diagnostics.taxonomy import load_taxonomy
@@ -72,6 +75,10 @@ def seed_demo(session: Session, *, enterprises: int, seed: int = 0,
     if password_hasher is not None and enterprise_ids:
         counts["users"] = _users(session, enterprise_ids, password_hasher)
     counts["programme"] = sum(seed_programme_demo(session, seed=seed).values())  # issue 10: providers, projects
+    if password_hasher is not None:
+        signed = _signed_visits(session, seed)  # and the self-assessment each signed visit started from
+        counts["submissions"] += signed
+        counts["visits"] = signed + _visits(session)
     audit(session, "seed_demo", "database", actor="cli:demo", enterprises=counts["enterprises"], seed=seed)
     session.flush()
     return {"created": True, **counts}
@@ -133,3 +140,78 @@ def _users(session: Session, enterprise_ids: list[int], hasher: Callable[[str], 
     session.flush()
     session.add_all(Assignment(user_id=users[2].id, enterprise_id=eid) for eid in enterprise_ids[:20])
     return len(users)
+
+
+DEMO_VISITS = 2  # open on-site visits of the demo commissioner, so the field pages are not empty
+
+
+def _visits(session: Session) -> int:
+    """Two visits the demo commissioner (数字专员 王工) has under way: opened on assigned firms whose
+    self-assessment awaits verification, the first answers confirmed, a 懂行人 of the firm's cluster
+    along, a note. They stay open (not signed off), so no score or level of the demo changes."""
+    commissioner = session.scalar(select(User).where(User.username == "commissioner"))
+    if commissioner is None:
+        return 0
+    firms = session.scalars(select(Enterprise).join(Assignment, Assignment.enterprise_id == Enterprise.id)
+                            .where(Assignment.user_id == commissioner.id).order_by(Enterprise.id)).all()
+    opened = 0
+    visited = set(session.scalars(select(Visit.enterprise_id)))
+    for firm in firms:
+        base = visits.latest_self_submission(session, firm.id)
+        if base is None or base.status != "submitted" or firm.id in visited:
+            continue
+        visit = visits.open_visit(session, firm, commissioner.id)
+        sub = visits.field_submission(session, visit)
+        asked = [q.id for q in definition_of(sub.questionnaire_version).questions() if q.id in sub.answers]
+        for question_id in asked[:3]:
+            visits.check_answer(session, visit, question_id, "confirmed", None, None, user_id=commissioner.id,
+                                base_revision=sub.revision)
+        expert = session.scalar(select(Expert).where(Expert.cluster_id == firm.cluster_id).order_by(Expert.id))
+        if expert is not None:
+            visits.attach_expert(session, visit, expert.id, user_id=commissioner.id)
+        visits.set_notes(session, visit, "现场查看了生产线与信息系统，前三项答案已核实，其余待下次走访核对。",
+                         user_id=commissioner.id)
+        opened += 1
+        if opened == DEMO_VISITS:
+            break
+    return opened
+
+
+def _signed_visits(session: Session, seed: int) -> int:
+    """Each demo firm verified on site gets the visit that verified it: its own self-assessment three weeks
+    earlier (a third of its choices and scenario ratings one step higher than the commissioner found: firms
+    tend to rate themselves up) and a signed visit from that to the verified answers. That is what the progress
+    board's self-vs-verified gaps and the visit priority of the other firms are estimated from; without it
+    the demo's field pages would say "not enough verified firms" everywhere."""
+    commissioner = session.scalar(select(User.id).where(User.username == "commissioner"))
+    if commissioner is None:
+        return 0
+    verified = session.scalars(select(Submission).where(Submission.status == "verified",
+                                                        Submission.channel == "field").order_by(Submission.id)).all()
+    rng = np.random.default_rng([seed, 29])
+    made = 0
+    for sub in verified:
+        definition = definition_of(sub.questionnaire_version)
+        answers = dict(sub.answers)
+        for q in definition.questions():
+            value = answers.get(q.id)
+            if q.type not in ("level", "single") or value is None or rng.random() >= 1 / 3:
+                continue
+            # one step up: the next level, or the next option worth more points
+            options = q.options if q.type == "level" else sorted(
+                (o for o in q.options if not o.not_applicable), key=lambda o: o.points)
+            codes = [o.code for o in options]
+            if str(value) in codes:
+                answers[q.id] = type(value)(codes[min(codes.index(str(value)) + 1, len(codes) - 1)])
+        when = (sub.submitted_at or BASE_TIME) - timedelta(days=21)
+        own = Submission(enterprise_id=sub.enterprise_id, questionnaire_version_id=sub.questionnaire_version_id,
+                         status="submitted", channel="self", answers=answers, submitted_at=when, created_at=when,
+                         updated_at=when)
+        session.add(own)
+        session.flush()
+        session.add(Visit(enterprise_id=sub.enterprise_id, commissioner_id=commissioner, self_submission_id=own.id,
+                          field_submission_id=sub.id, status="signed", started_at=when + timedelta(days=14),
+                          signed_at=sub.submitted_at, notes="现场逐项核对，部分场景等级按证据下调。"))
+        made += 1
+    session.flush()
+    return made

@@ -17,6 +17,9 @@ from diagnostics.scoring import score_answers
 from diagnostics.settings import settings
 from diagnostics.store.db import make_engine, session_factory
 from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission, User
+from diagnostics.store.models_field import AnswerCheck, Visit
+from diagnostics.store.models_programme import VisitExpert
+from diagnostics.store.repo import definition_of
 from diagnostics.uscc import validate_uscc
 from tests.diagnostics.sme import SME
 
@@ -75,4 +78,24 @@ def test_cli_upgrade_and_demo_seed_once(sqlite_env: str) -> None:
         assert statuses["submitted"] > 0 and statuses["verified"] > 0 and statuses["draft"] == 0
         assert {u.role for u in s.scalars(select(User))} == {"admin", "viewer", "commissioner", "enterprise"}
         assert s.scalar(select(func.count()).select_from(Assignment)) == 20
+        # each firm verified on site has the signed visit that verified it, from its own earlier
+        # self-assessment, which rates itself higher (the board's gaps and visit priority need them)
+        verified = s.scalars(select(Submission).where(Submission.status == "verified")).all()
+        signed = {v.field_submission_id: v for v in s.scalars(select(Visit).where(Visit.status == "signed"))}
+        assert set(signed) == {sub.id for sub in verified}
+        gaps = []
+        for sub in verified:
+            own = s.get(Submission, signed[sub.id].self_submission_id)
+            assert own is not None and own.channel == "self" and own.enterprise_id == sub.enterprise_id
+            assert own.submitted_at is not None and sub.submitted_at is not None and own.submitted_at < sub.submitted_at
+            definition = definition_of(sub.questionnaire_version)
+            both = score_answers(definition, [own.answers, sub.answers])
+            gaps.append(both.record(1)["total"] - both.record(0)["total"])
+        assert all(g <= 1e-9 for g in gaps) and np.mean(gaps) < -1  # overstated, never understated
+        # and two visits under way, with a 懂行人 along and the first answers confirmed
+        under_way = s.scalars(select(Visit).where(Visit.status == "open")).all()
+        assert len(under_way) == 2
+        assert all(s.scalar(select(func.count()).select_from(VisitExpert).where(VisitExpert.visit_id == v.id))
+                   for v in under_way)
+        assert s.scalar(select(func.count()).select_from(AnswerCheck)) == 6
     engine.dispose()
