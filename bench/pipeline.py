@@ -41,7 +41,7 @@ from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portra
 from flows.context import DIRECT
 from flows.pipeline import pipeline_flow, run_pipeline_stages
 
-STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports")
+STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports", "research_report")
 
 
 def clear_caches() -> None:
@@ -126,11 +126,11 @@ def main() -> None:
     direct = run_pipeline_stages(None, runner=DIRECT)
     direct_total = time.perf_counter() - t0
 
-    print(f"\n{'stage':<14}{'Prefect s':>11}{'direct s':>11}{'overhead':>10}")
+    print(f"\n{'stage':<16}{'Prefect s':>11}{'direct s':>11}{'overhead':>10}")
     for stage in STAGES:
         p, d = with_prefect["timings"][stage], direct["timings"][stage]
-        print(f"{stage:<14}{p:>11.2f}{d:>11.2f}{(p - d) / d * 100 if d else 0:>9.1f}%")
-    print(f"{'pipeline':<14}{prefect_total:>11.2f}{direct_total:>11.2f}"
+        print(f"{stage:<16}{p:>11.2f}{d:>11.2f}{(p - d) / d * 100 if d else 0:>9.1f}%")
+    print(f"{'pipeline':<16}{prefect_total:>11.2f}{direct_total:>11.2f}"
           f"{(prefect_total - direct_total) / direct_total * 100:>9.1f}%")
     print(f"\nrows after run 1: {after_first}")
     print(f"rerun on unchanged data: {rerun_total:.2f} s, rows {after_second}, "

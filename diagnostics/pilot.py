@@ -14,6 +14,7 @@ Loading reports every problem with its file and path, exactly like the questionn
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -159,20 +160,92 @@ class MapSettings(_Strict):
     practice_level: int = Field(default=2, ge=1, le=4)  # "practised" = rated at least this level
 
 
+def add_months(day: date, months: int) -> date:
+    """``day`` plus whole calendar ``months``; the 31st of a shorter month becomes its last day."""
+    y, m = divmod(day.month - 1 + months, 12)
+    year, month = day.year + y, m + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has a 28th")
+
+
+class PilotPeriod(_Strict):
+    """How long the pilot runs, so the console can draw coverage over time against its deadline.
+
+    Notices give a length ("培育期原则上为1年") rather than a date; the start is the day the bureau
+    publishes its list or signs the agreement, which the notice cannot know. So the deadline is, in
+    order: ``deadline`` when the file gives one; ``start`` + ``months``; else the first recorded pilot
+    project's start + ``months`` (the programme's own records, named as such on the page).
+    """
+
+    months: int | None = Field(default=None, ge=1, le=120)
+    start: date | None = None
+    deadline: date | None = None
+    source: Text | None = None
+
+    def due(self, first_project_start: date | None = None) -> tuple[date | None, str]:
+        """(deadline, basis): basis is ``file`` | ``start`` | ``first_project`` | ``none``."""
+        if self.deadline is not None:
+            return self.deadline, "file"
+        if self.months is None:
+            return None, "none"
+        if self.start is not None:
+            return add_months(self.start, self.months), "start"
+        if first_project_start is not None:
+            return add_months(first_project_start, self.months), "first_project"
+        return None, "none"
+
+
 class PilotTargets(_Strict):
+    """A pilot file. ``scope: cluster`` (the default) is an industrial cluster's pilot: its taxonomy, its
+    performance table and its shortlist quotas are required. ``scope: province`` is a province-wide,
+    cross-industry programme (Shandong 工赋百景): no taxonomy, map or shortlist, only the ``programme``
+    (project rules, acceptance, evaluation); it is never a cluster's pilot file (``targets_for_cluster``),
+    but a cluster inside it names it in ``programme_from`` and its projects follow those rules."""
+
     code: str = Field(pattern=r"^[a-z][a-z0-9_\-]*$")
+    scope: Literal["cluster", "province"] = "cluster"
     title: Text
-    taxonomy: str = Field(pattern=CODE_PATTERN)
+    taxonomy: str | None = Field(default=None, pattern=CODE_PATTERN)  # required for a cluster
     questionnaire: str  # the primary questionnaire (levels, scenario ratings)
     modules: list[str] = Field(default_factory=list)  # industry modules whose weaknesses also feed needs
     source: Text | None = None
     targets: list[Target] = Field(default_factory=list)
-    shortlist: ShortlistQuotas
+    shortlist: ShortlistQuotas | None = None  # required for a cluster
     # the diagnosed-firm figures of the indicator table count only enterprises verified on site
     indicators_verified_only: bool = False
     needs: NeedsSettings = NeedsSettings()
     map: MapSettings = MapSettings()
     programme: ProgrammeSettings = ProgrammeSettings()  # issue 10: project rules, evaluation, acceptance
+    period: PilotPeriod = PilotPeriod()  # the implementation period and its deadline
+    # a cluster inside a province-wide programme: its projects follow that file's ``programme`` instead
+    programme_from: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_\-]*$")
+
+    @model_validator(mode="after")
+    def _scope(self) -> PilotTargets:
+        if self.scope == "cluster":
+            missing = [name for name in ("taxonomy", "shortlist") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"a cluster's pilot file needs {' and '.join(missing)} "
+                                 "(or say 'scope: province' for a province-wide programme)")
+            if self.programme_from is not None and "programme" in self.model_fields_set:
+                raise ValueError("give programme or programme_from, not both")
+        elif self.programme_from is not None:
+            raise ValueError("programme_from is for a cluster's pilot file inside a province-wide programme")
+        elif self.shortlist is not None or self.targets:
+            raise ValueError("a province-wide programme (scope: province) has no shortlist or cluster targets; "
+                             "put its figures under programme.acceptance")
+        return self
+
+    @property
+    def quotas(self) -> ShortlistQuotas:
+        """The shortlist quotas (a cluster's pilot file always has them: ``_scope``)."""
+        if self.shortlist is None:
+            raise ValueError(f"pilot file '{self.code}' is province-wide: it has no shortlist")
+        return self.shortlist
 
     @model_validator(mode="after")
     def _unique_metrics(self) -> PilotTargets:
@@ -211,8 +284,21 @@ def load_targets(code: str) -> PilotTargets:
 
 
 def targets_for_cluster(pilot_code: str | None) -> PilotTargets:
-    """A cluster's targets; clusters without a pilot code use the default pilot (Jingdezhen's)."""
-    return load_targets(pilot_code or settings.default_pilot)
+    """A cluster's targets; clusters without a pilot code use the default pilot (Jingdezhen's). A
+    province-wide programme file is refused: it has no taxonomy, map or shortlist for a cluster."""
+    code = pilot_code or settings.default_pilot
+    targets = load_targets(code)
+    if targets.scope != "cluster":
+        path = targets_dir() / f"{code}.yaml"
+        raise DefinitionInvalid([DefinitionError(str(path), "scope", f"'{code}' is a province-wide programme "
+                                                 "(scope: province), not a cluster's pilot file")])
+    if targets.programme_from is None:
+        return targets
+    province = load_targets(targets.programme_from)
+    if province.scope != "province":
+        raise DefinitionInvalid([DefinitionError(str(targets_dir() / f"{code}.yaml"), "programme_from",
+                                                 f"'{targets.programme_from}' is not a province-wide programme file")])
+    return targets.model_copy(update={"programme": province.programme})
 
 
 MetricStatus = Literal["met", "not_met", "no_target", "no_data"]

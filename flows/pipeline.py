@@ -1,4 +1,5 @@
-"""The pipeline flow: score, then per cluster portraits -> needs -> industry map -> shortlist -> reports.
+"""The pipeline flow: score, then per cluster portraits -> needs -> industry map -> shortlist -> reports
+-> research report (the 行业数字化转型研究报告 and the survey report, ``flows/research_report.py``).
 
 Data flows one way. Each stage is a subflow that hands the next one snapshot ids per cluster (plain
 integers, so no frame is ever serialised into Prefect): needs, map and shortlist read the portraits
@@ -24,10 +25,11 @@ from flows.industry_map import industry_map_flow, run_industry_map
 from flows.needs import needs_flow, run_needs
 from flows.portraits import portraits_flow, run_portraits
 from flows.reports import reports_flow, run_reports
+from flows.research_report import research_report_flow, run_research_report
 from flows.score import run_score, score_flow
 from flows.shortlist import run_shortlist, shortlist_flow
 
-STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports")
+STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports", "research_report")
 
 
 VIEWS = ("portraits", "needs", "industry_map", "shortlist", "reports")
@@ -110,6 +112,9 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
             s = timed("shortlist", shortlist_flow, run_shortlist, target, portraits=p, run_ids=ids)
             snaps = {c: {"portraits": p[c], "needs": n[c], "industry_map": m[c], "shortlist": s[c]} for c in p}
             timed("reports", reports_flow, run_reports, target, snapshots=snaps, run_ids=ids, scope=scope)
+        # every cluster, changed or not: the reports also read the programme records, which the views'
+        # digest leaves out, so the stage keeps them by its own digest (``documents_digest``)
+        timed("research_report", research_report_flow, run_research_report, cluster, run_ids=run_ids, force=force)
     except BaseException as exc:
         for run_id in run_ids.values():
             close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])

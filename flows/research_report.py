@@ -1,10 +1,13 @@
 """Research-report flow: the 行业数字化转型研究报告 of each cluster and the survey and diagnosis report of
 its deep-survey (verified on site) firms; two tasks per cluster.
 
-Thin: the step opens a session and calls ``diagnostics.store.programme_documents.write_research_report``,
-which reads the latest portraits, needs and industry-map snapshots and the programme records, writes a
-content-named .docx under ``SHUZHEN_REPORTS`` and records a ``research_report`` snapshot naming the file
-and the snapshots it was built from. The officials' page calls the same function for a fresh copy.
+In the pipeline this is the last stage, after the workbooks, run for every cluster: a cluster whose
+inputs, snapshots and programme records are those its latest reports were written from keeps them
+(``reusable_documents``). Thin: the step opens a session and calls
+``diagnostics.store.programme_documents.write_research_report``, which reads the run's (else the latest)
+portraits, needs and industry-map snapshots and the programme records, writes a content-named .docx
+under ``SHUZHEN_REPORTS`` and records a ``research_report`` snapshot naming the file and the snapshots it
+was built from. The officials' page links the latest file.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from typing import Any
 from prefect import flow
 
 from diagnostics.settings import settings
+from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import Cluster
-from diagnostics.store.programme_documents import write_research_report, write_survey_report
+from diagnostics.store.programme_data import REPORT_KIND
+from diagnostics.store.programme_documents import (
+    SURVEY_KIND,
+    reusable_documents,
+    write_research_report,
+    write_survey_report,
+)
 from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
 
 
@@ -34,19 +44,39 @@ def write_survey(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> d
         return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id)
 
 
-def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None,
+def reuse_documents(ctx: ClusterContext, run_id: int) -> dict[str, dict[str, Any]] | None:
+    """The cluster's reports when its inputs are unchanged since they were written, linked to this run."""
+    with session_scope(get_engine()) as s:
+        cluster = s.get(Cluster, ctx.id)
+        assert cluster is not None
+        found = reusable_documents(s, cluster, settings.report_dir, run_id)
+        if found is not None:
+            cluster_data.update_run(s, run_id, snapshots={
+                kind: {"id": ref["snapshot_id"], "new": False, "hash": ref["hash"]} for kind, ref in found.items()})
+        return found
+
+
+def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None, force: bool = False,
                         runner: Runner = DIRECT) -> dict[str, Any]:
+    """Each cluster's two reports; a cluster whose inputs, snapshots and programme records are those its
+    latest reports were written from keeps them (``force`` writes anyway), as the pipeline's other
+    stages keep their snapshots."""
     def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
+        found = None if force else runner.task(reuse_documents, ctx, run_id)
+        if found is not None:
+            runner.log(f"research_report[{ctx.code}]: inputs unchanged, {found[REPORT_KIND]['file']} re-used")
+            return {**found[REPORT_KIND], "survey_report": found[SURVEY_KIND], "reused": True}
         result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id)
         survey: dict[str, Any] = runner.task(write_survey, ctx, run_id, flow_run_id)
         runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']}); "
                    f"survey report of {survey['firms']} firms: {survey['file']}")
-        return {**result, "survey_report": survey}
+        return {**result, "survey_report": survey, "reused": False}
 
     return per_cluster(cluster, "research_report", run_ids, runner, body)
 
 
 @flow(name="research-report", persist_result=False)
-def research_report_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None) -> dict[str, Any]:
+def research_report_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None,
+                         force: bool = False) -> dict[str, Any]:
     """Write each cluster's research report; returns file, hash and snapshot id per cluster."""
-    return run_research_report(cluster, run_ids=run_ids, runner=PREFECT)
+    return run_research_report(cluster, run_ids=run_ids, force=force, runner=PREFECT)

@@ -23,7 +23,7 @@ def max_score(portraits: pd.DataFrame) -> float:
 def compute_shortlist(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
     with session_scope(get_engine()) as s:
         pins = console.active_pins(s, ctx.id)  # officials' pinned / excluded firms, with their reasons
-    return select_shortlist(portraits, ctx.targets.shortlist, [c.code for c in ctx.taxonomy.chain_links],
+    return select_shortlist(portraits, ctx.targets.quotas, [c.code for c in ctx.taxonomy.chain_links],
                             max_score=max_score(portraits),
                             link_names={c.code: c.name.model_dump() for c in ctx.taxonomy.chain_links},
                             pinned=pins["pinned"], excluded_by_official=pins["excluded"])

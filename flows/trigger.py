@@ -18,6 +18,8 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from diagnostics.settings import settings
@@ -40,13 +42,27 @@ def run_pipeline(cluster: str | None = None) -> dict[str, Any]:
     return pipeline_flow(cluster=cluster)
 
 
+@contextmanager
+def on_server() -> Iterator[None]:
+    """Prefect's client pointed at the server Shuzhen's settings name (``PREFECT_API_URL``).
+
+    The calls below run in threads of their own, and a new thread sees Prefect's settings as they were
+    when Prefect was first imported, not as the caller's context has them: say which server explicitly.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings  # noqa: PLC0415  (late, as above)
+
+    with temporary_settings(updates={PREFECT_API_URL: settings.prefect_api_url}):
+        yield
+
+
 def _create_run(reason: str) -> None:
     try:
         from prefect.deployments import run_deployment  # noqa: PLC0415  (late, as above: only on a request)
 
         window = int(time.time() // COALESCE_SECONDS)
-        run = run_deployment(DEPLOYMENT, parameters={}, timeout=0, as_subflow=False, tags=["on-submit"],
-                             idempotency_key=f"on-submit-{window}", flow_run_name=f"on-submit-{window}")
+        with on_server():
+            run = run_deployment(DEPLOYMENT, parameters={}, timeout=0, as_subflow=False, tags=["on-submit"],
+                                 idempotency_key=f"on-submit-{window}", flow_run_name=f"on-submit-{window}")
         log.info("pipeline run %s requested (%s)", getattr(run, "id", "?"), reason)
     except Exception as exc:  # the web app must never fail because the pipeline could not be queued
         log.warning("could not request a pipeline run (%s): %s: %s", reason, type(exc).__name__, exc)
@@ -81,20 +97,21 @@ def run_now(request_id: int, cluster: str | None = None) -> threading.Thread:
         from prefect.client.orchestration import get_client  # noqa: PLC0415
         from prefect.deployments import run_deployment  # noqa: PLC0415
 
-        flow_run: Any = run_deployment(DEPLOYMENT, parameters={"cluster": cluster}, timeout=0, as_subflow=False,
-                                  tags=["run-now"], flow_run_name=f"run-now-{request_id}")
-        state("queued", flow_run_id=str(flow_run.id))
-        with get_client(sync_client=True) as client:
-            while True:
-                current = client.read_flow_run(flow_run.id).state
-                kind = current.type.value if current else "PENDING"
-                if kind == "RUNNING":
-                    state("running", flow_run_id=str(flow_run.id))
-                elif kind == "COMPLETED":
-                    return state("done")
-                elif kind in ("FAILED", "CRASHED", "CANCELLED", "CANCELLING"):
-                    return state("failed", message=f"{kind}: {current.message if current else ''}"[:500])
-                time.sleep(2)
+        with on_server():
+            flow_run: Any = run_deployment(DEPLOYMENT, parameters={"cluster": cluster}, timeout=0, as_subflow=False,
+                                           tags=["run-now"], flow_run_name=f"run-now-{request_id}")
+            state("queued", flow_run_id=str(flow_run.id))
+            with get_client(sync_client=True) as client:
+                while True:
+                    current = client.read_flow_run(flow_run.id).state
+                    kind = current.type.value if current else "PENDING"
+                    if kind == "RUNNING":
+                        state("running", flow_run_id=str(flow_run.id))
+                    elif kind == "COMPLETED":
+                        return state("done")
+                    elif kind in ("FAILED", "CRASHED", "CANCELLED", "CANCELLING"):
+                        return state("failed", message=f"{kind}: {current.message if current else ''}"[:500])
+                    time.sleep(2)
 
     def body() -> None:
         try:

@@ -31,9 +31,13 @@ ACTIONS: dict[str, Text] = {
     "answer_corrected": Text(zh="更正答案", en="Answer corrected"),
     "evidence_add": Text(zh="上传证据", en="Evidence added"),
     "visit_notes": Text(zh="走访记录", en="Visit notes"),
+    "visit_expert_add": Text(zh="走访加入懂行人", en="Person added to the visit"),
+    "visit_expert_remove": Text(zh="走访移除懂行人", en="Person removed from the visit"),
     "visit_sign": Text(zh="走访签字确认", en="Visit signed off"),
     "verify": Text(zh="现场核实", en="Verified"),
     "create": Text(zh="创建账号", en="Account created"),
+    "edit": Text(zh="修改记录", en="Record edited"),
+    "delete": Text(zh="删除记录", en="Record deleted"),
 }
 
 

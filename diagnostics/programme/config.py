@@ -51,6 +51,9 @@ class ProgrammeRules(_Strict):
     max_duration_days: int | None = Field(default=366, ge=1)  # seed 001 二.(四): 实施期原则上不超过一年
     lead_kinds: tuple[LeadKind, ...] = ("provider", "manufacturer")
     min_landing_enterprises: int = Field(default=1, ge=0)  # seed 001 二.(四): 在不少于1家制造业企业示范应用
+    # the checkpoints after T0 a project is accepted at: seed 001 三.(四) 半年期和1年期末两次验收评估
+    acceptance_checkpoints: tuple[Literal["half_year", "one_year"], ...] = Field(
+        default=("half_year", "one_year"), min_length=1)
 
 
 class EvaluationSettings(_Strict):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from diagnostics.scoring import SCORER_VERSION
 from diagnostics.settings import ROOT, settings
+from diagnostics.store import models_programme as mp
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, QuestionnaireVersion, Snapshot, Submission
 
 CHUNK = 20000
@@ -102,3 +103,32 @@ def reusable_run(session: Session, cluster_id: int, digest: str, kinds: Iterable
         if not all(f and (report_dir / f).exists() for f in files):
             return None
     return {k: {**refs[k], "new": False} for k in kinds}
+
+
+def programme_digest(session: Session, cluster_id: int) -> str:
+    """SHA-256 over the cluster's programme records (providers, pool, projects and their members,
+    checkpoints and linked assessments, acceptance items, deployments, cases, 懂行人 and their links):
+    with :func:`inputs_digest` and the snapshots it reads, what the research report is a function of."""
+    projects = select(mp.PilotProject.id).where(mp.PilotProject.cluster_id == cluster_id)
+    solutions = select(mp.PoolSolution.id).where(mp.PoolSolution.cluster_id == cluster_id)
+    experts = select(mp.Expert.id).where(mp.Expert.cluster_id == cluster_id)
+    checkpoints = select(mp.Checkpoint.id).where(mp.Checkpoint.project_id.in_(projects))
+    tables: list[tuple[Any, Any]] = [
+        (mp.Provider, mp.Provider.cluster_id == cluster_id),
+        (mp.PoolSolution, mp.PoolSolution.cluster_id == cluster_id),
+        (mp.PilotProject, mp.PilotProject.cluster_id == cluster_id),
+        (mp.ProjectMember, mp.ProjectMember.project_id.in_(projects)),
+        (mp.Checkpoint, mp.Checkpoint.project_id.in_(projects)),
+        (mp.CheckpointAssessment, mp.CheckpointAssessment.checkpoint_id.in_(checkpoints)),
+        (mp.AcceptanceItem, mp.AcceptanceItem.project_id.in_(projects)),
+        (mp.Deployment, mp.Deployment.solution_id.in_(solutions)),
+        (mp.Case, mp.Case.cluster_id == cluster_id),
+        (mp.Expert, mp.Expert.cluster_id == cluster_id),
+        (mp.ProjectExpert, mp.ProjectExpert.expert_id.in_(experts)),
+    ]
+    h = hashlib.sha256()
+    for model, where in tables:
+        columns = [c for c in model.__table__.columns if c.key != "created_at"]
+        h.update(model.__tablename__.encode())
+        _feed(h, _stream(session, select(*[cast(c, Text) for c in columns]).where(where).order_by(model.id)))
+    return h.hexdigest()

@@ -169,7 +169,7 @@ class Case(Base):
 
 
 class Expert(Base):
-    """A 懂行人: someone with long trade experience, attachable to projects."""
+    """A 懂行人: someone with long trade experience, attachable to projects and field visits."""
 
     __tablename__ = "programme_experts"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,4 +187,14 @@ class ProjectExpert(Base):
     __table_args__ = (UniqueConstraint("project_id", "expert_id", name="uq_project_expert"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("pilot_projects.id"), index=True)
+    expert_id: Mapped[int] = mapped_column(ForeignKey("programme_experts.id"), index=True)
+
+
+class VisitExpert(Base):
+    """A 懂行人 who took part in an on-site visit (the visit's enterprise and the person share a cluster)."""
+
+    __tablename__ = "visit_experts"
+    __table_args__ = (UniqueConstraint("visit_id", "expert_id", name="uq_visit_expert"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
     expert_id: Mapped[int] = mapped_column(ForeignKey("programme_experts.id"), index=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session, aliased
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
 from diagnostics.programme.provider_import import ProviderRow
 from diagnostics.programme.rules import Party, ProjectFacts
-from diagnostics.store.models import Assessment, Cluster, Enterprise, QuestionnaireVersion, Snapshot, Submission
+from diagnostics.store.models import (
+    Assessment,
+    Cluster,
+    Enterprise,
+    QuestionnaireVersion,
+    Snapshot,
+    Submission,
+    User,
+)
+from diagnostics.store.models_field import Visit
 from diagnostics.store.models_programme import (
     Case,
     Checkpoint,
@@ -29,8 +38,10 @@ from diagnostics.store.models_programme import (
     Expert,
     PilotProject,
     PoolSolution,
+    ProjectExpert,
     ProjectMember,
     Provider,
+    VisitExpert,
 )
 from diagnostics.taxonomy import Taxonomy
 
@@ -358,3 +369,86 @@ def indicator_measures(session: Session, cluster_id: int) -> dict[str, float | N
     return {"enterprises": float(c.participants), "chain_leaders": float(c.chain_leaders),
             "chain_leader_share": c.chain_leader_share, "providers": float(c.providers),
             "deployments": float(c.deployments)}
+
+
+# ---- 懂行人 and what depends on a record ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExpertVisit:
+    visit_id: int
+    enterprise: str
+    commissioner: str
+    started_at: datetime
+    status: str  # open | signed | closed
+
+
+def expert_projects(session: Session, expert: Expert) -> list[PilotProject]:
+    """The projects of the person's cluster the person is attached to."""
+    return list(session.scalars(select(PilotProject).join(ProjectExpert, ProjectExpert.project_id == PilotProject.id)
+                                .where(ProjectExpert.expert_id == expert.id,
+                                       PilotProject.cluster_id == expert.cluster_id).order_by(PilotProject.id)))
+
+
+def expert_visits(session: Session, expert: Expert) -> list[ExpertVisit]:
+    """The on-site visits the person took part in, of enterprises of the person's own cluster only."""
+    rows = session.execute(
+        select(Visit.id, Enterprise.name, func.coalesce(User.display_name, User.username), Visit.started_at,
+               Visit.status)
+        .join(VisitExpert, VisitExpert.visit_id == Visit.id).join(Enterprise, Enterprise.id == Visit.enterprise_id)
+        .join(User, User.id == Visit.commissioner_id)
+        .where(VisitExpert.expert_id == expert.id, Enterprise.cluster_id == expert.cluster_id)
+        .order_by(Visit.started_at.desc(), Visit.id.desc()))
+    return [ExpertVisit(int(i), str(e), str(u), at, str(st)) for i, e, u, at, st in rows]
+
+
+def dependents(session: Session, row: Deployment | Case | Expert) -> list[tuple[str, str]]:
+    """Why ``row`` cannot be deleted: the records that refer to it, as (zh, en) sentences; empty when
+    nothing does. A case is the record of what a deployment achieved (the same enterprise and solution),
+    and a "1+N" replication copies the project's landing deployment, so either keeps a deployment; a
+    person attached to a project or a visit is kept for them. Nothing refers to a case."""
+    out: list[tuple[str, str]] = []
+    if isinstance(row, Deployment):
+        titles = list(session.scalars(select(Case.title).where(Case.enterprise_id == row.enterprise_id,
+                                                               Case.solution_id == row.solution_id)))
+        if titles:
+            joined = "、".join(f"“{t}”" for t in titles)
+            out.append((f"案例{joined}记录了这次应用实施的成效，请先删除或修改这些案例。",
+                        f"The case(s) {', '.join(titles)} record what this deployment achieved; delete or "
+                        "change them first."))
+        if row.project_id is not None and not row.replication:
+            others = session.scalar(select(func.count()).select_from(Deployment).where(
+                Deployment.project_id == row.project_id, Deployment.id != row.id, Deployment.replication.is_(False),
+                Deployment.solution_id == row.solution_id))
+            copies = session.scalar(select(func.count()).select_from(Deployment).where(
+                Deployment.project_id == row.project_id, Deployment.replication.is_(True)))
+            if copies and not others:
+                out.append((f"本项目有{copies}项“1+N”复制推广以这次落地实施为原型，请先删除复制推广记录。",
+                            f"{copies} '1+N' replication(s) of the project copy this landing deployment; "
+                            "delete them first."))
+    elif isinstance(row, Expert):
+        projects = expert_projects(session, row)
+        if projects:
+            out.append(("此人已加入试点项目" + "、".join(f"“{p.name}”" for p in projects) + "，请先从项目中移除。",
+                        "This person is attached to the project(s) " + ", ".join(p.name for p in projects)
+                        + "; remove them from the projects first."))
+        seen = expert_visits(session, row)
+        if seen:
+            out.append((f"此人参与了{len(seen)}次现场走访（" + "、".join(v.enterprise for v in seen[:5])
+                        + "），走访记录须保留其姓名。",
+                        f"This person took part in {len(seen)} site visit(s) ("
+                        + ", ".join(v.enterprise for v in seen[:5]) + "); the visits keep the name."))
+    return out
+
+
+def record_fields(row: Deployment | Case | Expert) -> dict[str, Any]:
+    """The stored fields of a programme record, as the audit log keeps them when the record is deleted."""
+    return {c.key: _plain(getattr(row, c.key)) for c in row.__table__.columns}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def first_project_start(session: Session, cluster_id: int) -> date | None:
+    """The earliest recorded start of the cluster's pilot projects: when the programme began, as recorded."""
+    return session.scalar(select(func.min(PilotProject.started_on)).where(PilotProject.cluster_id == cluster_id))

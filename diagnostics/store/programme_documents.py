@@ -22,8 +22,8 @@ from diagnostics.programme.handbook import CaseInfo, Handbook, ProviderInfo, Sol
 from diagnostics.programme.report import ProjectChange, ReportInputs, Source, research_report_docx
 from diagnostics.programme.survey_report import SurveyFirm, survey_report_docx
 from diagnostics.size_class import SIZE_LABELS
-from diagnostics.store import cluster_data
-from diagnostics.store.models import Cluster, Enterprise, Snapshot
+from diagnostics.store import cluster_data, inputs_digest
+from diagnostics.store.models import Cluster, Enterprise, PipelineRun, Snapshot
 from diagnostics.store.models_programme import Case, Deployment, PilotProject, PoolSolution, Provider
 from diagnostics.store.programme_data import (
     REPORT_KIND,
@@ -34,6 +34,8 @@ from diagnostics.store.programme_data import (
 )
 from diagnostics.store.repo import current_version, definition_of
 from diagnostics.taxonomy import load_taxonomy
+
+SURVEY_KIND = "survey_report"  # snapshot kind of the survey and diagnosis report
 
 
 def providers_info(session: Session, cluster_id: int) -> list[ProviderInfo]:
@@ -91,15 +93,33 @@ def _source(snap: Snapshot | None) -> Source | None:
     return Source(snap.kind, snap.id, snap.content_hash) if snap is not None else None
 
 
-def report_inputs(session: Session, cluster: Cluster) -> ReportInputs:
-    """Everything the research report states, from the latest snapshots and the programme records."""
+SOURCE_KINDS = ("portraits", "needs", "industry_map")
+
+
+def source_snapshots(session: Session, cluster_id: int, run_id: int | None = None) -> dict[str, Snapshot | None]:
+    """The snapshots a report reads: those of the pipeline run ``run_id`` (which has not completed yet,
+    so ``latest_snapshot`` would still answer the previous run's), else the latest of each kind."""
+    refs: dict[str, Any] = {}
+    if run_id is not None:
+        run = session.get(PipelineRun, run_id)
+        refs = ((run.stats or {}).get("snapshots") or {}) if run is not None else {}
+    out: dict[str, Snapshot | None] = {}
+    for kind in SOURCE_KINDS:
+        ref = refs.get(kind)
+        snap = session.get(Snapshot, ref["id"]) if ref else None
+        out[kind] = snap if snap is not None else cluster_data.latest_snapshot(session, cluster_id, kind)
+    return out
+
+
+def report_inputs(session: Session, cluster: Cluster, run_id: int | None = None) -> ReportInputs:
+    """Everything the research report states, from the run's (else the latest) snapshots and the
+    programme records."""
     targets = targets_for_cluster(cluster.pilot_code)
-    snap = cluster_data.latest_snapshot(session, cluster.id, "portraits")
+    sources = source_snapshots(session, cluster.id, run_id)
+    snap, needs, imap = sources["portraits"], sources["needs"], sources["industry_map"]
     if snap is None:
         raise LookupError(f"no portraits snapshot for cluster {cluster.code}: run the pipeline first / 请先运行流水线")
     portraits = cluster_data.portraits_frame(session, snap.id)
-    needs = cluster_data.latest_snapshot(session, cluster.id, "needs")
-    imap = cluster_data.latest_snapshot(session, cluster.id, "industry_map")
     panel, scenarios, solutions = evaluation_panel(session, cluster.id, targets.questionnaire)
     questionnaire = definition_of(current_version(session, targets.questionnaire))
     indicators = {i.code: i.title.zh for i in questionnaire.indicators()}
@@ -117,11 +137,52 @@ def report_inputs(session: Session, cluster: Cluster) -> ReportInputs:
         counts=programme_counts(session, cluster.id).as_measured(), outcome_names=indicators)
 
 
+def documents_digest(session: Session, cluster: Cluster, run_id: int | None = None) -> str:
+    """What the research and survey reports are a function of: the cluster's inputs (answers, scores,
+    firms, definitions, code: ``inputs_digest``), the latest snapshots they read, and the programme
+    records. Equal digests mean the reports already written say exactly what a new run would say."""
+    h = hashlib.sha256()
+    h.update(inputs_digest.inputs_digest(session, cluster.id, report_scope=REPORT_KIND).encode())
+    for kind, snap in source_snapshots(session, cluster.id, run_id).items():
+        h.update(f"{kind}={snap.id if snap else None}:{snap.content_hash if snap else None};".encode())
+    h.update(inputs_digest.programme_digest(session, cluster.id).encode())
+    return h.hexdigest()
+
+
+def latest_document(session: Session, cluster_id: int, kind: str, digest: str | None = None) -> Snapshot | None:
+    """The cluster's newest report of ``kind`` (written by a run or on demand from the page); with
+    ``digest``, the one written from those inputs, if either candidate was."""
+    candidates = [s for s in (cluster_data.latest_snapshot(session, cluster_id, kind),
+                              session.scalars(select(Snapshot).where(Snapshot.cluster_id == cluster_id,
+                                                                     Snapshot.kind == kind)
+                                              .order_by(Snapshot.created_at.desc(), Snapshot.id.desc())).first())
+                  if s is not None]
+    if digest is not None:
+        return next((s for s in candidates if (s.payload or {}).get("inputs_digest") == digest), None)
+    return max(candidates, key=lambda s: (s.created_at, s.id), default=None)
+
+
+def reusable_documents(session: Session, cluster: Cluster, report_dir: Path,
+                       run_id: int | None = None) -> dict[str, dict[str, Any]] | None:
+    """The cluster's research and survey reports, when both were written from the inputs the cluster
+    has now (``documents_digest``) and their files are still on disk; else None (write them)."""
+    digest = documents_digest(session, cluster, run_id)
+    found: dict[str, dict[str, Any]] = {}
+    for kind in (REPORT_KIND, SURVEY_KIND):
+        snap = latest_document(session, cluster.id, kind, digest)
+        payload = snap.payload if snap is not None else {}
+        if snap is None or not payload.get("file") or not (report_dir / payload["file"]).is_file():
+            return None
+        found[kind] = {**payload, "snapshot_id": snap.id, "hash": snap.content_hash}
+    return found
+
+
 def write_research_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,
                           flow_run_id: str | None = None) -> dict[str, Any]:
     """Write ``<report_dir>/<cluster>/research-report-<hash>.docx`` and record a ``research_report``
-    snapshot naming the file and the snapshots it was built from; returns that payload."""
-    inputs = report_inputs(session, cluster)
+    snapshot naming the file, the snapshots it was built from and the inputs digest; returns that payload."""
+    key = documents_digest(session, cluster, run_id)
+    inputs = report_inputs(session, cluster, run_id)
     data = research_report_docx(inputs)
     digest = hashlib.sha256(data).hexdigest()
     rel = f"{cluster.code}/research-report-{digest[:16]}.docx"
@@ -130,7 +191,7 @@ def write_research_report(session: Session, cluster: Cluster, report_dir: Path, 
     if not path.exists():
         path.write_bytes(data)
     sources = [s for s in (inputs.portraits_source, inputs.needs_source, inputs.map_source) if s is not None]
-    payload = {"file": rel, "sha256": digest, "bytes": len(data),
+    payload = {"file": rel, "sha256": digest, "bytes": len(data), "inputs_digest": key,
                "sources": [{"kind": s.kind, "snapshot_id": s.snapshot_id, "content_hash": s.content_hash}
                            for s in sources]}
     snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, REPORT_KIND, payload, run_id=run_id,
@@ -138,12 +199,10 @@ def write_research_report(session: Session, cluster: Cluster, report_dir: Path, 
     return {**payload, "snapshot_id": snapshot_id}
 
 
-SURVEY_KIND = "survey_report"  # snapshot kind of the survey and diagnosis report
 
-
-def survey_firms(session: Session, cluster: Cluster) -> tuple[Source, list[SurveyFirm]]:
-    """The deep-survey firms (verified on site) of the latest portraits snapshot, as report sections."""
-    snap = cluster_data.latest_snapshot(session, cluster.id, "portraits")
+def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None) -> tuple[Source, list[SurveyFirm]]:
+    """The deep-survey firms (verified on site) of the run's (else the latest) portraits, as report sections."""
+    snap = source_snapshots(session, cluster.id, run_id)["portraits"]
     if snap is None:
         raise LookupError(f"no portraits snapshot for cluster {cluster.code}: run the pipeline first / 请先运行流水线")
     frame = cluster_data.portraits_frame(session, snap.id)
@@ -187,7 +246,8 @@ def _survey_firm(row: dict[str, Any], feeds: dict[str, list[str]], links: dict[s
 def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,
                         flow_run_id: str | None = None) -> dict[str, Any]:
     """Write ``<report_dir>/<cluster>/survey-report-<hash>.docx`` and its ``survey_report`` snapshot."""
-    source, firms = survey_firms(session, cluster)
+    key = documents_digest(session, cluster, run_id)
+    source, firms = survey_firms(session, cluster, run_id)
     data = survey_report_docx(cluster.name_zh, source, firms)
     digest = hashlib.sha256(data).hexdigest()
     rel = f"{cluster.code}/survey-report-{digest[:16]}.docx"
@@ -195,7 +255,7 @@ def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *,
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_bytes(data)
-    payload = {"file": rel, "sha256": digest, "bytes": len(data), "firms": len(firms),
+    payload = {"file": rel, "sha256": digest, "bytes": len(data), "firms": len(firms), "inputs_digest": key,
                "sources": [{"kind": source.kind, "snapshot_id": source.snapshot_id,
                             "content_hash": source.content_hash}]}
     snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, SURVEY_KIND, payload, run_id=run_id,

@@ -27,6 +27,7 @@ from diagnostics.store import catalogue
 from diagnostics.store.assessing import score_one
 from diagnostics.store.models import Assessment, Enterprise, Evidence, Submission, utcnow
 from diagnostics.store.models_field import AnswerCheck, Commitment, ReviewEvent, SyncReceipt, Visit
+from diagnostics.store.models_programme import Expert, VisitExpert
 from diagnostics.store.repo import audit, definition_of
 
 COMMITMENT_TEXT = ("本企业承诺：所填报的数字化水平评测信息真实、准确、完整，如有不实，愿承担相应责任。"
@@ -370,6 +371,64 @@ def set_notes(session: Session, visit: Visit, notes: str, *, user_id: int) -> No
     visit.notes = notes.strip() or None
     audit(session, "visit_notes", "visit", visit.id, user_id=user_id, old=old, new=visit.notes)
     session.flush()
+
+
+def visit_cluster(session: Session, visit: Visit) -> int | None:
+    """The cluster of the visited enterprise: the only cluster whose 懂行人 the visit may name."""
+    return session.scalar(select(Enterprise.cluster_id).where(Enterprise.id == visit.enterprise_id))
+
+
+def experts_of_visit(session: Session, visit: Visit) -> list[Expert]:
+    """The 懂行人 attached to the visit (by name), never one of another cluster."""
+    return list(session.scalars(select(Expert).join(VisitExpert, VisitExpert.expert_id == Expert.id)
+                                .where(VisitExpert.visit_id == visit.id,
+                                       Expert.cluster_id == visit_cluster(session, visit))
+                                .order_by(Expert.name)))
+
+
+def attachable_experts(session: Session, visit: Visit) -> list[Expert]:
+    """The visited enterprise's cluster's 懂行人 not yet attached to the visit."""
+    have = {e.id for e in experts_of_visit(session, visit)}
+    return [e for e in session.scalars(select(Expert).where(Expert.cluster_id == visit_cluster(session, visit))
+                                       .order_by(Expert.name)) if e.id not in have]
+
+
+def _visit_expert(session: Session, visit: Visit, expert_id: int) -> Expert:
+    """The 懂行人 ``expert_id`` of the visit's cluster; LookupError for a missing one or one of another
+    cluster alike (the caller answers 404 for both, so ids of other clusters cannot be probed)."""
+    expert = session.get(Expert, expert_id) if 0 < expert_id <= 2**31 - 1 else None
+    if expert is None or expert.cluster_id != visit_cluster(session, visit):
+        raise LookupError(expert_id)
+    return expert
+
+
+def attach_expert(session: Session, visit: Visit, expert_id: int, *, user_id: int) -> Expert:
+    """Record that a 懂行人 of the visit's cluster took part in it (once); refused after sign-off, like
+    every other change to a visit."""
+    expert = _visit_expert(session, visit, expert_id)
+    if visit.status != "open":
+        raise VisitRefused("此次走访已签字确认，不能再修改参与的懂行人",
+                           "this visit is signed off; its people cannot change")
+    if session.scalar(select(VisitExpert.id).where(VisitExpert.visit_id == visit.id,
+                                                   VisitExpert.expert_id == expert.id)) is None:
+        session.add(VisitExpert(visit_id=visit.id, expert_id=expert.id))
+        audit(session, "visit_expert_add", "visit", visit.id, user_id=user_id, expert=expert.id, new=expert.name)
+        session.flush()
+    return expert
+
+
+def detach_expert(session: Session, visit: Visit, expert_id: int, *, user_id: int) -> Expert:
+    expert = _visit_expert(session, visit, expert_id)
+    if visit.status != "open":
+        raise VisitRefused("此次走访已签字确认，不能再修改参与的懂行人",
+                           "this visit is signed off; its people cannot change")
+    row = session.scalar(select(VisitExpert).where(VisitExpert.visit_id == visit.id,
+                                                   VisitExpert.expert_id == expert.id))
+    if row is not None:
+        session.delete(row)
+        audit(session, "visit_expert_remove", "visit", visit.id, user_id=user_id, expert=expert.id, old=expert.name)
+        session.flush()
+    return expert
 
 
 def unchecked(session: Session, visit: Visit) -> list[str]:

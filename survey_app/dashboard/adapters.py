@@ -203,6 +203,27 @@ def coverage(imap: Mapping[str, Any]) -> dict[str, Any]:
     return cov
 
 
+def coverage_links(imap: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per chain link (``industry_map.links`` order): its typical scenarios (``scenarios[].typical``) and
+    how many of them at least one firm practises at the map's practice level (``practice.practised``).
+
+    The same definition as ``coverage``: a link is covered when it has a typical scenario, practised when
+    one of them is practised; the chart shows where the rate comes from, link by link.
+    """
+    typical: dict[str, int] = {}
+    practised: dict[str, int] = {}
+    for s in imap.get("scenarios") or []:
+        if not s.get("typical"):
+            continue
+        link = str(s.get("link"))
+        typical[link] = typical.get(link, 0) + 1
+        if int((s.get("practice") or {}).get("practised") or 0) > 0:
+            practised[link] = practised.get(link, 0) + 1
+    return [{"code": link["code"], "name": link.get("name"), "typical": typical.get(link["code"], 0),
+             "practised": practised.get(link["code"], 0), "covered": typical.get(link["code"], 0) > 0}
+            for link in imap.get("links") or []]
+
+
 def _metric(imap: Mapping[str, Any], metric: str) -> IndicatorRow | None:
     for raw, row in zip(imap.get("indicator_table") or [], indicator_rows(imap), strict=True):
         if raw.get("metric") == metric:

@@ -8,7 +8,7 @@ the installed package (``diagnosis.plotly_js``). Labels arrive already in the pa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import plotly.graph_objects as go
@@ -28,9 +28,14 @@ def level_name(level: str | int) -> str:
 
 
 def _layout(fig: go.Figure, height: int, **extra: Any) -> str:
-    fig.update_layout(height=height, margin={"l": 8, "r": 8, "t": 28, "b": 8}, font=FONT,
+    """The console's common look. A legend goes below everything, in the figure's own bottom margin
+    (container coordinates), so it never sits on the axis title or tick labels whatever the height."""
+    legend = len(fig.data) > 1 and extra.get("showlegend", True) is not False
+    fig.update_layout(height=height + (48 if legend else 0),
+                      margin={"l": 8, "r": 8, "t": 28, "b": 8 + (48 if legend else 0)}, font=FONT,
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      legend={"orientation": "h", "y": -0.18, "x": 0}, **extra)
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                              "traceorder": "normal"}, **extra)
     return str(fig.to_json())
 
 
@@ -83,11 +88,20 @@ def coverage_over_time(points: Sequence[tuple[datetime, float]], target: float |
                              mode="lines+markers", name=pick("覆盖率", "Coverage"), line={"color": "#b5472c"},
                              hovertemplate="%{x}: %{y}%<extra></extra>"))
     if target is not None:
-        fig.add_hline(y=100 * target, line_dash="dash", line_color="#5b6475",
+        fig.add_hline(y=100 * target, line_dash="dash", line_color="#5b6475", annotation_position="bottom left",
                       annotation_text=pick("目标", "target") + f" {100 * target:g}%")
+    xaxis: dict[str, Any] = {"type": "date"}
     if deadline is not None:
-        fig.add_vline(x=deadline.strftime("%Y-%m-%d"), line_dash="dot", line_color="#5b6475")
-    return _layout(fig, 260, yaxis={"range": [0, 105], "ticksuffix": "%"})
+        day = deadline.strftime("%Y-%m-%d")
+        # a shape and an annotation rather than add_vline's annotation, which cannot place text on a date axis
+        fig.add_shape(type="line", x0=day, x1=day, y0=0, y1=1, yref="paper",
+                      line={"dash": "dot", "color": "#5b6475"})
+        fig.add_annotation(x=day, y=1, yref="paper", text=pick("截止", "deadline") + " " + day, showarrow=False,
+                           xanchor="right", yanchor="bottom", font={"size": 11})
+        first, last = min([p[0] for p in points] + [deadline]), max([p[0] for p in points] + [deadline])
+        pad = max((last - first) * 0.05, timedelta(days=7))
+        xaxis["range"] = [(first - pad).strftime("%Y-%m-%d"), (last + pad).strftime("%Y-%m-%d")]
+    return _layout(fig, 260, yaxis={"range": [0, 105], "ticksuffix": "%"}, xaxis=xaxis)
 
 
 def radar(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float], str]]) -> str:
@@ -103,13 +117,81 @@ def radar(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float], str]
     return _layout(fig, 320, polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%"}}, showlegend=True)
 
 
-def stage_bars(rows: Mapping[str, Mapping[str, int]], names: Mapping[str, str], stage_names: Mapping[str, str]) -> str:
-    """Survey progress per group, stacked by stage."""
+def stage_bars(rows: Mapping[str, Mapping[str, int]], names: Mapping[str, str], stage_names: Mapping[str, str],
+               title: str) -> str:
+    """Survey progress per group (district, chain link), stacked by stage."""
     groups = list(rows)
     colours = {"registered": "#c9ced8", "drafting": "#f1c27d", "submitted": "#e8925b", "verified": "#2f7d4f"}
     fig = go.Figure()
     for stage, label in stage_names.items():
         fig.add_trace(go.Bar(y=[names.get(g, g) for g in groups], x=[rows[g].get(stage, 0) for g in groups],
-                             orientation="h", name=label, marker={"color": colours.get(stage, "#999")}))
-    return _layout(fig, 90 + 30 * max(len(groups), 1), barmode="stack",
-                   yaxis={"autorange": "reversed", "automargin": True})
+                             orientation="h", name=label, marker={"color": colours.get(stage, "#999")},
+                             hovertemplate="%{y} · " + label + ": %{x}<extra></extra>"))
+    return _layout(fig, 90 + 30 * max(len(groups), 1), barmode="stack", title={"text": title, "font": {"size": 14}},
+                   yaxis={"autorange": "reversed", "automargin": True}, xaxis={"title": pick("企业数", "Enterprises")})
+
+
+def need_matrix(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str], common_share: float,
+                common_intensity: float) -> str:
+    """Each scenario's need as a point: how many of its link's firms need it (x) and how far they are from
+    the target on average (y, the intensity). Both thresholds of the pilot file are drawn; the shaded
+    corner is "common" (共性需求), exactly the rule the needs stage applies."""
+    rows = list(rows)
+    common = [bool(r.get("common")) for r in rows]
+    labels = [f"{tx(r.get('name'))} · {names.get(str(r.get('link')), str(r.get('link')))}" for r in rows]
+    fig = go.Figure()
+    fig.add_shape(type="rect", x0=100 * common_share, x1=102, y0=100 * common_intensity, y1=102,
+                  fillcolor="rgba(181,71,44,0.08)", line={"width": 0}, layer="below")
+    for flag, colour, name in ((True, "#b5472c", pick("共性需求", "common need")),
+                               (False, "#8a94a6", pick("非共性", "not common"))):
+        pts = [i for i, c in enumerate(common) if c is flag]
+        if not pts:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[round(100 * float(rows[i].get("share_in_link") or 0), 1) for i in pts],
+            y=[round(100 * float(rows[i].get("intensity") or 0), 1) for i in pts],
+            mode="markers", name=name, marker={"color": colour, "size": 9, "opacity": 0.85},
+            customdata=[[labels[i], int(rows[i].get("enterprises") or 0), int(rows[i].get("enterprises_in_link") or 0)]
+                        for i in pts],
+            hovertemplate="%{customdata[0]}<br>%{customdata[1]} / %{customdata[2]} " + pick("家", "firms")
+                          + " = %{x}%<br>" + pick("强度", "intensity") + " %{y}%<extra></extra>"))
+    fig.add_shape(type="line", x0=100 * common_share, x1=100 * common_share, y0=0, y1=102,
+                  line={"dash": "dash", "color": "#5b6475", "width": 1})
+    fig.add_shape(type="line", x0=0, x1=102, y0=100 * common_intensity, y1=100 * common_intensity,
+                  line={"dash": "dash", "color": "#5b6475", "width": 1})
+    return _layout(fig, 340, xaxis={"range": [0, 102], "ticksuffix": "%",
+                                    "title": pick("本环节企业中有此需求的占比", "share of the link's firms in need")},
+                   yaxis={"range": [0, 102], "ticksuffix": "%",
+                          "title": pick("强度（与目标的平均差距）", "intensity (mean gap to target)")})
+
+
+def link_need_bars(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -> str:
+    """Per chain link: firms with at least one need, as a share of the link's assessed firms."""
+    rows = list(rows)
+    fig = go.Figure(go.Bar(
+        y=[names.get(str(r.get("link")), str(r.get("link"))) for r in rows],
+        x=[round(100 * float(r.get("share_in_link") or 0), 1) for r in rows], orientation="h",
+        marker={"color": "#2f6f9f"},
+        customdata=[[int(r.get("enterprises") or 0), int(r.get("enterprises_in_link") or 0)] for r in rows],
+        hovertemplate="%{y}: %{customdata[0]} / %{customdata[1]} " + pick("家", "firms") + " = %{x}%<extra></extra>"))
+    return _layout(fig, 90 + 30 * max(len(rows), 1), showlegend=False,
+                   yaxis={"autorange": "reversed", "automargin": True},
+                   xaxis={"range": [0, 105], "ticksuffix": "%",
+                          "title": pick("有需求企业占本环节企业", "firms in need / firms in the link")})
+
+
+def coverage_by_link(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Per chain link: its typical scenarios on the map and how many of them the cluster practises
+    (at the pilot's practice level); a link is covered when it has a typical scenario."""
+    rows = list(rows)
+    y = [tx(r.get("name")) for r in rows]
+    fig = go.Figure()
+    typical = pick("典型场景", "typical scenarios")
+    fig.add_trace(go.Bar(y=y, x=[int(r["typical"]) for r in rows], orientation="h", name=typical,
+                         marker={"color": "#c9ced8"}, hovertemplate="%{y}: %{x}<extra>" + typical + "</extra>"))
+    fig.add_trace(go.Bar(y=y, x=[int(r["practised"]) for r in rows], orientation="h",
+                         name=pick("其中集群已实践", "of which practised"), marker={"color": "#2f7d4f"},
+                         hovertemplate="%{y}: %{x}<extra>" + pick("已实践", "practised") + "</extra>"))
+    return _layout(fig, 110 + 44 * max(len(rows), 1), barmode="group",
+                   yaxis={"autorange": "reversed", "automargin": True},
+                   xaxis={"title": pick("场景数", "Scenarios"), "dtick": 1})

@@ -3,13 +3,14 @@ lists, and coverage now and over time (each run's snapshot) against the pilot's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import render_template, request
 from sqlalchemy import select
 
-from diagnostics.store import cluster_data
+from diagnostics.store import cluster_data, programme_data
 from diagnostics.store.models import Snapshot
 from survey_app.access import area_required
 from survey_app.dashboard import adapters, bp, figures
@@ -37,12 +38,23 @@ def coverage_history(view: ClusterView) -> list[tuple[datetime, float]]:
     return sorted(points)
 
 
-def pilot_deadline(view: ClusterView) -> datetime | None:
-    """The pilot's deadline, when its targets file gives one (``deadline:``)."""
-    value: Any = getattr(view.targets, "deadline", None)
-    if value is None:
-        return None
-    return value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+@dataclass(frozen=True)
+class Deadline:
+    """The pilot's deadline and where it comes from (printed beside the chart)."""
+
+    day: datetime | None
+    basis: str  # file | start | first_project | none (``PilotPeriod.due``)
+    months: int | None
+    source: Mapping[str, str] | None
+
+
+def pilot_deadline(view: ClusterView) -> Deadline:
+    """The pilot file's ``period``: its deadline, its start + months, or the first project's start + months."""
+    period = view.targets.period
+    first = programme_data.first_project_start(db_session(), view.cluster.id) if period.months else None
+    day, basis = period.due(first)
+    return Deadline(None if day is None else datetime(day.year, day.month, day.day), basis, period.months,
+                    period.source.model_dump() if period.source else None)
 
 
 @bp.route("/map")
@@ -57,7 +69,8 @@ def industry_map() -> str:
     return render_template(
         "dashboard/industry_map.html", view=view, clusters=clusters(), name=cluster_name(view.cluster), grid=grid,
         fig_map=figures.heat_map(grid) if grid.cells else None, coverage=cov, history=history, deadline=deadline,
-        fig_cov=figures.coverage_over_time(history, cov.get("target"), deadline) if history else None,
+        fig_cov=figures.coverage_over_time(history, cov.get("target"), deadline.day) if history else None,
+        fig_links=figures.coverage_by_link(adapters.coverage_links(imap)) if imap.get("links") else None,
         elements=adapters.element_lists(imap), element_titles=ELEMENT_TITLES, scenario_names=view.scenario_names,
         solutions=adapters.solutions(imap))
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from diagnostics.shortlist import select_shortlist
 from diagnostics.store import cluster_data, console
 from survey_app.access import area_required, enterprise_or_abort
-from survey_app.dashboard import adapters, bp
+from survey_app.dashboard import adapters, bp, figures
 from survey_app.dashboard.common import ClusterView, cluster_name, clusters, current_view, size_names, view_for
 from survey_app.db import db_session
 from survey_app.forms import ButtonForm
@@ -24,10 +24,14 @@ from survey_app.i18n import pick
 def needs() -> str:
     view = current_view()
     payload = view.payload("needs")
+    overall, by_link = adapters.needs_overall(payload), adapters.needs_by_link(payload)
     return render_template(
         "dashboard/needs.html", view=view, clusters=clusters(), name=cluster_name(view.cluster),
         has=bool(payload), definition=adapters.needs_definition(payload) if payload else None,
-        overall=adapters.needs_overall(payload), by_link=adapters.needs_by_link(payload),
+        overall=overall, by_link=by_link,
+        fig_needs=figures.need_matrix(overall, view.link_names, float(payload.get("common_share") or 0),
+                                      float(payload.get("common_intensity") or 0)) if overall else None,
+        fig_links=figures.link_need_bars(by_link, view.link_names) if by_link else None,
         by_size=adapters.needs_by_size(payload), assessed=payload.get("assessed"), link_names=view.link_names,
         scenario_names=view.scenario_names, size_names=size_names())
 
@@ -55,7 +59,7 @@ def rerun_shortlist(view: ClusterView, user_id: int | None) -> int:
         raise LookupError("no portraits yet / 尚无画像数据")
     defs = cluster_data.definitions(db, frame["questionnaire_version_id"].dropna().astype(int).unique())
     pins = console.active_pins(db, view.cluster.id)
-    payload = select_shortlist(frame, view.targets.shortlist, [c.code for c in view.taxonomy.chain_links],
+    payload = select_shortlist(frame, view.targets.quotas, [c.code for c in view.taxonomy.chain_links],
                                max_score=max((q.max_score for q in defs.values()), default=100.0),
                                link_names={c.code: c.name.model_dump() for c in view.taxonomy.chain_links},
                                pinned=pins["pinned"], excluded_by_official=pins["excluded"])

@@ -32,7 +32,8 @@ RUN_STATE_LABELS = {"queued": ("排队中", "queued"), "running": ("运行中", 
                     "failed": ("失败", "failed")}
 KIND_LABELS = {"portraits": ("企业画像", "Portraits"), "needs": ("共性需求", "Needs"),
                "industry_map": ("场景图谱", "Industry map"), "shortlist": ("试点名单", "Shortlist"),
-               "reports": ("诊断报表", "Workbooks")}
+               "reports": ("诊断报表", "Workbooks"), "research_report": ("研究报告", "Research report"),
+               "survey_report": ("调研诊断报告", "Survey report")}
 RUN_STATUS = {"completed": ("已完成", "completed"), "running": ("运行中", "running"), "failed": ("失败", "failed"),
               "abandoned": ("已中断（进程已退出）", "abandoned (its process died)")}
 
@@ -77,6 +78,10 @@ def index() -> str:
         fig_size=figures.level_bars(by_size, sizes, pick("按规模", "By size")) if by_size else None,
         fig_link=(figures.level_bars(by_link, view.link_names, pick("按产业链环节", "By chain link"))
                   if by_link else None),
+        fig_progress_region=(figures.stage_bars(progress.by_region, {"": pick("未填写", "not given")}, stage_names(),
+                                                pick("按区县", "By district")) if progress.by_region else None),
+        fig_progress_link=(figures.stage_bars(progress.by_link, view.link_names, stage_names(),
+                                              pick("按产业链环节", "By chain link")) if progress.by_link else None),
         level_name=figures.level_name, form=ButtonForm())
 
 

@@ -143,7 +143,8 @@ def visit_context(visit: Visit) -> dict[str, Any]:
         sections.append((tx(dim.title), items))
     enterprise = db.get(Enterprise, visit.enterprise_id)
     return {"visit": visit, "sub": sub, "q": q, "sections": sections, "enterprise": enterprise,
-            "program": skip_program(q), "answers": sub.answers,
+            "program": skip_program(q), "answers": sub.answers, "experts": visits.experts_of_visit(db, visit),
+            "attachable": visits.attachable_experts(db, visit) if visit.status == "open" else [],
             "left": len(visits.unchecked(db, visit)), "form": ButtonForm(), "max_mb": MAX_BYTES // (1024 * 1024)}
 
 
@@ -251,6 +252,47 @@ def notes(visit_id: int) -> Response:
     db.commit()
     flash(pick("走访记录已保存", "Visit notes saved"), "success")
     return redirect(url_for("field.visit", visit_id=visit_id) + "#notes")
+
+
+def _expert_id() -> int:
+    try:
+        return int(request.form.get("expert_id", ""))
+    except ValueError:
+        abort(400)
+
+
+@bp.route("/field/visits/<int:visit_id>/experts", methods=["POST"])
+@area_required("field")
+def add_visit_expert(visit_id: int) -> Response:
+    """Add a 懂行人 of the visited firm's cluster to the visit; another cluster's is not found (404)."""
+    return _change_visit_expert(visit_id, remove=False)
+
+
+@bp.route("/field/visits/<int:visit_id>/experts/remove", methods=["POST"])
+@area_required("field")
+def remove_visit_expert(visit_id: int) -> Response:
+    return _change_visit_expert(visit_id, remove=True)
+
+
+def _change_visit_expert(visit_id: int, *, remove: bool) -> Response:
+    visit = _visit_or_abort(visit_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    db = db_session()
+    change = visits.detach_expert if remove else visits.attach_expert
+    try:
+        expert = change(db, visit, _expert_id(), user_id=current_user.id)
+    except LookupError:
+        db.rollback()
+        abort(404)
+    except visits.VisitRefused as refused:
+        db.rollback()
+        flash(pick(refused.zh, refused.en), "warning")
+        return redirect(url_for("field.visit", visit_id=visit_id) + "#experts")
+    db.commit()
+    flash(pick(f"已移除懂行人：{expert.name}", f"Removed: {expert.name}") if remove
+          else pick(f"已加入懂行人：{expert.name}", f"Added: {expert.name}"), "success")
+    return redirect(url_for("field.visit", visit_id=visit_id) + "#experts")
 
 
 @bp.route("/field/visits/<int:visit_id>/sign", methods=["POST"])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from diagnostics.store.models import Cluster, Enterprise
 from diagnostics.uscc import validate_uscc
+from survey_app.access import valid_id
 from survey_app.db import db_session
 from survey_app.i18n import pick
 
@@ -39,15 +40,25 @@ def cluster() -> Cluster:
 
 
 def row_or_abort(model: type[T], row_id: int) -> T:
-    """A programme row of a cluster the official may read (404 when missing or another cluster's: ids of
-    another cluster's records cannot be probed)."""
-    row = db_session().get(model, row_id)
+    """A programme row of a cluster the official may read: the same 404 when it is missing and when it is
+    another cluster's (as ``survey_app.access``: ids are sequential, a 403 would let them be probed)."""
+    row = db_session().get(model, row_id) if valid_id(row_id) else None
     if row is None:
         abort(404)
     cluster_id: Any = getattr(row, "cluster_id", None)
     if current_user.cluster_id is not None and cluster_id is not None and cluster_id != current_user.cluster_id:
         abort(404)
     return row
+
+
+def cluster_of(row: Any | None) -> Cluster:
+    """The cluster of a programme row (loaded through ``row_or_abort``), or for a new row the one asked for."""
+    if row is None:
+        return cluster()
+    found = db_session().get(Cluster, row.cluster_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 def enterprise_by_code(raw: str, cluster_row: Cluster) -> tuple[Enterprise | None, str | None]:

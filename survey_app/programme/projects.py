@@ -38,6 +38,7 @@ from diagnostics.store.programme_data import (
 from diagnostics.store.repo import audit
 from survey_app.access import area_required
 from survey_app.db import db_session
+from survey_app.forms import ButtonForm
 from survey_app.i18n import pick
 from survey_app.programme import bp
 from survey_app.programme.common import cluster, enterprises_by_lines, row_or_abort
@@ -143,8 +144,9 @@ def _save_project(row: PilotProject | None, c: Cluster, form: ProjectForm, provi
     for e in others:
         db.add(ProjectMember(project_id=target.id, enterprise_id=e.id, role="member"))
     have = set(db.scalars(select(Checkpoint.kind).where(Checkpoint.project_id == target.id)))
+    wanted = ("t0", *targets_for_cluster(c.pilot_code).programme.rules.acceptance_checkpoints)
     for kind in CHECKPOINT_KINDS:
-        if kind not in have:
+        if kind in wanted and kind not in have:
             due = target.started_on + timedelta(days=CHECKPOINT_OFFSETS[kind]) if target.started_on else None
             db.add(Checkpoint(project_id=target.id, kind=kind, due_on=due))
     audit(db, "edit" if row else "create", "pilot_project", target.id, user_id=current_user.id)
@@ -255,4 +257,24 @@ def attach_expert(project_id: int) -> Response:
         audit(db, "attach_expert", "pilot_project", row.id, user_id=current_user.id, expert=form.expert_id.data)
         db.commit()
         flash(pick("懂行人已加入项目。", "Person attached to the project."), "success")
+    return redirect(url_for("programme.project", project_id=row.id))
+
+
+@bp.route("/projects/<int:project_id>/experts/remove", methods=["POST"])
+@area_required("programme_edit")
+def detach_expert(project_id: int) -> Response:
+    """Take a person off the project (what a refused delete of the person asks for first)."""
+    db = db_session()
+    row = row_or_abort(PilotProject, project_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    link = db.scalar(select(ProjectExpert).where(ProjectExpert.project_id == row.id,
+                                                 ProjectExpert.expert_id == request.form.get("expert_id", type=int)))
+    if link is None:  # a second click, or a stale page: say so, as the attach form does for a duplicate
+        flash(pick("该懂行人已不在此项目中。", "That person is no longer on the project."), "info")
+        return redirect(url_for("programme.project", project_id=row.id))
+    db.delete(link)
+    audit(db, "detach_expert", "pilot_project", row.id, user_id=current_user.id, expert=link.expert_id)
+    db.commit()
+    flash(pick("已将懂行人移出项目。", "Person removed from the project."), "success")
     return redirect(url_for("programme.project", project_id=row.id))

@@ -12,9 +12,10 @@ import io
 import zipfile
 from typing import Any
 
-from flask import flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
@@ -28,16 +29,35 @@ from diagnostics.programme.rules import check_replication
 from diagnostics.settings import settings
 from diagnostics.store.models import Cluster, Enterprise
 from diagnostics.store.models_programme import Case, Deployment, Expert, PilotProject, PoolSolution, Provider
-from diagnostics.store.programme_data import evaluation_panel, import_providers, programme_counts, seed_pool
-from diagnostics.store.programme_documents import handbook_for, write_research_report, write_survey_report
+from diagnostics.store.programme_data import (
+    REPORT_KIND,
+    dependents,
+    evaluation_panel,
+    expert_projects,
+    expert_visits,
+    import_providers,
+    programme_counts,
+    record_fields,
+    seed_pool,
+)
+from diagnostics.store.programme_documents import (
+    SURVEY_KIND,
+    handbook_for,
+    latest_document,
+    reusable_documents,
+    write_research_report,
+    write_survey_report,
+)
 from diagnostics.store.repo import audit
 from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import validate_uscc
-from survey_app.access import area_required
+from survey_app.access import area_required, valid_id
+from survey_app.dashboard.workbooks import report_file
 from survey_app.db import db_session
+from survey_app.forms import ButtonForm
 from survey_app.i18n import pick, tx
 from survey_app.programme import bp
-from survey_app.programme.common import cluster, clusters, enterprise_by_code, row_or_abort
+from survey_app.programme.common import cluster, cluster_of, clusters, enterprise_by_code, row_or_abort
 from survey_app.programme.forms import (
     CASE_NAMES,
     DIRECTION_NAMES,
@@ -89,8 +109,9 @@ def index() -> str:
     counts = programme_counts(db, c.id)
     sheet = pilot_acceptance(counts.as_measured(), targets.programme.acceptance)
     projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id).order_by(PilotProject.id)))
+    latest = {kind: latest_document(db, c.id, kind) for kind in (REPORT_KIND, SURVEY_KIND)}
     return render_template("programme/index.html", cluster=c, clusters=clusters(), counts=counts, sheet=sheet,
-                           projects=projects, names=names())
+                           projects=projects, names=names(), latest=latest)
 
 
 # ---- providers ------------------------------------------------------------------------------------------
@@ -231,21 +252,37 @@ def solution_form(solution_id: int | None) -> ResponseReturnValue:
                            back=url_for("programme.solutions", cluster=c.code))
 
 
-@bp.route("/deployments/new", methods=["GET", "POST"])
-@area_required("programme_edit")
-def deployment_form() -> ResponseReturnValue:
+def deployment_or_abort(deployment_id: int) -> tuple[Deployment, Cluster]:
+    """A deployment and its cluster (through its solution); the same 404 for missing and not the official's."""
     db = db_session()
-    c = cluster()
-    form = DeploymentForm()
+    row = db.get(Deployment, deployment_id) if valid_id(deployment_id) else None
+    solution = db.get(PoolSolution, row.solution_id) if row is not None else None
+    if row is None or solution is None:
+        abort(404)
+    return row, cluster_of(row_or_abort(PoolSolution, solution.id))
+
+
+@bp.route("/deployments/new", methods=["GET", "POST"], defaults={"deployment_id": None})
+@bp.route("/deployments/<int:deployment_id>/edit", methods=["GET", "POST"])
+@area_required("programme_edit")
+def deployment_form(deployment_id: int | None) -> ResponseReturnValue:
+    db = db_session()
+    row, c = deployment_or_abort(deployment_id) if deployment_id else (None, cluster())
+    form = DeploymentForm(obj=row)
     pool = list(db.scalars(select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code)))
     form.solution_id.choices = options([(s.id, s.name_zh) for s in pool])
     form.provider_id.choices = options([NONE, *[(p.id, p.name) for p in db.scalars(
         select(Provider).where(Provider.cluster_id == c.id).order_by(Provider.name))]])
     projects = list(db.scalars(select(PilotProject).where(PilotProject.cluster_id == c.id)))
     form.project_id.choices = options([NONE, *[(p.id, p.name) for p in projects]])
-    if request.method == "GET":
+    if request.method == "GET" and row is None:
         form.project_id.data = request.args.get("project", 0, type=int)
         form.solution_id.data = request.args.get("solution", 0, type=int)
+    elif request.method == "GET" and row is not None:
+        form.enterprise_uscc.data = _firm_field(form, row.enterprise_id)
+        form.provider_id.data, form.project_id.data = row.provider_id or 0, row.project_id or 0
+    elif row is not None:
+        _firm_field(form, row.enterprise_id)
     if form.validate_on_submit():
         enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
         if error:
@@ -257,24 +294,58 @@ def deployment_form() -> ResponseReturnValue:
                                                "A '1+N' replication belongs to a project.")]
             else:
                 landed = list(db.scalars(select(Deployment.enterprise_id).where(
-                    Deployment.project_id == project.id, Deployment.solution_id == project.solution_id)))
+                    Deployment.project_id == project.id, Deployment.solution_id == project.solution_id,
+                    Deployment.id != (row.id if row else 0))))
                 for e in check_replication(project.solution_id, form.solution_id.data, enterprise.id, landed):
                     getattr(form, e.field, form.solution_id).errors = [pick(e.message_zh, e.message_en)]
         if enterprise is not None and not form.errors:
-            row = Deployment(solution_id=form.solution_id.data, provider_id=form.provider_id.data or None,
-                             enterprise_id=enterprise.id, project_id=project.id if project else None,
-                             replication=bool(form.replication.data), status=form.status.data,
-                             started_on=form.started_on.data, finished_on=form.finished_on.data)
-            db.add(row)
-            db.flush()
-            _commit("create", "deployment", row.id)
-            flash(pick("应用实施已记录。", "Deployment recorded."), "success")
+            target = row or Deployment()
+            before = record_fields(row) if row else None
+            target.solution_id, target.provider_id = form.solution_id.data, form.provider_id.data or None
+            target.enterprise_id, target.project_id = enterprise.id, project.id if project else None
+            target.replication, target.status = bool(form.replication.data), form.status.data or "planned"
+            target.started_on, target.finished_on = form.started_on.data, form.finished_on.data
+            _save(target, "deployment", before, ("应用实施已保存。", "Deployment saved."))
             if project is not None:
                 return redirect(url_for("programme.project", project_id=project.id))
             return redirect(url_for("programme.solutions", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form,
-                           title=pick("记录应用实施", "Record a deployment"),
-                           back=url_for("programme.solutions", cluster=c.code))
+    return _edit_page(c, form, row, "deployments", ("编辑应用实施", "Edit deployment"),
+                      ("记录应用实施", "Record a deployment"))
+
+
+def _firm_field(form: DeploymentForm | CaseForm, enterprise_id: int) -> str:
+    """Name the stored enterprise under its credit-code field (people read names); returns its code."""
+    firm = db_session().get(Enterprise, enterprise_id)
+    if firm is None:
+        return ""
+    form.enterprise_uscc.description = pick(f"现为：{firm.name}", f"Now: {firm.name}")
+    return firm.uscc
+
+
+def _save(target: Deployment | Case | Expert, entity: str, before: dict[str, Any] | None,
+          message: tuple[str, str]) -> None:
+    """Store a created (``before`` None) or edited record, audited with the fields it changed."""
+    db = db_session()
+    db.add(target)
+    db.flush()
+    _commit("create" if before is None else "edit", entity, target.id, **_changes(before, target))
+    flash(pick(*message), "success")
+
+
+def _edit_page(c: Cluster, form: FlaskForm, row: Deployment | Case | Expert | None, kind: str,
+               edit: tuple[str, str], new: tuple[str, str]) -> str:
+    """The form page of a deployment, case or person, with the way to its delete page when it exists."""
+    return render_template("programme/form.html", cluster=c, form=form, title=pick(*edit) if row else pick(*new),
+                           back=url_for(DELETABLE[kind][1], cluster=c.code),
+                           delete=url_for("programme.delete_record", kind=kind, row_id=row.id) if row else None)
+
+
+def _changes(before: dict[str, Any] | None, after: Deployment | Case | Expert) -> dict[str, Any]:
+    """The audit details of an edit: each changed field as (old, new), the shape the trail reads."""
+    if before is None:
+        return {}
+    now = record_fields(after)
+    return {"changes": {k: [before.get(k), v] for k, v in now.items() if before.get(k) != v}}
 
 
 # ---- cases and people -----------------------------------------------------------------------------------
@@ -291,33 +362,43 @@ def cases() -> str:
                            scenarios=scenario_names(c))
 
 
-@bp.route("/cases/new", methods=["GET", "POST"])
+@bp.route("/cases/new", methods=["GET", "POST"], defaults={"case_id": None})
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
 @area_required("programme_edit")
-def case_form() -> ResponseReturnValue:
+def case_form(case_id: int | None) -> ResponseReturnValue:
     db = db_session()
-    c = cluster()
-    form = CaseForm()
+    row = row_or_abort(Case, case_id) if case_id else None
+    c = cluster_of(row)
+    form = CaseForm(obj=row)
     form.scenario.choices = options([("", pick("（无）", "(none)")), *scenario_choices(c)])
     form.solution_id.choices = options([NONE, *[(s.id, s.name_zh) for s in db.scalars(
         select(PoolSolution).where(PoolSolution.cluster_id == c.id).order_by(PoolSolution.code))]])
+    if row is not None:
+        code = _firm_field(form, row.enterprise_id)
+    if request.method == "GET" and row is not None:
+        form.enterprise_uscc.data = code
+        form.scenario.data, form.solution_id.data = row.scenario or "", row.solution_id or 0
+        first = (row.figures or [{}])[0]
+        form.figure_name.data, form.figure_unit.data = first.get("name"), first.get("unit")
+        form.before.data, form.after.data = first.get("before"), first.get("after")
     if form.validate_on_submit():
         enterprise, error = enterprise_by_code(form.enterprise_uscc.data or "", c)
         if error:
             form.enterprise_uscc.errors = [error]
         else:
             assert enterprise is not None
+            before = record_fields(row) if row else None
             figures = ([{"name": form.figure_name.data, "unit": form.figure_unit.data or "",
                          "before": form.before.data, "after": form.after.data}] if form.figure_name.data else [])
-            row = Case(cluster_id=c.id, kind=form.kind.data, title=form.title.data, enterprise_id=enterprise.id,
-                       scenario=form.scenario.data or None, solution_id=form.solution_id.data or None,
-                       figures=figures, evidence=form.evidence.data or None)
-            db.add(row)
-            db.flush()
-            _commit("create", "case", row.id)
-            flash(pick("案例已保存。", "Case saved."), "success")
+            target = row or Case(cluster_id=c.id)
+            target.kind, target.title = form.kind.data or "typical", form.title.data
+            target.enterprise_id = enterprise.id
+            target.scenario, target.solution_id = form.scenario.data or None, form.solution_id.data or None
+            target.figures = [*figures, *(row.figures or [])[1:]] if row else figures
+            target.evidence = form.evidence.data or None
+            _save(target, "case", before, ("案例已保存。", "Case saved."))
             return redirect(url_for("programme.cases", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form, title=pick("登记案例", "New case"),
-                           back=url_for("programme.cases", cluster=c.code))
+    return _edit_page(c, form, row, "cases", ("编辑案例", "Edit case"), ("登记案例", "New case"))
 
 
 @bp.route("/experts")
@@ -329,24 +410,81 @@ def experts() -> str:
     return render_template("programme/experts.html", cluster=c, rows=rows, links=links)
 
 
-@bp.route("/experts/new", methods=["GET", "POST"])
+@bp.route("/experts/<int:expert_id>")
+@area_required("programme")
+def expert(expert_id: int) -> str:
+    """A person's record: who they are, and the projects and site visits of their cluster they joined."""
+    db = db_session()
+    row = row_or_abort(Expert, expert_id)
+    c = cluster_of(row)
+    links = {lk.code: tx(lk.name) for lk in load_taxonomy(c.industry).chain_links}
+    return render_template("programme/expert.html", cluster=c, person=row, links=links,
+                           projects=expert_projects(db, row), visits=expert_visits(db, row))
+
+
+@bp.route("/experts/new", methods=["GET", "POST"], defaults={"expert_id": None})
+@bp.route("/experts/<int:expert_id>/edit", methods=["GET", "POST"])
 @area_required("programme_edit")
-def expert_form() -> ResponseReturnValue:
-    c = cluster()
-    form = ExpertForm()
+def expert_form(expert_id: int | None) -> ResponseReturnValue:
+    row = row_or_abort(Expert, expert_id) if expert_id else None
+    c = cluster_of(row)
+    form = ExpertForm(obj=row)
     form.chain_link.choices = options([("", pick("（无）", "(none)")),
                                *[(lk.code, tx(lk.name)) for lk in load_taxonomy(c.industry).chain_links]])
+    if request.method == "GET" and row is not None:
+        form.chain_link.data = row.chain_link or ""
     if form.validate_on_submit():
-        row = Expert(cluster_id=c.id)
-        form.populate_obj(row)
-        row.chain_link = form.chain_link.data or None
-        db_session().add(row)
-        db_session().flush()
-        _commit("create", "expert", row.id)
-        flash(pick("懂行人已登记。", "Person saved."), "success")
-        return redirect(url_for("programme.experts", cluster=c.code))
-    return render_template("programme/form.html", cluster=c, form=form, title=pick("登记懂行人", "New 懂行人"),
-                           back=url_for("programme.experts", cluster=c.code))
+        before = record_fields(row) if row else None
+        target = row or Expert(cluster_id=c.id)
+        form.populate_obj(target)
+        target.chain_link = form.chain_link.data or None
+        _save(target, "expert", before, ("懂行人已保存。", "Person saved."))
+        return redirect(url_for("programme.expert", expert_id=target.id))
+    return _edit_page(c, form, row, "experts", ("编辑懂行人", "Edit person"), ("登记懂行人", "New 懂行人"))
+
+
+DELETABLE: dict[str, tuple[str, str, str]] = {  # kind in the URL -> (audit entity, list page, name of the kind)
+    "deployments": ("deployment", "programme.solutions", "应用实施|deployment"),
+    "cases": ("case", "programme.cases", "案例|case"),
+    "experts": ("expert", "programme.experts", "懂行人|person"),
+}
+
+
+def _deletable(kind: str, row_id: int) -> tuple[Deployment | Case | Expert, Cluster, str]:
+    """The record, its cluster and how a person names it; 404 for missing and other clusters alike."""
+    db = db_session()
+    if kind == "deployments":
+        dep, c = deployment_or_abort(row_id)
+        firm = db.get(Enterprise, dep.enterprise_id)
+        sol = db.get(PoolSolution, dep.solution_id)
+        return dep, c, f"{sol.name_zh if sol else ''} → {firm.name if firm else ''}"
+    row = row_or_abort(Case, row_id) if kind == "cases" else row_or_abort(Expert, row_id)
+    return row, cluster_of(row), row.title if isinstance(row, Case) else row.name
+
+
+@bp.route("/<any(deployments, cases, experts):kind>/<int:row_id>/delete", methods=["GET", "POST"])
+@area_required("programme_edit")
+def delete_record(kind: str, row_id: int) -> ResponseReturnValue:
+    """Ask, then delete a record nothing refers to; name what refers to it otherwise. Audited with the
+    deleted fields, so the trail keeps what was removed."""
+    db = db_session()
+    row, c, label = _deletable(kind, row_id)
+    entity, back, kind_names = DELETABLE[kind]
+    reasons = [pick(zh, en) for zh, en in dependents(db, row)]
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if not reasons:
+            audit(db, "delete", entity, row.id, user_id=current_user.id, record=record_fields(row))
+            db.delete(row)
+            db.commit()
+            zh, en = kind_names.split("|")
+            flash(pick(f"已删除{zh}：{label}", f"Deleted the {en}: {label}"), "success")
+            return redirect(url_for(back, cluster=c.code))
+    return render_template("programme/delete.html", cluster=c, form=form, label=label, reasons=reasons,
+                           kind_name=pick(*kind_names.split("|")), back=url_for(back, cluster=c.code)
+                           ), 409 if reasons and request.method == "POST" else 200
 
 
 # ---- evaluation and documents ---------------------------------------------------------------------------
@@ -381,19 +519,24 @@ def handbook(fmt: str) -> Response:
 @bp.route("/survey-report.docx", defaults={"kind": "survey"})
 @area_required("programme")
 def report_download(kind: str) -> Response:
-    """A fresh copy of the cluster's research report or survey report (the flow's function, on demand)."""
+    """The cluster's latest research report or survey report, as the nightly pipeline wrote it; written
+    now (the flow's function) only when the records changed since, or none was written yet."""
     c = cluster()
     db = db_session()
-    writer = write_research_report if kind == "research" else write_survey_report
-    try:
-        result = writer(db, c, settings.report_dir)
-    except LookupError:
-        flash(pick("该集群尚无画像快照：请先运行流水线（shuzhen pipeline run）。",
-                   "No portraits snapshot for this cluster yet: run the pipeline first."), "error")
-        return redirect(url_for("programme.index", cluster=c.code))
-    try:
-        db.commit()
-    except IntegrityError:  # the flow stored the same report at the same moment
-        db.rollback()
-    return send_file(settings.report_dir / result["file"], mimetype=DOCX, as_attachment=True,
-                     download_name=f"{c.code}-{kind}-report.docx")
+    found = reusable_documents(db, c, settings.report_dir)
+    if found is None:
+        try:
+            found = {REPORT_KIND: write_research_report(db, c, settings.report_dir),
+                     SURVEY_KIND: write_survey_report(db, c, settings.report_dir)}
+        except LookupError:
+            flash(pick("该集群尚无画像快照：请先运行流水线（shuzhen pipeline run）。",
+                       "No portraits snapshot for this cluster yet: run the pipeline first."), "error")
+            return redirect(url_for("programme.index", cluster=c.code))
+        try:
+            db.commit()
+        except IntegrityError:  # the flow stored the same report at the same moment
+            db.rollback()
+    research = kind == "research"
+    name = pick("行业数字化转型研究报告", "research-report") if research else pick("企业调研诊断报告", "survey-report")
+    return send_file(report_file(found[REPORT_KIND if research else SURVEY_KIND]["file"]), mimetype=DOCX,
+                     as_attachment=True, download_name=f"{c.name_zh}{name}.docx")

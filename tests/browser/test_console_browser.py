@@ -9,14 +9,12 @@ expects its scenarios to open; filters the directory.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
@@ -27,11 +25,9 @@ from flows.context import DIRECT
 from flows.pipeline import run_pipeline_stages
 from survey_app import create_app
 from survey_app.accounts.passwords import hash_password
+from tests.browser.support import DESKTOP, PHONE, require_chromium, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-SIZES: dict[str, ViewportSize] = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+SIZES: dict[str, ViewportSize] = {"desktop": DESKTOP, "phone": PHONE}
 # a dotted name ("pilot file needs.common_share") is a source reference, not a code shown instead of a name
 CODE_WORDS = re.compile(r"(?<![.\w])(foundation|management|results|beginner|follower|not_started|[a-z]+_[a-z_]+)\b")
 
@@ -40,8 +36,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed; the project's setup installs it")
+    require_chromium()
     url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'console.db'}"
     upgrade(url)
     with pytest.MonkeyPatch.context() as patch:
@@ -59,21 +54,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]
         jdz_firm = session.scalars(select(Enterprise.id).order_by(Enterprise.id)).first()
         session.close()
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-console", "TESTING": True})
-        httpd = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield {"base": f"http://127.0.0.1:{httpd.server_port}", "assigned": assigned, "own": own, "firm": jdz_firm}
-        httpd.shutdown()
-        thread.join(timeout=5)
+        with serve(app) as base:
+            yield {"base": base, "assigned": assigned, "own": own, "firm": jdz_firm}
     cluster_data.clear_cache()
 
-
-@pytest.fixture(scope="module")
-def browser(demo: dict[str, object]) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def pages_for(role: str, demo: dict[str, object]) -> list[str]:
@@ -129,8 +113,13 @@ def test_each_role_sees_names_and_no_forbidden_links(role: str, demo: dict[str, 
             page.wait_for_load_state("networkidle")
             text = page.inner_text("body")
             assert not CODE_WORDS.findall(text), (role, path, sorted(set(CODE_WORDS.findall(text))))
-            if page.locator("[data-figure-holder]").count():
-                expect(page.locator("[data-figure-holder]").first).to_have_attribute("data-rendered", "1")
+            holders = page.locator("[data-figure-holder]")
+            for i in range(holders.count()):  # every chart on the page is drawn, not only the first
+                expect(holders.nth(i)).to_have_attribute("data-rendered", "1")
+            if size == "phone":  # the top bar's links stay on one row (they scroll sideways), however many
+                rows = page.evaluate("""() => { const n = document.querySelector('nav.nav');
+                    const a = n && n.querySelector('a'); return a ? n.clientHeight / a.offsetHeight : 1; }""")
+                assert rows < 1.6, (role, path, rows)
             name = _pattern(path.strip("/").replace("/", "-")) or "home"
             page.screenshot(path=str(artifacts_dir / f"console-{role}-{name}-{size}.png"), full_page=True)
             if size == "desktop":

@@ -10,14 +10,12 @@ Screenshots at phone width go to ``tests/artifacts/``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from diagnostics.settings import settings
 from diagnostics.store import catalogue
@@ -29,13 +27,10 @@ from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import make_uscc
 from survey_app import create_app
 from survey_app.accounts.passwords import hash_password
+from tests.browser.support import PHONE, require_chromium, serve
 from tests.field.test_visits import png_bytes
 from tests.survey_app.survey_helpers import FIXTURES, PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-PHONE = {"width": 390, "height": 844}
 SELF_ANSWERS = {"net": ["A", "B"], "info_sys": "B", "has_erp": True, "erp_years": 3, "quality": "same",
                 "s_design": 2, "s_production": 1}
 
@@ -44,8 +39,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed")
+    require_chromium()
     folder = tmp_path_factory.mktemp("field-browser")
     url = f"sqlite:///{folder / 'field.db'}"
     upgrade(url)
@@ -70,27 +64,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
         score_one(s, sub)
         s.commit()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-test", "TESTING": True})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", url
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield base, url
     engine.dispose()
     settings.questionnaire_dir, settings.upload_dir = saved
     load_taxonomy.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
-
 
 def _phone(browser: Browser) -> BrowserContext:
-    return browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,  # type: ignore[arg-type]
+    return browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
                                locale="zh-CN")
 
 

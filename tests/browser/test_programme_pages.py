@@ -4,34 +4,30 @@ to ``tests/artifacts/`` for a person to look at."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser
 
 from diagnostics.store.db import make_engine, session_factory, upgrade
 from diagnostics.store.demo_data import DEMO_PASSWORD, seed_demo
 from survey_app import create_app
 from survey_app.accounts.passwords import hash_password
+from tests.browser.support import PHONE, require_chromium, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-PHONE: ViewportSize = {"width": 390, "height": 844}
 PAGES = ("/programme/", "/programme/projects", "/programme/projects/1", "/programme/providers",
          "/programme/solutions", "/programme/cases", "/programme/experts", "/programme/evaluation",
-         "/programme/projects/new")
+         "/programme/projects/new", "/programme/experts/1", "/programme/experts/1/edit", "/programme/experts/1/delete",
+         "/programme/deployments/1/edit", "/programme/deployments/1/delete", "/programme/cases/1/edit",
+         "/programme/cases/1/delete")
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed; the project's setup installs it")
+    require_chromium()
     url = f"sqlite:///{tmp_path_factory.mktemp('programme') / 'demo.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -40,20 +36,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         s.commit()
     engine.dispose()
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-test", "TESTING": True})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield base
 
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_programme_pages_fit_a_phone_and_refuse_in_chinese(server: str, browser: Browser, artifacts_dir: Path) -> None:

@@ -8,23 +8,17 @@ phone and desktop width go to ``tests/artifacts/`` for a person to look at.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, Page, expect
 
 from diagnostics.store.db import upgrade
 from diagnostics.uscc import make_uscc
 from survey_app import create_app
+from tests.browser.support import DESKTOP, PHONE, require_chromium, serve
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--no-first-run", "--disable-sync"]
-PHONE: ViewportSize = {"width": 390, "height": 844}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 SCENARIO_RATINGS = {  # the 16 operations scenarios of the SME table, as a mid-level manufacturer rates them
     "s_product_design": "2", "s_process_design": "2", "s_marketing": "1", "s_after_sales": "1",
     "s_planning_scheduling": "2", "s_production_control": "3", "s_quality": "3", "s_equipment": "2",
@@ -38,25 +32,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a free port of 127.0.0.1, in a thread, against a freshly migrated SQLite file."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium (/usr/bin/chromium) is not installed; the project's setup installs it")
+    require_chromium()
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'survey.db'}"
     upgrade(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browser-test", "TESTING": True})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
+    with serve(app) as base:
+        yield base
 
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _wait_saved(page: Page) -> None:

@@ -155,7 +155,7 @@ def questionnaire():
 def targets(**shortlist: Any):
     t = parse_targets(TARGETS_YAML, "mini-pilot.yaml")
     if shortlist:
-        t = t.model_copy(update={"shortlist": t.shortlist.model_copy(update=shortlist)})
+        t = t.model_copy(update={"shortlist": t.quotas.model_copy(update=shortlist)})
     return t
 
 

@@ -87,7 +87,7 @@ def views(ents: pd.DataFrame, assess: pd.DataFrame) -> tuple[pd.DataFrame, dict[
     feeds = feed_map({1: SME})
     needs = rank_needs(portraits, taxonomy, feeds, common_share=targets.needs.common_share,
                        common_intensity=targets.needs.common_intensity)
-    shortlist = select_shortlist(portraits, targets.shortlist, [c.code for c in taxonomy.chain_links])
+    shortlist = select_shortlist(portraits, targets.quotas, [c.code for c in taxonomy.chain_links])
     return portraits, needs, shortlist
 
 

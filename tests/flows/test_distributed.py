@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,12 @@ from sqlalchemy.orm import Session
 import flows  # noqa: F401  (Prefect defaults before the session's Prefect harness starts)
 from diagnostics.scoring import score_answers
 from diagnostics.settings import ROOT, settings
-from diagnostics.store import cluster_data
+from diagnostics.store import cluster_data, console
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
+from diagnostics.store.models_console import RunRequest
 from diagnostics.store.repo import definition_of
+from flows import trigger
 from flows.pipeline import pipeline_flow
 
 pytestmark = pytest.mark.prefect
@@ -149,6 +152,32 @@ def snapshot_hashes(session: Session) -> dict[tuple[str, str], str]:
     return out
 
 
+@dataclass
+class Followed:
+    states: list[str]
+    row: RunRequest
+
+
+def follow_run_now(session: Session, cluster: str | None, timeout: float = 240) -> Followed:
+    """Press "run now" as the console does (a request row, then ``run_now``) and record every state the
+    request passes through until it ends."""
+    row = console.open_request(session, None, "prefect", None)
+    session.commit()
+    trigger.run_now(row.id, cluster)
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.expire_all()
+        current = session.get(RunRequest, row.id)
+        assert current is not None
+        if not seen or seen[-1] != current.state:
+            seen.append(current.state)
+        if current.state in ("done", "failed"):
+            return Followed(seen, current)
+        time.sleep(0.2)
+    pytest.fail(f"run-now request stayed {seen[-1] if seen else '?'} for {timeout:.0f} s")
+
+
 def test_pipeline_through_a_server_a_process_worker_and_dask(
         prefect_harness: None, prefect_database: str, db_url: str, session: Session, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,6 +241,18 @@ def test_pipeline_through_a_server_a_process_worker_and_dask(
         assert flow_run["deployment_id"] and flow_run["state"]["type"] == "COMPLETED"  # the server's deployment run
         reports = cluster_data.latest_snapshot(session, runs[0].cluster_id, "reports").payload  # type: ignore[union-attr,arg-type]
         assert all((tmp_path / "distributed" / p).exists() for p in reports["enterprise_workbooks"].values())
+
+        # the console's "run now" with a Prefect server: the served deployment runs it on the worker and the
+        # request follows the flow run's state through the API (queued -> running -> done | failed)
+        monkeypatch.setattr(settings, "prefect_api_url", api)  # the server run_now must use (flows.trigger.on_server)
+        done = follow_run_now(session, None)
+        assert done.states[0] == "queued" and "running" in done.states and done.states[-1] == "done", (
+            done.states, done.row.message)
+        assert done.row.runner == "prefect" and done.row.flow_run_id, done.row.message
+        served = httpx.get(f"{api}/flow_runs/{done.row.flow_run_id}", timeout=10).json()
+        assert served["state"]["type"] == "COMPLETED" and "run-now" in served["tags"]
+        failed = follow_run_now(session, "no-such-cluster")
+        assert failed.states[-1] == "failed" and (failed.row.message or "").startswith("FAILED"), failed.states
     finally:
         left = procs.stop_all()
     assert left == [], f"processes left running: {left}"
@@ -228,7 +269,7 @@ def test_pipeline_through_a_server_a_process_worker_and_dask(
 
     # embedded mode (this process, Prefect's temporary server) over the same assessments: the same views,
     # hash for hash (portraits name the assessment each one rests on, so both must see the same rows)
-    for table in (Portrait, Snapshot, PipelineRun):
+    for table in (Portrait, Snapshot, PipelineRun, RunRequest):
         session.execute(delete(table))
     session.commit()
     cluster_data.clear_cache()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import docx
 import openpyxl
 import pytest
 from sqlalchemy import func, select, update
@@ -15,6 +16,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
+from diagnostics.store.models_programme import Case
 from diagnostics.store.programme_data import programme_counts
 from flows.context import DIRECT
 from flows.needs import needs_flow
@@ -25,7 +27,11 @@ from flows.shortlist import shortlist_flow
 from flows.trigger import run_pipeline
 
 pytestmark = pytest.mark.prefect
-KINDS = {"portraits", "needs", "industry_map", "shortlist", "reports"}
+VIEWS = {"portraits", "needs", "industry_map", "shortlist", "reports"}
+DOCUMENTS = {"research_report", "survey_report"}  # the last stage: two Word documents per cluster
+KINDS = VIEWS | DOCUMENTS
+REPORT_HEADINGS = ["数据来源", "一、产业链数字化水平", "二、共性需求与痛点", "三、图谱覆盖",
+                   "四、试点项目与成效（T0→T1）", "五、典型案例", "六、转型路径"]
 ENTERPRISES = 150  # 90 in Jingdezhen, 60 in Shaoguan
 
 
@@ -65,11 +71,12 @@ def snapshot_refs(summary: dict[str, Any]) -> dict[tuple[str, str], tuple[int, s
 def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], session: Session) -> None:
     first = run_pipeline()
 
-    # rows written: every scorable submission scored once, a portrait per enterprise, 5 views x 2 clusters
+    # rows written: every scorable submission scored once, a portrait per enterprise, 5 views and 2
+    # documents x 2 clusters
     assert first["score"]["assessments_written"] == demo["scorable"] == count(session, Assessment)
     assert first["score"]["batches"] == -(-demo["scorable"] // 100)
     assert count(session, Portrait) == ENTERPRISES
-    assert count(session, Snapshot) == 10
+    assert count(session, Snapshot) == 14
     runs = session.scalars(select(PipelineRun).order_by(PipelineRun.id)).all()
     assert [r.status for r in runs] == ["completed", "completed"]
     assert all(r.flow_run_id and r.finished_at for r in runs)
@@ -93,11 +100,22 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     assert len(reports["enterprise_workbooks"]) == 30 + len(shortlist["near_misses"])
     assert all((settings.report_dir / p).exists() for p in reports["enterprise_workbooks"].values())
 
-    # run again with nothing new: no assessment, snapshot or portrait rows; the same snapshots re-used
+    # the research report, written by the pipeline's last stage from this run's snapshots, opens in Word
+    research = latest_payload(session, jdz.id, "research_report")
+    document = docx.Document(str(settings.report_dir / research["file"]))
+    assert document.paragraphs[0].text == "景德镇陶瓷产业集群数字化转型研究报告"
+    assert [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 1"
+            ] == REPORT_HEADINGS
+    portraits_ref = first["clusters"]["jingdezhen-ceramics"]["snapshots"]["portraits"]
+    sources = [[c.text for c in r.cells] for r in document.tables[0].rows]
+    assert ["portraits", f"#{portraits_ref['id']}", portraits_ref["hash"]] in sources  # the snapshot it names
+
+    # run again with nothing new: no assessment, snapshot or portrait rows; the same snapshots and the
+    # same documents re-used (no report written again)
     second = run_pipeline()
     assert second["score"]["assessments_written"] == 0
     assert (count(session, Assessment), count(session, Portrait), count(session, Snapshot)) == (
-        demo["scorable"], ENTERPRISES, 10)
+        demo["scorable"], ENTERPRISES, 14)
     assert {k: v[:2] for k, v in snapshot_refs(second).items()} == {k: v[:2] for k, v in refs.items()}
     assert not any(new for _, _, new in snapshot_refs(second).values())
     assert count(session, PipelineRun) == 4
@@ -111,13 +129,23 @@ def test_pipeline_through_prefect(prefect_harness: None, demo: dict[str, Any], s
     third = run_pipeline()
     assert third["score"]["assessments_written"] == 1
     changed = {key for key, (_, _, new) in snapshot_refs(third).items() if new}
-    assert ("jingdezhen-ceramics", "portraits") in changed
+    assert ("jingdezhen-ceramics", "portraits") in changed and ("jingdezhen-ceramics", "research_report") in changed
     assert not {key for key in changed if key[0] == "shaoguan-nonferrous"}
     assert count(session, Portrait) == ENTERPRISES + 90
+    newer = latest_payload(session, jdz.id, "research_report")
+    assert newer["file"] != research["file"] and (settings.report_dir / newer["file"]).exists()
 
-    # the same stage functions without Prefect give exactly the snapshots Prefect stored
+    # a programme record changes (a Shaoguan case is retitled): the views are re-used, the documents are not
+    sg = cluster_data.cluster_by_code(session, "shaoguan-nonferrous")
+    retitled = session.scalars(select(Case).where(Case.cluster_id == sg.id).order_by(Case.id).limit(1)).one()
+    retitled.title = "冶炼车间能耗在线监测（修订）"
+    session.commit()
+    # the same stage functions without Prefect give exactly the views Prefect stored
     direct = run_pipeline_stages(None, runner=DIRECT)
-    assert {k: v[:2] for k, v in snapshot_refs(direct).items()} == {k: v[:2] for k, v in snapshot_refs(third).items()}
+    views = {k: v[:2] for k, v in snapshot_refs(direct).items() if k[1] in VIEWS}
+    assert views == {k: v[:2] for k, v in snapshot_refs(third).items() if k[1] in VIEWS}
+    assert {k for k, (_, _, new) in snapshot_refs(direct).items() if new} == {
+        ("shaoguan-nonferrous", "research_report"), ("shaoguan-nonferrous", "survey_report")}
 
     history = cluster_data.snapshot_history(session, jdz.id, "portraits")
     assert [h["snapshots"]["portraits"]["new"] for h in history] == [False, True, False, True]

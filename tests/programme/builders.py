@@ -104,7 +104,7 @@ def deploy(s: Session, sol: PoolSolution, prov: Provider, e: Enterprise, *, stat
 
 
 def case(s: Session, c: Cluster, e: Enterprise, kind: str = "typical", **kw: Any) -> Case:
-    row = Case(cluster_id=c.id, kind=kind, title=f"{e.name}案例", enterprise_id=e.id,
+    row = Case(cluster_id=c.id, kind=kind, title=kw.pop("title", f"{e.name}案例"), enterprise_id=e.id,
                figures=kw.pop("figures", [{"name": "合格率", "unit": "%", "before": 90, "after": 95}]), **kw)
     s.add(row)
     s.flush()

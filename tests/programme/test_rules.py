@@ -77,6 +77,23 @@ def test_the_pilot_files_configure_the_rules() -> None:
     assert {a.metric for a in jdz.acceptance} >= {"participants", "providers", "solutions", "reports"}
 
 
+def test_the_shandong_file_is_what_the_checker_applies() -> None:
+    shandong = load_targets("shandong-gongfu-2024").programme.rules
+    first = project("窑炉智能控制", ACME, KILN, pid=1)
+    second = project("釉料配方优化", Party("另一服务商", provider_id=2), KILN)
+    refused = check_project(second, [first], shandong)
+    assert [e.rule for e in refused] == ["one_per_manufacturer"]
+    assert refused[0].message_zh == ("制造业企业“景德镇红叶陶瓷”2025年已参加项目“窑炉智能控制”；"
+                                     "每家制造业企业每年最多参加1个项目。")
+    assert check_project(project("釉料配方优化", ACME, KILN, year=2026), [first], shandong) == []
+    small = check_project(project("小项目", ACME, KILN, invest=99), [], shandong)
+    assert [e.rule for e in small] == ["min_investment"] and "不少于100万元" in small[0].message_zh
+    assert [e.rule for e in check_project(project("企业牵头", ACME, KILN, lead="manufacturer"), [], shandong)] \
+        == ["lead_kind"]  # 2024: a provider leads (seed 001 二)
+    members = (Party("甲", enterprise_id=11), Party("乙", enterprise_id=12), Party("丙", enterprise_id=13))
+    assert "max_members" in {e.rule for e in check_project(project("大联合体", ACME, *members), [], shandong)}
+
+
 def test_a_replication_deploys_the_projects_own_solution_in_a_new_firm() -> None:
     assert check_replication(5, 5, enterprise_id=3, landed_enterprise_ids=[1, 2]) == []
     assert [e.rule for e in check_replication(5, 6, 3, [1])] == ["other_solution"]

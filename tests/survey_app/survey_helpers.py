@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,10 @@ def submit(web: Web, submission_id: int) -> TestResponse:
     return web.post(f"/submissions/{submission_id}/submit", {
         "idempotency_key": form_value(html, "idempotency_key"), "revision": form_value(html, "revision"),
         "commitment": "yes"})
+
+
+def figure_json(page: str, holder: str) -> dict[str, Any]:
+    """The Plotly figure a console page embeds for ``holder`` (a JSON block the page's script draws)."""
+    found = re.search(rf'data-figure-for="{holder}">(.*?)</script>', page, re.S)
+    assert found, f"no figure {holder}"
+    return dict(json.loads(found.group(1).replace("<\\/", "</")))

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import flows.trigger
+from diagnostics.pilot import load_targets
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.assessing import score_one
@@ -31,8 +32,10 @@ from diagnostics.store.models import (
     utcnow,
 )
 from diagnostics.store.models_console import RunRequest, ShortlistPin
+from diagnostics.store.models_programme import PilotProject
+from diagnostics.taxonomy import load_taxonomy
 from diagnostics.uscc import make_uscc
-from tests.survey_app.survey_helpers import People, Web
+from tests.survey_app.survey_helpers import People, Web, figure_json
 
 JDZ = "jingdezhen-ceramics"
 # a dotted name ("pilot file needs.common_share") is a source reference, not a code shown instead of a name
@@ -134,6 +137,50 @@ def test_map_cell_opens_scenarios_firms_and_solutions(world: tuple[Flask, Sessio
     assert "/dashboard/enterprises/" in fragment  # firms practising link to their portraits
     for title in ("数据要素清单", "知识模型清单", "工具软件清单", "人才技能清单"):
         assert title in page
+
+
+def test_needs_matrix_draws_the_rule_the_needs_stage_applies(world: tuple[Flask, Session]) -> None:
+    session = world[1]
+    payload = cluster_data.latest_snapshot(session, jdz_id(session), "needs").payload  # type: ignore[union-attr]
+    assert payload is not None
+    page = browser(world, "viewer").html(f"/dashboard/needs?cluster={JDZ}")
+    fig = figure_json(page, "fig-needs")
+    points = {t["name"]: len(t["x"]) for t in fig["data"]}
+    common = sum(bool(r["common"]) for r in payload["scenarios"])
+    assert sum(points.values()) == len(payload["scenarios"]) and points.get("共性需求", 0) == common
+    targets = load_targets(JDZ)  # both thresholds drawn where the pilot file puts them
+    lines = {(shape["x0"], shape["y0"]) for shape in fig["layout"]["shapes"] if shape["type"] == "line"}
+    assert (100 * targets.needs.common_share, 0) in lines and (0, 100 * targets.needs.common_intensity) in lines
+    for trace in fig["data"]:  # a point is in the common trace exactly when it clears both thresholds
+        inside = [x >= 100 * targets.needs.common_share - 0.1 and y >= 100 * targets.needs.common_intensity - 0.1
+                  for x, y in zip(trace["x"], trace["y"], strict=True)]
+        assert all(inside) if trace["name"] == "共性需求" else not any(inside)
+    links = figure_json(page, "fig-need-links")["data"][0]
+    assert len(links["y"]) == len(payload["links"]) and "原料" in links["y"]  # names, not codes
+
+
+def test_coverage_per_link_and_the_deadline_line(world: tuple[Flask, Session]) -> None:
+    session = world[1]
+    page = browser(world, "admin").html(f"/dashboard/map?cluster={JDZ}")
+    typical: dict[str, int] = {}
+    for s in load_taxonomy("ceramics").scenarios:
+        typical[s.link] = typical.get(s.link, 0) + int(s.typical)
+    bars = figure_json(page, "fig-coverage-links")["data"]
+    names = {c.name.zh: c.code for c in load_taxonomy("ceramics").chain_links}
+    assert {names[y]: x for y, x in zip(bars[0]["y"], bars[0]["x"], strict=True)} == typical
+    assert all(p <= t for p, t in zip(bars[1]["x"], bars[0]["x"], strict=True))
+    # no start in the pilot file: the first recorded project's start + the file's 24 months
+    first = session.scalar(select(func.min(PilotProject.started_on)).where(PilotProject.cluster_id == jdz_id(session)))
+    assert first is not None
+    months = load_targets(JDZ).period.months
+    assert months == 24
+    due = (pd.Timestamp(first) + pd.DateOffset(months=months)).date()
+    deadline = re.search(r'data-testid="deadline">(.*?)</p>', page, re.S)
+    assert deadline and due.isoformat() in deadline.group(1) and "第一个登记的试点项目开始日期" in deadline.group(1)
+    over_time = figure_json(page, "fig-coverage")
+    assert [s["x0"] for s in over_time["layout"]["shapes"] if s.get("line", {}).get("dash") == "dot"] == [
+        due.isoformat()]
+    assert over_time["layout"]["xaxis"]["range"][1] > due.isoformat()  # the axis reaches past the deadline
 
 
 def test_directory_filters_sort_and_export(world: tuple[Flask, Session]) -> None:

@@ -13,7 +13,7 @@ from diagnostics.store.catalogue import current_version
 from diagnostics.store.models import Cluster, Enterprise, Submission, utcnow
 from diagnostics.uscc import make_uscc
 from survey_app import create_app
-from tests.survey_app.survey_helpers import People, Web
+from tests.survey_app.survey_helpers import People, Web, figure_json
 
 INDICATORS: list[dict[str, object]] = [
     {"metric": "enterprises", "name": {"zh": "参与项目的企业数量（家）", "en": "Participating enterprises"},
@@ -71,6 +71,9 @@ def test_indicator_table_keeps_whole_numbers_and_says_what_it_counts(db_url: str
     assert re.findall(r'class="stat-value">(\d+)<', stages)[:5] == ["1", "1", "2", "1", "5"]
     district = re.search(r'<th scope="row">昌江区</th>((?:<td class="num">\d+</td>){4})', html)
     assert district and re.findall(r"\d+", district.group(1)) == ["0", "0", "1", "1"]
+    chart = figure_json(html, "fig-progress-region")  # the chart draws the table's counts, stage by stage
+    stages_drawn = {t["name"]: dict(zip(t["y"], t["x"], strict=True)) for t in chart["data"]}
+    assert [stages_drawn[s]["昌江区"] for s in ("已登记", "填报中", "已提交", "已现场核验")] == [0, 0, 1, 1]
     firing = re.search(r'<th scope="row">烧成</th>((?:<td class="num">\d+</td>){4})', html)
     assert firing and re.findall(r"\d+", firing.group(1)) == ["1", "1", "0", "0"]
     unassigned = re.search(r'<th scope="row">未分配</th>((?:<td class="num">\d+</td>){4})', html)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
+import docx
 import openpyxl
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.store import cluster_data
-from diagnostics.store.models import Cluster, Enterprise
+from diagnostics.store.models import Cluster, Enterprise, Snapshot
 from tests.survey_app.survey_helpers import People, Web
 
 
@@ -75,3 +77,21 @@ def test_workbooks_download_and_are_built_on_demand(world: tuple[Flask, Session]
     book = openpyxl.load_workbook(io.BytesIO(one.data))
     assert book.sheetnames[0] == "封面 Cover" and "改进建议 Recommendations" in book.sheetnames
     assert admin.get("/dashboard/enterprises/999999/workbook.xlsx").status_code == 404
+
+
+def test_the_programme_page_links_the_research_report_the_pipeline_wrote(world: tuple[Flask, Session]) -> None:
+    session = world[1]
+    jdz = cluster_data.cluster_by_code(session, "jingdezhen-ceramics")
+    written = cluster_data.latest_snapshot(session, jdz.id, "research_report")
+    assert written is not None  # the pipeline's last stage wrote it
+    official = browser(world, "jdz_reader", "viewer", cluster="jingdezhen-ceramics")
+    page = official.html("/programme/")
+    assert f"最新研究报告生成于 {written.created_at:%Y-%m-%d %H:%M} UTC" in page
+    assert f"画像快照 #{written.payload['sources'][0]['snapshot_id']}" in page
+    before = session.scalar(select(func.count()).select_from(Snapshot))
+    download = official.get("/programme/research-report.docx")
+    assert download.status_code == 200
+    assert hashlib.sha256(download.data).hexdigest() == written.payload["sha256"]  # the same file, not rewritten
+    assert docx.Document(io.BytesIO(download.data)).paragraphs[0].text == "景德镇陶瓷产业集群数字化转型研究报告"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Snapshot)) == before

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import docx
 import pytest
@@ -12,8 +14,19 @@ from flask import Flask
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from diagnostics.store.models import Cluster
-from diagnostics.store.models_programme import Deployment, PilotProject, Provider
+from diagnostics.pilot import load_targets
+from diagnostics.settings import settings
+from diagnostics.store.models import AuditLog, Cluster, Enterprise
+from diagnostics.store.models_programme import (
+    Case,
+    Deployment,
+    Expert,
+    PilotProject,
+    PoolSolution,
+    ProjectExpert,
+    Provider,
+)
+from diagnostics.store.programme_data import indicator_measures
 from diagnostics.taxonomy import load_taxonomy
 from survey_app import create_app
 from tests.programme import builders as b
@@ -123,7 +136,7 @@ def test_who_may_open_and_edit(papp: Flask, people: People, session: Session, pi
     assert city.get(f"/programme/?cluster={c.code}").status_code == 403
     provider = pilot["provider"]
     assert isinstance(provider, Provider)
-    assert city.get(f"/programme/providers/{provider.id}/edit").status_code == 404  # as missing
+    assert city.get(f"/programme/providers/{provider.id}/edit").status_code == 404  # as not there
 
 
 def test_the_handbook_downloads_as_word_and_excel(papp: Flask, people: People, pilot: dict[str, object]) -> None:
@@ -170,3 +183,163 @@ def _xlsx(rows: list[list[object]]) -> bytes:
         ws.write_row(r, 0, row)
     wb.close()
     return buf.getvalue()
+
+
+def _typed(pilot: dict[str, object]) -> tuple[Cluster, list[Enterprise], Provider, PoolSolution]:
+    c, firms, prov, sol = pilot["cluster"], pilot["firms"], pilot["provider"], pilot["solution"]
+    assert isinstance(c, Cluster) and isinstance(prov, Provider) and isinstance(sol, PoolSolution)
+    assert isinstance(firms, list)
+    return c, firms, prov, sol
+
+
+def _sheet_value(html: str, label: str) -> str:
+    """The 'actual' cell of the overview's acceptance-sheet row named ``label``."""
+    found = re.search(rf"<td>{re.escape(label)}</td><td>([^<]*)</td>", html)
+    assert found, label
+    return found.group(1)
+
+
+def test_editing_a_deployment_a_case_and_a_person_changes_the_pages_and_the_indicator_table(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object]) -> None:
+    c, firms, prov, sol = _typed(pilot)
+    dep = b.deploy(session, sol, prov, firms[0])
+    case = b.case(session, c, firms[1])
+    person = Expert(cluster_id=c.id, name="王师傅")
+    session.add(person)
+    session.commit()
+    web = login(papp, people, "official", "admin", cluster=c)
+    label = "解决方案和产品应用实施（个）"
+    assert _sheet_value(web.html(f"/programme/?cluster={c.code}"), label) == "1"
+    assert indicator_measures(session, c.id)["deployments"] == 1.0
+
+    form = web.html(f"/programme/deployments/{dep.id}/edit")
+    assert firms[0].uscc in form and f"现为：{firms[0].name}" in form and "删除此记录" in form  # code and name
+    saved = web.post(f"/programme/deployments/{dep.id}/edit",
+                     {"solution_id": sol.id, "provider_id": prov.id, "enterprise_uscc": firms[0].uscc,
+                      "project_id": 0, "status": "cancelled", "started_on": "2025-04-01"})
+    assert saved.status_code == 302
+    assert "已取消" in web.html(f"/programme/solutions?cluster={c.code}")
+    assert _sheet_value(web.html(f"/programme/?cluster={c.code}"), label) == "0"  # a cancelled one does not count
+    session.expire_all()
+    assert indicator_measures(session, c.id)["deployments"] == 0.0
+    edit = session.scalars(select(AuditLog).where(AuditLog.entity == "deployment", AuditLog.action == "edit")).one()
+    assert edit.details["changes"]["status"] == ["done", "cancelled"]
+
+    web.get(f"/programme/cases/{case.id}/edit")
+    assert web.post(f"/programme/cases/{case.id}/edit",
+                    {"kind": "benchmark", "title": "窑炉改造标杆", "enterprise_uscc": firms[1].uscc, "scenario": "",
+                     "solution_id": 0, "figure_name": "能耗", "figure_unit": "吨", "before": "10", "after": "8"}
+                    ).status_code == 302
+    cases_page = web.html(f"/programme/cases?cluster={c.code}")
+    assert "窑炉改造标杆" in cases_page and "标杆案例" in cases_page and "能耗" in cases_page
+    web.get(f"/programme/experts/{person.id}/edit")
+    assert web.post(f"/programme/experts/{person.id}/edit", {"name": "王建国", "chain_link": "", "years": "31"}
+                    ).status_code == 302
+    assert "王建国" in web.html(f"/programme/experts?cluster={c.code}")
+    assert "31" in web.html(f"/programme/experts/{person.id}")
+
+
+def test_deleting_is_for_the_clusters_editors_only_and_refused_while_something_depends_on_it(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object]) -> None:
+    c, firms, prov, sol = _typed(pilot)
+    dep = b.deploy(session, sol, prov, firms[0])
+    case = b.case(session, c, firms[0], solution_id=sol.id, title="窑炉节能案例")  # records what `dep` achieved
+    project = b.project(session, c, "窑炉智能控制", prov, firms[:1])
+    person = Expert(cluster_id=c.id, name="王师傅")
+    session.add(person)
+    session.flush()
+    session.add(ProjectExpert(project_id=project.id, expert_id=person.id))
+    other = b.cluster(session, "other")
+    session.commit()
+    dep_id, case_id, firm_id = dep.id, case.id, firms[0].id
+    url = f"/programme/deployments/{dep_id}/delete"
+
+    viewer = login(papp, people, "expert", "viewer", cluster=c)
+    assert viewer.get(url).status_code == 403 and viewer.post(url).status_code == 403  # sees it, may not delete
+    city = login(papp, people, "city", "admin", cluster=other)
+    assert city.get(url).status_code == city.post(url).status_code == 404  # another cluster's: as not there
+    assert city.post(f"/programme/cases/{case.id}/delete").status_code == 404
+    admin = login(papp, people, "official", "admin", cluster=c)
+    assert admin.get("/programme/deployments/99999999999/delete").status_code == 404
+    assert admin.post(url, csrf=False).status_code == 400
+
+    refused = admin.post(url)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "不能删除" in html and "案例“窑炉节能案例”记录了这次应用实施的成效" in html
+    assert "确认删除" not in admin.html(url)  # the confirmation is not even offered
+    held = admin.post(f"/programme/experts/{person.id}/delete")
+    assert held.status_code == 409 and "此人已加入试点项目“窑炉智能控制”" in held.get_data(as_text=True)
+    assert session.get(Deployment, dep_id) is not None and session.get(Expert, person.id) is not None
+    person_id = person.id
+    assert admin.post(f"/programme/projects/{project.id}/experts/remove", {"expert_id": person_id}
+                      ).status_code == 302  # what the refusal asks for; then the person may go
+    assert admin.post(f"/programme/experts/{person_id}/delete").status_code == 302
+
+    assert "确认删除" in admin.html(f"/programme/cases/{case.id}/delete")
+    gone = admin.post(f"/programme/cases/{case.id}/delete")
+    assert gone.status_code == 302 and "已删除案例：窑炉节能案例" in admin.html(gone.headers["Location"])
+    assert admin.post(url).status_code == 302  # nothing refers to the deployment any more
+    session.expire_all()
+    assert session.get(Deployment, dep_id) is None and session.get(Case, case_id) is None
+    assert session.get(Expert, person_id) is None
+    deleted = session.scalars(select(AuditLog).where(AuditLog.action == "delete"))
+    trail = {a.entity: a.details["record"] for a in deleted}
+    assert trail["case"]["title"] == "窑炉节能案例" and trail["deployment"]["enterprise_id"] == firm_id
+
+
+def _own_pilot_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session: Session, c: Cluster,
+                    extra: str) -> None:
+    """Give cluster ``c`` a pilot file of its own (the shipped definitions beside it), ending in ``extra``."""
+    shipped = settings.questionnaire_dir
+    for entry in shipped.iterdir():
+        if entry.name != "targets":
+            (tmp_path / entry.name).symlink_to(entry)
+    (tmp_path / "targets").mkdir()
+    for name in ("shandong-gongfu-2024.yaml", "jingdezhen-ceramics.yaml"):
+        (tmp_path / "targets" / name).symlink_to(shipped / "targets" / name)
+    (tmp_path / "targets" / "own-pilot.yaml").write_text(
+        "code: own-pilot\ntitle: 淄博陶瓷集群\ntaxonomy: ceramics\nquestionnaire: sme-digital-2024-mfg\n"
+        "shortlist: {size: 10}\n" + extra, encoding="utf-8")
+    monkeypatch.setattr(settings, "questionnaire_dir", tmp_path)
+    load_targets.cache_clear()
+    c.pilot_code = "own-pilot"
+    session.commit()
+
+
+def test_acceptance_checkpoints_come_from_the_pilot_file(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pilot accepting once, at one year (as Shandong 2025, seed 004 三.(四)): no half-year checkpoint."""
+    c, firms, prov, _ = _typed(pilot)
+    _own_pilot_file(tmp_path, monkeypatch, session, c, "programme:\n  rules:\n    acceptance_checkpoints: [one_year]\n")
+    web = login(papp, people, "official", "admin")
+    try:
+        web.get(f"/programme/projects/new?cluster={c.code}")
+        saved = web.post(f"/programme/projects/new?cluster={c.code}", project_data("窑炉智能控制", prov, firms[0].uscc))
+        assert saved.status_code == 302
+        page = web.html(saved.headers["Location"])
+        assert "T0 项目启动" in page and "T1 一年期" in page and "T1 半年期" not in page
+    finally:
+        load_targets.cache_clear()
+
+
+def test_a_shandong_cluster_is_held_to_the_province_programmes_rules(
+        papp: Flask, people: People, session: Session, pilot: dict[str, object], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cluster whose pilot file names ``programme_from: shandong-gongfu-2024``: the project page refuses
+    what the Shandong notice refuses (a second project for a firm in a year, less than 100万元)."""
+    c, firms, prov, _ = _typed(pilot)
+    _own_pilot_file(tmp_path, monkeypatch, session, c, "programme_from: shandong-gongfu-2024\n")
+    web = login(papp, people, "official", "admin")
+    try:
+        web.get(f"/programme/projects/new?cluster={c.code}")
+        small = web.post(f"/programme/projects/new?cluster={c.code}",
+                         {**project_data("窑炉智能控制", prov, firms[0].uscc), "planned_investment_10k": "80"})
+        assert small.status_code == 200 and "预期投入不少于100万元，本项目为80万元" in small.get_data(as_text=True)
+        assert web.post(f"/programme/projects/new?cluster={c.code}",
+                        project_data("窑炉智能控制", prov, firms[0].uscc)).status_code == 302
+        second = web.post(f"/programme/projects/new?cluster={c.code}", project_data("釉料优化", prov, firms[0].uscc))
+        assert "每家制造业企业每年最多参加1个项目" in second.get_data(as_text=True)
+        assert session.scalar(select(func.count()).select_from(PilotProject)) == 1
+    finally:
+        load_targets.cache_clear()

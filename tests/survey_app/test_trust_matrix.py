@@ -28,7 +28,15 @@ from diagnostics.roles import AREAS, role_of
 from diagnostics.settings import ROOT, settings
 from diagnostics.store import cluster_data, console
 from diagnostics.store.models import Assessment, Assignment, Base, Cluster, Evidence, User
-from diagnostics.store.models_programme import Checkpoint, PilotProject, PoolSolution, Provider
+from diagnostics.store.models_programme import (
+    Case,
+    Checkpoint,
+    Deployment,
+    Expert,
+    PilotProject,
+    PoolSolution,
+    Provider,
+)
 from diagnostics.store.visits import evidence_path, open_visit
 from diagnostics.taxonomy import load_taxonomy
 from survey_app.diagnosis import charts
@@ -96,7 +104,8 @@ ON_SITE = area("field", about_e=True)  # verify, review: the field area, and onl
 
 # (method, rule) -> (url to request, expected per person). {e} E, {s} its submitted questionnaire, {d} its
 # draft, {a} the assessment, {v} the assigned commissioner's visit to E, {ev} evidence on {s}, {asg} the
-# assignment, {u} a commissioner of cluster jdz, {prj}/{prv}/{sol} programme records of cluster jdz.
+# assignment, {u} a commissioner of cluster jdz, {prj}/{prv}/{sol} programme records of cluster jdz, {dep} a
+# deployment in E that the case {case} records (so deleting it is refused, 409), {exp} a 懂行人 of jdz.
 ROUTES: dict[tuple[str, str], tuple[str, Expect]] = {
     ("GET", "/"): ("/", SIGNED_IN),
     ("GET", "/login"): ("/login", PUBLIC),
@@ -141,6 +150,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Expect]] = {
     ("POST", "/field/visits/<int:visit_id>/notes"): ("/field/visits/{v}/notes", OWN_VISIT),
     ("POST", "/field/visits/<int:visit_id>/sync"): ("/field/visits/{v}/sync", OWN_VISIT),
     ("POST", "/field/visits/<int:visit_id>/sign"): ("/field/visits/{v}/sign", OWN_VISIT),
+    ("POST", "/field/visits/<int:visit_id>/experts"): ("/field/visits/{v}/experts", OWN_VISIT),
+    ("POST", "/field/visits/<int:visit_id>/experts/remove"): ("/field/visits/{v}/experts/remove", OWN_VISIT),
     ("GET", "/evidence/<int:evidence_id>"): ("/evidence/{ev}", about_e(SEES)),
     # administration
     ("GET", "/admin/enterprises"): ("/admin/enterprises", area("enterprise_list")),
@@ -202,6 +213,13 @@ ROUTES: dict[tuple[str, str], tuple[str, Expect]] = {
     ("GET", "/programme/survey-report.docx"): ("/programme/survey-report.docx", area("programme")),
     ("GET", "/programme/projects/<int:project_id>"): ("/programme/projects/{prj}",
                                                       area("programme", cluster_404=True)),
+    ("GET", "/programme/experts/<int:expert_id>"): ("/programme/experts/{exp}", area("programme", cluster_404=True)),
+    **{(m, rule): (url, area("programme_edit", cluster_404=True)) for m in ("GET", "POST")
+       for rule, url in (("/programme/deployments/<int:deployment_id>/edit", "/programme/deployments/{dep}/edit"),
+                         ("/programme/cases/<int:case_id>/edit", "/programme/cases/{case}/edit"),
+                         ("/programme/experts/<int:expert_id>/edit", "/programme/experts/{exp}/edit"),
+                         ("/programme/<any(deployments, cases, experts):kind>/<int:row_id>/delete",
+                          "/programme/deployments/{dep}/delete"))},
     **{(m, rule): (url, area("programme_edit", cluster_404="<int:" in rule)) for m in ("GET", "POST")
        for rule, url in (("/programme/providers/new", "/programme/providers/new"),
                          ("/programme/providers/<int:provider_id>/edit", "/programme/providers/{prv}/edit"),
@@ -218,6 +236,8 @@ ROUTES: dict[tuple[str, str], tuple[str, Expect]] = {
     ("POST", "/programme/solutions/seed"): ("/programme/solutions/seed", area("programme_edit")),
     ("POST", "/programme/projects/<int:project_id>/experts"): ("/programme/projects/{prj}/experts",
                                                                area("programme_edit", cluster_404=True)),
+    ("POST", "/programme/projects/<int:project_id>/experts/remove"): ("/programme/projects/{prj}/experts/remove",
+                                                                      area("programme_edit", cluster_404=True)),
     ("POST", "/programme/projects/<int:project_id>/items"): ("/programme/projects/{prj}/items",
                                                              area("programme_edit", cluster_404=True)),
 }
@@ -313,13 +333,19 @@ def world(app: Flask, people: People, session: Session, db_url: str, tmp_path: A
     session.add(project)
     session.flush()
     session.add(Checkpoint(project_id=project.id, kind="t0"))
+    deployment = Deployment(solution_id=solution.id, provider_id=provider.id, enterprise_id=e.id, project_id=project.id)
+    case = Case(cluster_id=jdz.id, kind="typical", title="案例甲", enterprise_id=e.id, solution_id=solution.id)
+    expert = Expert(cluster_id=jdz.id, name="懂行人甲", years=20)
+    session.add_all([deployment, case, expert])
+    session.flush()
     # a run already under way: an allowed "run now" queues behind it instead of starting Prefect here
     console.open_request(session, None, "embedded", users["admin_province"].id)
     session.commit()
     assignment = session.scalar(select(Assignment.id).where(Assignment.enterprise_id == e.id))
     return World({"e": e.id, "s": submitted, "d": draft, "a": assessment.id, "v": visit.id, "ev": evidence.id,
                   "asg": assignment, "assignee": users["commissioner_assigned"].id, "u": target.id,
-                  "prj": project.id, "prv": provider.id, "sol": solution.id,
+                  "prj": project.id, "prv": provider.id, "sol": solution.id, "dep": deployment.id,
+                  "case": case.id, "exp": expert.id,
                   "plotly": charts.PLOTLY_VERSION}, browsers)
 
 
