@@ -16,7 +16,15 @@ from sqlalchemy.orm import Session
 
 from bench.load import Forms
 from diagnostics.store.models import Base, Cluster
-from diagnostics.store.models_programme import Checkpoint, PilotProject
+from diagnostics.store.models_programme import (
+    Case,
+    Checkpoint,
+    Deployment,
+    Expert,
+    PilotProject,
+    PoolSolution,
+    Provider,
+)
 from diagnostics.text import CONTROL
 from tests.survey_app.survey_helpers import People, Web
 from tests.survey_app.test_trust_matrix import database_state
@@ -44,6 +52,11 @@ FORMS = [
     ("/programme/cases/new", "/programme/cases/new"),
     ("/programme/deployments/new", "/programme/deployments/new"),
     ("/programme/experts/new", "/programme/experts/new"),
+    ("/programme/providers/{prv}/edit", "/programme/providers/{prv}/edit"),
+    ("/programme/solutions/{sol}/edit", "/programme/solutions/{sol}/edit"),
+    ("/programme/deployments/{dep}/edit", "/programme/deployments/{dep}/edit"),
+    ("/programme/cases/{case}/edit", "/programme/cases/{case}/edit"),
+    ("/programme/experts/{exp}/edit", "/programme/experts/{exp}/edit"),
 ]
 # a bad file, and what each import must say about it (the roster import previews; providers take .xlsx)
 BAD_FILES: dict[str, tuple[bytes, str, str]] = {
@@ -71,10 +84,23 @@ def admin(app: Flask, people: People, session: Session) -> tuple[Web, dict[str, 
     session.add(project)
     session.flush()
     session.add(Checkpoint(project_id=project.id, kind="t0"))
+    firm = people.enterprise()
+    firm.cluster_id = cluster.id
+    provider = Provider(cluster_id=cluster.id, name="服务商甲", kind="platform")
+    session.add(provider)
+    session.flush()
+    solution = PoolSolution(cluster_id=cluster.id, code="s1", name_zh="方案一", provider_id=provider.id)
+    expert = Expert(cluster_id=cluster.id, name="懂行人甲")
+    session.add_all([solution, expert])
+    session.flush()
+    deployment = Deployment(solution_id=solution.id, provider_id=provider.id, enterprise_id=firm.id)
+    case = Case(cluster_id=cluster.id, kind="typical", title="案例甲", enterprise_id=firm.id)
+    session.add_all([deployment, case])
     session.commit()
     web = Web(app.test_client())
     assert web.login("chief").status_code == 302
-    return web, {"u": target.id, "prj": project.id}
+    return web, {"u": target.id, "prj": project.id, "prv": provider.id, "sol": solution.id, "dep": deployment.id,
+                 "case": case.id, "exp": expert.id}
 
 
 def _form(web: Web, page: str, action: str) -> dict[str, Any]:
