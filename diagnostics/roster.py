@@ -26,7 +26,8 @@ import pandas as pd
 from diagnostics.answers import ValueProblem, is_blank, parse_number
 from diagnostics.industry_codes import lookup as lookup_industry
 from diagnostics.size_class import size_class
-from diagnostics.text import Text
+from diagnostics.table_files import TableFileProblem, sniff
+from diagnostics.text import Text, strip_controls
 from diagnostics.uscc import validate_uscc
 
 # ---------------------------------------------------------------- the one table of header synonyms
@@ -191,25 +192,16 @@ class ParsedRoster:
 
 def read_grid(data: bytes, filename: str) -> list[list[str]]:
     """Every cell of the first sheet as text, rows as in the file (index 0 = spreadsheet row 1)."""
-    suffix = Path(filename).suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
+    # a wrong type, an empty, renamed or damaged file is named (TableFileProblem); Excel 97-2003 (.xls) is
+    # no zip, so only calamine can tell
+    text = None if Path(filename).suffix.lower() == ".xls" else sniff(data, filename)
+    if text is None:
         frame = pd.read_excel(io.BytesIO(data), sheet_name=0, header=None, dtype=str, keep_default_na=False,
                               engine="calamine")
-    elif suffix in (".csv", ".txt"):
-        text = _decode(data)
+    else:
         frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
                             skip_blank_lines=False, on_bad_lines="warn")
-    else:
-        raise ValueError(f"{filename}: unsupported file type '{suffix}' (use .csv or .xlsx)")
     return [["" if is_blank(c) else str(c) for c in row] for row in frame.itertuples(index=False)]
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030: Excel on Chinese Windows saves CSV in GBK."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("gb18030")
 
 
 def _find_header(grid: list[list[str]]) -> tuple[int, dict[int, str]]:
@@ -237,8 +229,8 @@ def _find_header(grid: list[list[str]]) -> tuple[int, dict[int, str]]:
 
 
 def clean_text(value: str) -> str:
-    """Full-width folded (NFKC), trimmed, inner runs of spaces collapsed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+    """Full-width folded (NFKC), control characters dropped, trimmed, inner runs of spaces collapsed."""
+    return re.sub(r"\s+", " ", strip_controls(unicodedata.normalize("NFKC", value))).strip()
 
 
 def _is_total(cells: Mapping[str, str]) -> bool:
@@ -329,6 +321,8 @@ def parse_roster(data: bytes, filename: str, *, chain_links: Mapping[str, str] |
     """
     try:
         grid = read_grid(data, filename)
+    except TableFileProblem as problem:
+        return ParsedRoster([], [RosterError(0, "", problem.zh, problem.en)], 0, {})
     except (ValueError, UnicodeDecodeError) as exc:
         return ParsedRoster([], [RosterError(0, "", f"无法读取文件：{exc}", f"cannot read the file: {exc}")], 0, {})
     except Exception as exc:  # noqa: BLE001  (pandas and calamine raise many kinds on a corrupt file)

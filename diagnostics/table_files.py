@@ -44,14 +44,13 @@ def decode_csv(data: bytes, name: str) -> tuple[str, str]:
                            "unknown text encoding (save it as CSV UTF-8)")
 
 
-def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyxl"] = "openpyxl") -> pd.DataFrame:
-    """Every cell as text (no NA guessing), from CSV (UTF-8 or GBK/GB18030) or XLSX (first sheet)."""
-    path = Path(path)
-    name, suffix = path.name, path.suffix.lower()
+def sniff(data: bytes, name: str) -> str | None:
+    """What is wrong with a table file's bytes before pandas sees them (``TableFileProblem``); for a CSV
+    its decoded text, for a workbook ``None``. Shared by the census reader and the roster import."""
+    suffix = Path(name).suffix.lower()
     if suffix not in EXCEL_SUFFIXES + TEXT_SUFFIXES:
         raise TableFileProblem(name, f"不支持的文件类型“{suffix}”（请使用 .csv 或 .xlsx）",
                                f"unsupported file type '{suffix}' (use .csv or .xlsx)")
-    data = path.read_bytes()
     if not data.strip():
         raise TableFileProblem(name, "文件是空的", "the file is empty")
     if suffix in EXCEL_SUFFIXES:
@@ -69,12 +68,21 @@ def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyx
         except zipfile.BadZipFile:
             raise TableFileProblem(name, "Excel 文件已损坏或不完整（请重新导出）",
                                    "the Excel file is damaged or incomplete (export it again)") from None
+        return None
+    if data.startswith(b"PK"):
+        raise TableFileProblem(name, "这是 Excel 工作簿或压缩文件，不是 CSV：请改名为 .xlsx",
+                               "this is an Excel workbook or zip, not CSV: rename it to .xlsx")
+    return decode_csv(data, name)[0]
+
+
+def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyxl"] = "openpyxl") -> pd.DataFrame:
+    """Every cell as text (no NA guessing), from CSV (UTF-8 or GBK/GB18030) or XLSX (first sheet)."""
+    path = Path(path)
+    name = path.name
+    text = sniff(path.read_bytes(), name)
+    if text is None:
         frame = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False, engine=excel_engine)
     else:
-        if data.startswith(b"PK"):
-            raise TableFileProblem(name, "这是 Excel 工作簿或压缩文件，不是 CSV：请改名为 .xlsx",
-                                   "this is an Excel workbook or zip, not CSV: rename it to .xlsx")
-        text, _encoding = decode_csv(data, name)
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         except pd.errors.EmptyDataError:

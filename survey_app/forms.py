@@ -5,6 +5,8 @@ Area-specific forms live beside their routes (``accounts/forms.py``, ``survey/fo
 
 from __future__ import annotations
 
+import math
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FloatField, Form, HiddenField, SelectMultipleField
@@ -43,7 +45,7 @@ def input_attrs(field: object, help_text: str | None = None, required: bool = Fa
 
 
 class ShortNumber:
-    """Refuse a number typed with more than ``digits`` characters before any range check runs.
+    """Refuse a number typed with more than ``digits`` characters, or infinite, before any range check runs.
 
     WTForms' ``NumberRange`` converts to float, and a 400-digit integer overflows that conversion; a real
     staff count or revenue never needs more than a dozen digits.
@@ -58,6 +60,8 @@ class ShortNumber:
         raw = (field.raw_data or [""])[0] if field.raw_data else ""
         if len(str(raw).strip()) > self.digits:
             raise StopValidation(str(_l("This number is too long (at most %(n)d digits)", n=self.digits)))
+        if isinstance(field.data, float) and not math.isfinite(field.data):  # "1e309", "inf", "nan"
+            raise StopValidation(str(_l("Enter an ordinary number (not infinity or NaN)")))
 
 
 class PlainNumberField(FloatField):

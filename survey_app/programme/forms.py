@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from diagnostics.programme.config import PROVIDER_KIND_NAMES
 from diagnostics.store.models_programme import CASE_KINDS, DEPLOYMENT_STATUSES, DIRECTIONS, PROVIDER_KINDS
-from survey_app.forms import CheckboxesField
+from survey_app.forms import CheckboxesField, ShortNumber
 from survey_app.i18n import pick
 
 
@@ -95,7 +95,7 @@ class DeploymentForm(FlaskForm):
 
 class ProjectForm(FlaskForm):
     name = StringField(Bi("项目名称", "Project name"), validators=[DataRequired(), Length(max=200)])
-    year = IntegerField(Bi("年度", "Year"), validators=[DataRequired(), NumberRange(2020, 2100)])
+    year = IntegerField(Bi("年度", "Year"), validators=[DataRequired(), ShortNumber(), NumberRange(2020, 2100)])
     lead_kind = SelectField(Bi("牵头方", "Lead"), choices=choices(LEAD_NAMES, ("provider", "manufacturer")))
     direction = SelectField(Bi("方向", "Direction"), choices=choices(DIRECTION_NAMES, DIRECTIONS))
     solution_id = SelectField(Bi("解决方案", "Solution"), coerce=int, choices=[])
@@ -107,7 +107,7 @@ class ProjectForm(FlaskForm):
     members = TextAreaField(Bi("其他企业成员（统一社会信用代码，每行一个）", "Other member enterprises (credit codes)"),
                             validators=[Optional(), Length(max=4000)])
     planned_investment_10k = FloatField(Bi("预期投入（万元）", "Planned investment (10k yuan)"),
-                                        validators=[Optional(), NumberRange(min=0)])
+                                        validators=[Optional(), ShortNumber(), NumberRange(min=0)])
     started_on = DateField(Bi("开始日期", "Start date"), validators=[Optional()])
     ends_on = DateField(Bi("结束日期", "End date"), validators=[Optional()])
 
@@ -116,7 +116,7 @@ class CheckpointForm(FlaskForm):
     due_on = DateField(Bi("计划日期", "Due date"), validators=[Optional()])
     held_on = DateField(Bi("实际召开日期", "Held on"), validators=[Optional()])
     actual_investment_10k = FloatField(Bi("累计实际投入（万元）", "Actual investment so far (10k yuan)"),
-                                       validators=[Optional(), NumberRange(min=0)])
+                                       validators=[Optional(), ShortNumber(), NumberRange(min=0)])
     notes = TextAreaField(Bi("备注", "Notes"), validators=[Optional(), Length(max=4000)])
     link = BooleanField(Bi("关联每家参与企业截至该日期的最新评估",
                            "Link each participant's latest assessment up to this date"))
@@ -124,8 +124,8 @@ class CheckpointForm(FlaskForm):
 
 class AcceptanceItemForm(FlaskForm):
     indicator = StringField(Bi("指标", "Indicator"), validators=[DataRequired(), Length(max=200)])
-    target = FloatField(Bi("目标值", "Target"), validators=[Optional()])
-    actual = FloatField(Bi("实际值", "Actual"), validators=[Optional()])
+    target = FloatField(Bi("目标值", "Target"), validators=[Optional(), ShortNumber()])
+    actual = FloatField(Bi("实际值", "Actual"), validators=[Optional(), ShortNumber()])
     evidence = TextAreaField(Bi("佐证材料", "Evidence"), validators=[Optional(), Length(max=4000)])
 
 
@@ -138,8 +138,8 @@ class CaseForm(FlaskForm):
     solution_id = SelectField(Bi("解决方案", "Solution"), coerce=int, choices=[])
     figure_name = StringField(Bi("对比指标", "Figure"), validators=[Optional(), Length(max=100)])
     figure_unit = StringField(Bi("单位", "Unit"), validators=[Optional(), Length(max=20)])
-    before = FloatField(Bi("改造前", "Before"), validators=[Optional()])
-    after = FloatField(Bi("改造后", "After"), validators=[Optional()])
+    before = FloatField(Bi("改造前", "Before"), validators=[Optional(), ShortNumber()])
+    after = FloatField(Bi("改造后", "After"), validators=[Optional(), ShortNumber()])
     evidence = TextAreaField(Bi("佐证", "Evidence"), validators=[Optional(), Length(max=4000)])
 
 
@@ -147,7 +147,8 @@ class ExpertForm(FlaskForm):
     name = StringField(Bi("姓名", "Name"), validators=[DataRequired(), Length(max=100)])
     organisation = StringField(Bi("单位", "Organisation"), validators=[Optional(), Length(max=200)])
     chain_link = SelectField(Bi("熟悉的环节", "Chain link"), choices=[])
-    years = IntegerField(Bi("从业年限", "Years in the trade"), validators=[Optional(), NumberRange(0, 80)])
+    years = IntegerField(Bi("从业年限", "Years in the trade"),
+                         validators=[Optional(), ShortNumber(), NumberRange(0, 80)])
     experience = TextAreaField(Bi("行业经验", "Trade experience"), validators=[Optional(), Length(max=4000)])
     contact = StringField(Bi("联系方式", "Contact"), validators=[Optional(), Length(max=100)])
 
