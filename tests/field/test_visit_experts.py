@@ -76,7 +76,7 @@ def test_nobody_attaches_another_clusters_person_or_to_another_commissioners_vis
     vid = scene.open_visit(scene.field, scene.a)
     assert scene.field.post(f"/field/visits/{vid}/experts", {"expert_id": li.id}).status_code == 404
     assert scene.field.post(f"/field/visits/{vid}/experts", {"expert_id": 2**40}).status_code == 404
-    assert scene.other_field.post(f"/field/visits/{vid}/experts", {"expert_id": wang.id}).status_code == 404  # as missing
+    assert scene.other_field.post(f"/field/visits/{vid}/experts", {"expert_id": wang.id}).status_code == 404
     assert scene.field.post(f"/field/visits/{vid}/experts", {"expert_id": wang.id}, csrf=False).status_code == 400
     assert _links(session) == 0
 
