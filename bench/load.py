@@ -312,7 +312,9 @@ def journey(base: str, tally: Tally, account: tuple[str, int, str], saves: int, 
         review = timed(tally, "review", http.get, f"{base}/submissions/{sid}/review")
         pause(think)
         submit = Forms(review.text).ending(r"/submit$")
-        timed(tally, "submit", http.post, base + submit["action"], data=submit["fields"], ok=(302,))
+        # the respondent ticks the truthfulness commitment the review page asks for before submitting
+        timed(tally, "submit", http.post, base + submit["action"], data={**submit["fields"], "commitment": "yes"},
+              ok=(302,))
         with tally.lock:
             tally.submits += 1
             tally.journeys += 1
