@@ -11,7 +11,9 @@ simulated enterprise, starts gunicorn with ``gunicorn.conf.py`` on a free loopba
    opens the review page and submits; then the next account. Latency per step, p50/p95, errors.
 2. **saturation** (``--burst`` seconds): every user autosaves back to back, no pause: saves/s;
 3. **bare ceiling** (``--burst`` seconds, same users, same gunicorn settings, same database): a Flask +
-   SQLAlchemy endpoint that inserts one row per POST (``bench/bare_app.py``): saves/s.
+   SQLAlchemy endpoint that inserts one row per POST (``bench/bare_app.py``): saves/s. Both servers run
+   side by side and 2. and 3. alternate in ``--slices`` slices each, so both rates are measured under
+   the same machine load (on a shared machine a sequential bare phase saw a different load).
 
 Every save the server accepted must be stored: an accepted autosave is one whose answer revision went
 up, and afterwards the sum of the drafts' revision increases must equal accepted saves plus submits;
@@ -27,6 +29,7 @@ import os
 import queue
 import random
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -138,9 +141,13 @@ class Server:
                 self.proc.wait()
 
 
+SECRET_KEY = secrets.token_urlsafe(48)
+
+
 def start_server(app: str, url: str, workers: int, threads: int, log: Path, warm: str = "/login") -> Server:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "load-test-secret", "SHUZHEN_WEB_BIND": f"127.0.0.1:{port}",
+    # a production-strength key (the app refuses a short one outside development), the same for every worker
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "SHUZHEN_WEB_BIND": f"127.0.0.1:{port}",
            "SHUZHEN_WEB_WORKERS": str(workers), "SHUZHEN_WEB_THREADS": str(threads),
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app]
@@ -349,8 +356,9 @@ def journey(base: str, tally: Tally, account: tuple[str, int, str], saves: int, 
         review = timed(tally, "review", http.get, f"{base}/submissions/{sid}/review")
         pause(think)
         submit = Forms(review.text).ending(r"/submit$")
-        submit["fields"]["commitment"] = "yes"  # the authenticity commitment a person ticks before submitting
-        timed(tally, "submit", http.post, base + submit["action"], data=submit["fields"], ok=(302,))
+        # the respondent ticks the truthfulness commitment the review page asks for before submitting
+        timed(tally, "submit", http.post, base + submit["action"], data={**submit["fields"], "commitment": "yes"},
+              ok=(302,))
         with tally.lock:
             tally.submits += 1
             tally.journeys += 1
@@ -385,48 +393,61 @@ def run_journeys(base: str, accounts: list[tuple[str, int, str]], users: int, se
     return tally
 
 
-def run_burst(base: str, accounts: list[tuple[str, int, str]], users: int, seconds: float,
-              bare: bool) -> tuple[Tally, float]:
-    """Every user saves back to back for ``seconds``; (tally, elapsed)."""
-    tally = Tally()
+def run_burst(base: str, accounts: list[tuple[str, int, str]], users: int, seconds: float, bare_base: str,
+              slices: int) -> tuple[Tally, float, Tally, float]:
+    """Every user saves back to back, alternating between the app's autosave and the bare endpoint in
+    ``2 * slices`` slices of ``seconds / slices`` each (app first); (app tally, app seconds, bare tally,
+    bare seconds). Interleaving puts both under the same machine load, so their ratio does not move with
+    what else the machine is doing, as it did when the bare phase ran after the app phase."""
+    tally, bare = Tally(), Tally()
     ready = threading.Barrier(users + 1)
-    stop = [0.0]
+    phase: list[str] = ["setup"]  # "app", "bare" or "stop", set by the timer below
 
     def user(i: int) -> None:
         http = requests.Session()
+        plain = requests.Session()
         form: dict[str, Any] = {}
         url = ""
         try:
-            if not bare:
-                login(http, base, tally, accounts[i][0])
-                url, form = open_draft(http, base, tally, accounts[i][1], accounts[i][2])
-                tally.drafts.add(int(re.search(r"/submissions/(\d+)/", url).group(1)))  # type: ignore[union-attr]
+            login(http, base, tally, accounts[i][0])
+            url, form = open_draft(http, base, tally, accounts[i][1], accounts[i][2])
+            tally.drafts.add(int(re.search(r"/submissions/(\d+)/", url).group(1)))  # type: ignore[union-attr]
         except Failed:
             pass
         ready.wait()
         k = 0
-        while time.monotonic() < stop[0] and (bare or form):
+        while (now := phase[0]) != "stop":
             try:
-                if bare:
-                    timed(tally, "bare save", http.post, f"{base}/save/user{i}", data={"q": str(k), "user": str(i)})
-                    with tally.lock:
-                        tally.saves_accepted += 1
-                else:
+                if now == "bare":
+                    timed(bare, "bare save", plain.post, f"{bare_base}/save/user{i}",
+                          data={"q": str(k), "user": str(i)})
+                    with bare.lock:
+                        bare.saves_accepted += 1
+                elif form:
                     autosave(http, url, tally, form, k, "autosave (burst)")
+                else:
+                    time.sleep(0.05)  # this user could not open its draft; the others go on
             except Failed:
                 pass
             k += 1
         http.close()
+        plain.close()
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
     for t in threads:
         t.start()
     ready.wait()
-    begin = time.monotonic()
-    stop[0] = begin + seconds
+    spent = {"app": 0.0, "bare": 0.0}
+    for j in range(2 * slices):
+        which = "app" if j % 2 == 0 else "bare"
+        phase[0] = which
+        begin = time.monotonic()
+        time.sleep(seconds / slices)
+        spent[which] += time.monotonic() - begin
+    phase[0] = "stop"
     for t in threads:
         t.join()
-    return tally, time.monotonic() - begin
+    return tally, spent["app"], bare, spent["bare"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -458,7 +479,9 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> bo
           f"gunicorn {args.workers} workers x {args.threads} threads; {args.users} users")
     log = work / f"gunicorn-{name}.log"
     ok = True
+    rows_before = bare_rows(url)  # creates the table first: two workers creating it at once race on PostgreSQL
     server = start_server("survey_app:create_app()", url, args.workers, args.threads, log)
+    bare_server = start_server("bench.bare_app:create_app()", url, args.workers, args.threads, log, warm="/nothing")
     try:
         before = stored_revisions(url, [a[1] for a in accounts])
         pipeline: PipelineLoop | None = None
@@ -469,10 +492,14 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> bo
         else:
             tally = run_journeys(server.base, accounts[args.users:], args.users, args.seconds, args.saves, args.think,
                                  args.ramp)
-        burst, elapsed = (Tally(), 1.0) if args.no_burst else run_burst(
-            server.base, accounts[:args.users], args.users, args.burst, bare=False)
+        if args.no_burst:
+            burst, elapsed, bare, bare_elapsed = Tally(), 1.0, Tally(), 1.0
+        else:
+            burst, elapsed, bare, bare_elapsed = run_burst(server.base, accounts[:args.users], args.users, args.burst,
+                                                           bare_server.base, args.slices)
     finally:
         server.stop()
+        bare_server.stop()
     after = stored_revisions(url, [a[1] for a in accounts])
     drafts = tally.drafts | burst.drafts
     stored = sum(after.get(sid, 0) - before.get(sid, 0) for sid in drafts)
@@ -501,19 +528,14 @@ def run_backend(name: str, url: str, args: argparse.Namespace, work: Path) -> bo
     if args.no_burst:
         return ok
 
-    rows_before = bare_rows(url)  # creates the table first: two workers creating it at once race on PostgreSQL
-    server = start_server("bench.bare_app:create_app()", url, args.workers, args.threads, log, warm="/nothing")
-    try:
-        bare, bare_elapsed = run_burst(server.base, accounts[:args.users], args.users, args.burst, bare=True)
-    finally:
-        server.stop()
     rows = bare_rows(url) - rows_before
     report("bare", bare)
     bare_lost = bare.saves_accepted - rows
     bare_rate = bare.saves_accepted / bare_elapsed
     bare_errors = server_errors(bare)
     print(f"  bare endpoint: {bare_rate:.0f} saves/s, 5xx/connection errors {bare_errors}, accepted "
-          f"{bare.saves_accepted}, stored {rows}")
+          f"{bare.saves_accepted}, stored {rows}; app and bare interleaved in {args.slices} slices each of "
+          f"{args.burst / args.slices:.1f} s")
     ok &= bare_errors == 0 and bare_lost <= 0 and rows - bare.saves_accepted <= bare.saves_unknown
     autosave_p95 = pct(tally.latencies.get("autosave", []), .95)
     print(f"  RESULT {name}: draft saves {app_rate:.0f}/s vs bare {bare_rate:.0f}/s = {app_rate / bare_rate:.2f} "
@@ -526,6 +548,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60, help="journeys phase")
     parser.add_argument("--burst", type=float, default=20, help="saturation and bare phases, each")
+    parser.add_argument("--slices", type=int, default=5,
+                        help="the saturation and bare phases alternate in this many slices each")
     parser.add_argument("--saves", type=int, default=10, help="autosaves per journey")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's autosaves")
     parser.add_argument("--ramp", type=float, default=10, help="seconds over which the journey users arrive")

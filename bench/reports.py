@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import shutil
 import sys
 import tempfile
@@ -34,11 +35,18 @@ from flows.pipeline import run_pipeline_stages  # noqa: E402
 from flows.reports import run_reports  # noqa: E402
 
 
+def cpu_seconds() -> float:
+    """CPU (user + system) of this process and of its ended children (the pool's workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=10000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--keep", help="work in this folder and keep it (default: a temporary folder)")
+    parser.add_argument("--no-rerun", action="store_true", help="skip the unchanged rerun at the end")
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="shuzhen-reports-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -62,18 +70,22 @@ def main() -> None:
         shutil.rmtree(settings.report_dir, ignore_errors=True)
         cluster_data.clear_cache()
         settings.workers = workers
+        cpu0 = cpu_seconds()
         t0 = time.perf_counter()
         out = run_reports(None, scope="all", runner=DIRECT)
         elapsed = time.perf_counter() - t0
         files = len(list(settings.report_dir.rglob("*.xlsx")))
-        parallel.shutdown()
+        parallel.shutdown()  # the pool's processes end here, so their CPU is counted below
+        cpu = cpu_seconds() - cpu0
         print(f"workers {workers}: {files} workbooks ({len(out)} clusters) in {elapsed:.1f} s = "
-              f"{files / elapsed:.0f} workbooks/s (pool start included)")
+              f"{files / elapsed:.0f} workbooks/s (pool start included); CPU {cpu:.1f} s "
+              f"({cpu / max(files, 1) * 1000:.1f} ms per workbook), {cpu / elapsed:.2f} cores busy on average")
 
-    t0 = time.perf_counter()
-    run_reports(None, scope="all", runner=DIRECT)
-    print(f"unchanged rerun: {time.perf_counter() - t0:.1f} s, "
-          f"{len(list(settings.report_dir.rglob('*.xlsx')))} workbooks on disk (none rewritten)")
+    if not args.no_rerun:
+        t0 = time.perf_counter()
+        run_reports(None, scope="all", runner=DIRECT)
+        print(f"unchanged rerun: {time.perf_counter() - t0:.1f} s, "
+              f"{len(list(settings.report_dir.rglob('*.xlsx')))} workbooks on disk (none rewritten)")
     parallel.shutdown()
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

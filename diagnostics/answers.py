@@ -182,12 +182,13 @@ def check_answers(
     """
     clean: dict[str, Any] = {}
     errors: list[AnswerError] = []
-    known = {qq.id for qq in q.questions()}
+    questions = q.all_questions
     if strict_unknown:
+        known = {qq.id for qq in questions}
         for key in raw:
             if key not in known:
                 errors.append(AnswerError(key, "问卷中没有这道题", "no such question in this questionnaire"))
-    for question in q.questions():
+    for question in questions:
         if question.formula:
             continue  # computed, never asked
         try:
@@ -197,17 +198,23 @@ def check_answers(
             continue
         if value is not None:
             clean[question.id] = value
-    conditions = q.conditions()
-    for question in q.questions():
+    conditions = q.condition_map
+    values: dict[str, Any] | None = None  # clean | its formula values, recomputed only after clean changes
+    for question in questions:
         cond = conditions.get(question.id)
-        if cond and not _cached(cond).truth(clean | computed_values(q, clean)):
-            clean.pop(question.id, None)
-            continue
+        if cond:
+            if values is None:
+                values = clean | computed_values(q, clean)
+            if not _cached(cond).truth(values):
+                if clean.pop(question.id, _ABSENT) is not _ABSENT:
+                    values = None
+                continue
         if question.constraint and question.id in clean and not constraint(question).truth(clean):
             msg = question.constraint_message
             errors.append(AnswerError(question.id, msg.zh if msg else f"不满足条件：{question.constraint}",
                                       (msg.en or msg.zh) if msg else f"must satisfy: {question.constraint}"))
             clean.pop(question.id)
+            values = None
             continue
         if complete and question.required and not question.formula and question.id not in clean:
             if not any(e.question_id == question.id for e in errors):
@@ -218,10 +225,16 @@ def check_answers(
 def computed_values(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Values of ``formula`` questions for one submission (for skip logic that reads them)."""
     out: dict[str, Any] = {}
-    for question in q.questions():
-        if question.formula:
-            out[question.id] = formula(question).evaluate({**answers, **out})
+    for question in _formula_questions(q):
+        out[question.id] = formula(question).evaluate({**answers, **out})
     return out
+
+
+def _formula_questions(q: Questionnaire) -> list[Question]:
+    return [qq for qq in q.all_questions if qq.formula]
+
+
+_ABSENT = object()
 
 
 _PARSED: dict[str, expr.Expression] = {}
@@ -233,7 +246,7 @@ def relevance(question: Question) -> expr.Expression:
 
 def condition(q: Questionnaire, question: Question) -> expr.Expression:
     """When ``question`` is asked: its own ``relevant`` and the ``applies`` of its indicator and section."""
-    return _cached(q.conditions().get(question.id) or "true")
+    return _cached(q.condition_map.get(question.id) or "true")
 
 
 def formula(question: Question) -> expr.Expression:
@@ -253,8 +266,8 @@ def _cached(source: str) -> expr.Expression:
 def visible_questions(q: Questionnaire, answers: Mapping[str, Any]) -> set[str]:
     """Ids of the questions a respondent should see given the answers so far (the form uses this)."""
     values = dict(answers) | computed_values(q, answers)
-    conditions = q.conditions()
-    return {qq.id for qq in q.questions() if not qq.formula and (
+    conditions = q.condition_map
+    return {qq.id for qq in q.all_questions if not qq.formula and (
         not conditions.get(qq.id) or _cached(conditions[qq.id] or "true").truth(values))}
 
 

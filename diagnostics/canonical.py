@@ -20,12 +20,29 @@ DECIMALS = 6
 _INFINITIES = (math.inf, -math.inf)
 
 
+class Canonical(dict[str, Any]):
+    """A JSON object already in canonical form, which ``jsonable`` hands back as it is.
+
+    An enterprise workbook's input holds its explanation trails (most of its ~800 values), made
+    canonical once when the trail is read; converting them again in every enclosing ``jsonable`` was
+    most of the time of building 10 000 report inputs. Only ``canonical()`` makes one, and nobody
+    changes one afterwards (``Canonical(c)`` of a Canonical ``c`` is a shallow copy, still canonical).
+    """
+
+
+def canonical(value: Mapping[Any, Any], decimals: int = DECIMALS) -> Canonical:
+    """``jsonable_dict(value)``, marked so that later conversions skip it."""
+    return Canonical(jsonable_dict(value, decimals))
+
+
 def jsonable(value: Any, decimals: int = DECIMALS) -> Any:
     """``value`` as plain JSON types: numpy scalars unwrapped, NaN as None, floats rounded."""
     # fast path by exact type for what payloads are mostly made of (a report input is ~800 values and
     # 10 000 are built per census); anything else takes the general checks below, with the same results
     t = type(value)
     if t is str or t is int or t is bool or value is None:
+        return value
+    if t is Canonical and decimals == DECIMALS:
         return value
     if t is float:
         if value != value or value in _INFINITIES:

@@ -40,11 +40,13 @@ def merge_page(q: Questionnaire, stored: dict[str, Any], page: int, posted: dict
     clean, problems = check_answers(q, raw, complete=False)
     errors = {e.question_id: e for e in problems if e.question_id in page_ids}
     visible = visible_questions(q, clean)
+    restored = False
     for problem in problems:  # incl. another page's answer a cross-question rule now refuses
         qid = problem.question_id
         if qid in stored and qid in visible and qid not in clean:
             clean[qid] = stored[qid]  # keep the last good value; the page shows what was typed and why not
-    return PageSave(clean, errors, visible_questions(q, clean))
+            restored = True
+    return PageSave(clean, errors, visible_questions(q, clean) if restored else visible)
 
 
 def missing(q: Questionnaire, answers: dict[str, Any]) -> list[str]:
@@ -76,13 +78,14 @@ class Progress:
         return round(100 * self.answered / self.asked) if self.asked else 100
 
 
-def progress(q: Questionnaire, answers: dict[str, Any]) -> Progress:
+def progress(q: Questionnaire, answers: dict[str, Any], visible: set[str] | None = None) -> Progress:
     """Answered among the questions that count: required ones that apply, and optional ones answered.
 
     Skipped questions do not count against anyone, and leaving an optional question blank still lets
-    the bar reach 100 %.
+    the bar reach 100 %. ``visible`` is ``visible_questions(q, answers)`` when the caller has it already
+    (a page save does).
     """
-    visible = visible_questions(q, answers)
+    visible = visible_questions(q, answers) if visible is None else visible
     counted = [qq for qq in q.questions() if qq.id in visible and (qq.required or qq.id in answers)]
     return Progress(sum(1 for qq in counted if qq.id in answers), len(counted))
 

@@ -43,6 +43,9 @@ _ARITH: dict[type, Callable[[Any, Any], Any]] = {
 }
 
 
+_METHODS: dict[tuple[type, type], Callable[..., Any]] = {}  # (evaluator class, node type) -> its visit_ method
+
+
 class ExpressionError(ValueError):
     """An expression that is not valid in the language; the message says what and where."""
 
@@ -156,6 +159,16 @@ def _call_parts(node: ast.Call) -> tuple[str, ast.Name, Any]:
 
 class _Evaluator(ast.NodeVisitor):
     """What both evaluators share: literals, and true/false spelt as names."""
+
+    def visit(self, node: ast.AST) -> Any:
+        """``NodeVisitor.visit`` with the method looked up once per node type and class, not by name
+        on every node: the web form evaluates a page's conditions on every autosave."""
+        kind = type(node)
+        method = _METHODS.get((type(self), kind))
+        if method is None:
+            method = _METHODS[(type(self), kind)] = getattr(type(self), "visit_" + kind.__name__,
+                                                              type(self).generic_visit)
+        return method(self, node)
 
     def generic_visit(self, node: ast.AST) -> Any:  # pragma: no cover - parse() rejects these
         raise ExpressionError(f"unsupported node {type(node).__name__}")

@@ -30,6 +30,9 @@ Scoring semantics (documented once, here, and repeated in the explanation trail)
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from functools import cached_property
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -275,7 +278,12 @@ class Questionnaire(_Strict):
 
     # ---- navigation helpers (read-only; the engine compiles its own arrays) ----
     def questions(self) -> list[Question]:
-        return [q for d in self.dimensions for i in d.indicators for q in i.questions]
+        return list(self.all_questions)
+
+    @cached_property
+    def all_questions(self) -> tuple[Question, ...]:
+        """Every question in order, gathered once (the model is frozen; a page save walks them often)."""
+        return tuple(q for d in self.dimensions for i in d.indicators for q in i.questions)
 
     def indicators(self) -> list[Indicator]:
         return [i for d in self.dimensions for i in d.indicators]
@@ -301,6 +309,11 @@ class Questionnaire(_Strict):
     def conditions(self) -> dict[str, str | None]:
         """Question id -> the condition under which it is asked: its section's and indicator's
         ``applies`` and its own ``relevant``, joined with ``and`` (None: always asked)."""
+        return dict(self.condition_map)
+
+    @cached_property
+    def condition_map(self) -> Mapping[str, str | None]:
+        """``conditions()`` computed once per (frozen) definition; read-only."""
         out: dict[str, str | None] = {}
         for d in self.dimensions:
             for ind in d.indicators:
@@ -308,4 +321,4 @@ class Questionnaire(_Strict):
                     parts = [p for p in (d.applies, ind.applies, q.relevant) if p]
                     out[q.id] = " and ".join(f"({p})" for p in parts) if len(parts) > 1 else (
                         parts[0] if parts else None)
-        return out
+        return MappingProxyType(out)

@@ -21,13 +21,15 @@ admin, viewer  all, or its cluster when it has one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from diagnostics.roles import Role, may, may_manage_role, may_open
 from diagnostics.store.models import Assessment, Assignment, Base, Cluster, Enterprise, Submission, User
@@ -93,8 +95,8 @@ def _check(enterprise_id: int, action: str) -> None:
     abort(403 if action != "view" and allowed(current_user, enterprise_id, "view") else 404)
 
 
-def _get_or_404(model: type[M], row_id: int) -> M:
-    row = db_session().get(model, row_id) if valid_id(row_id) else None
+def _get_or_404(model: type[M], row_id: int, options: Sequence[ORMOption] = ()) -> M:
+    row = db_session().get(model, row_id, options=options) if valid_id(row_id) else None
     if row is None:
         abort(404)
     return row
@@ -107,7 +109,8 @@ def enterprise_or_abort(enterprise_id: int, action: str = "view") -> Enterprise:
 
 
 def submission_or_abort(submission_id: int, action: str = "view") -> Submission:
-    row = _get_or_404(Submission, submission_id)
+    # with its questionnaire version in the same query: every submission view reads the definition
+    row = _get_or_404(Submission, submission_id, (joinedload(Submission.questionnaire_version),))
     _check(row.enterprise_id, action)
     return row
 

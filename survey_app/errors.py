@@ -17,28 +17,18 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
+from diagnostics.store.db import is_busy
 from survey_app.i18n import lang
 
 log = logging.getLogger(__name__)
 
-# what the database says when it is momentarily unable to write (SQLite's lock, PostgreSQL's
-# serialization failure / deadlock / lock timeout); worth a "try again", not a 500
-_BUSY_MARKERS = ("database is locked", "database table is locked", "could not serialize", "deadlock detected",
-                 "lock timeout", "canceling statement due to lock timeout")
-
-
 class BadInput(BadRequest):
     """A 400 whose description is a translated message for the person (which field, why)."""
-
-
-def is_busy(exc: BaseException) -> bool:
-    """Whether a database error means "busy now, try again" rather than a bug."""
-    return isinstance(exc, DBAPIError) and any(m in str(exc.orig).lower() for m in _BUSY_MARKERS)
 
 
 def wants_json() -> bool:

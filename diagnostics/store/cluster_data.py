@@ -30,6 +30,7 @@ from diagnostics.canonical import digest, jsonable
 from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, ROW_COLUMNS, from_records
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION
+from diagnostics.store import bulk
 from diagnostics.store.models import (
     Assessment,
     Cluster,
@@ -277,12 +278,15 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     if hit is not None:
         return hit.copy()
     P = Portrait
+    # ``data`` as JSON text decoded by orjson (``bulk.loads``), not by the column type's ``json.loads``:
+    # at 100 000 portraits the stdlib decoder was a third of a cold read
     stmt = (select(P.enterprise_id, P.assessment_id, P.level, P.total, P.type_code, P.size_class,
-                   P.percentile_cluster, P.percentile_industry, P.data)
+                   P.percentile_cluster, P.percentile_industry, cast(P.data, Text))
             .where(P.snapshot_id == snapshot_id).order_by(P.enterprise_id).execution_options(yield_per=chunk_size))
     cols = ["enterprise_id", "assessment_id", "level", "total", "type_code", "size_class", "percentile_cluster",
-            "percentile_industry", "data"]
-    records = [dict(zip(cols, r, strict=True)) for part in session.execute(stmt).partitions() for r in part]
+            "percentile_industry"]
+    records = [{**dict(zip(cols, r[:-1], strict=True)), "data": bulk.loads(r[-1])}
+               for part in session.execute(stmt).partitions() for r in part]
     frame = from_records(records)
     _remember(key, frame)
     return frame.copy()

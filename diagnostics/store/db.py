@@ -6,18 +6,27 @@ at the same time on one machine; PostgreSQL is used as is. The schema comes only
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from diagnostics.settings import ROOT, settings
+
+T = TypeVar("T")
+
+# what the database says when it is momentarily unable to write (SQLite's lock, PostgreSQL's
+# serialization failure / deadlock / lock timeout): worth a "try again", not a failure
+BUSY_MARKERS = ("database is locked", "database table is locked", "could not serialize", "deadlock detected",
+                "lock timeout", "canceling statement due to lock timeout")
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -86,3 +95,27 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means "busy now, try again" rather than a bug."""
+    return isinstance(exc, DBAPIError) and any(m in str(exc.orig).lower() for m in BUSY_MARKERS)
+
+
+def retry_busy(fn: Callable[..., T], *args: Any, attempts: int = 6, wait: float = 1.0) -> T:
+    """``fn(*args)``, run again (after 1, 2, 4 ... s) while the database is busy.
+
+    For batch writers whose transaction rolls back whole and which are safe to repeat (scoring skips
+    what is already scored). On SQLite two batch processes write one file: each waits ``busy_timeout``
+    (10 s, what a person at a web page should wait) for the other's lock, and on a loaded machine one
+    batch's insert can hold it longer than that; a batch is not a person, so it waits again.
+    """
+    for attempt in range(attempts):
+        try:
+            return fn(*args)
+        except DBAPIError as exc:
+            if not is_busy(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(wait * 2 ** attempt)
+    raise AssertionError("unreachable")
+

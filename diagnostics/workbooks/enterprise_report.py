@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from diagnostics.canonical import jsonable_dict
+from diagnostics.canonical import Canonical, canonical, jsonable, jsonable_dict
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import Recommendation, recommend_portrait, weakness_key
 from diagnostics.size_class import size_label
@@ -84,9 +84,9 @@ def readable_trail(definition: Questionnaire, trail: Mapping[str, Any]) -> dict[
                     q["answer_text"] = {"zh": shown, "en": shown}
     out["title"] = definition.title.model_dump()
     out["q"] = definition.code
-    out["level_table"] = [{"level": lv.level, "name": lv.name.model_dump(), "min_score": lv.min_score}
+    out["level_table"] = [{"level": lv.level, "name": lv.name.model_dump(), "min_score": jsonable(lv.min_score)}
                           for lv in sorted(definition.levels, key=lambda v: v.level)]
-    return out
+    return Canonical(out)  # every value added above is already canonical: texts, codes, ints, a rounded float
 
 
 def _rec_row(rec: Recommendation, link_names: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,9 +135,9 @@ def transformation_plan(portrait: Mapping[str, Any], explanation: Mapping[str, A
             now = float(dim.get("score") or 0.0)
             dims.append({"code": dim["code"], "title": dim["title"], "now": round(now / dim["max"], 4),
                          "after": round(min(1.0, (now + gain.get(dim["code"], 0.0)) / dim["max"]), 4)})
-    return jsonable_dict({"scenarios": list(recs), "total_now": total, "total_after": round(expected, 4),
-                     "level_now": int(portrait.get("level") or 0), "level_after": expected_level,
-                     "steps": steps, "dimensions": dims})
+    return canonical({"scenarios": list(recs), "total_now": total, "total_after": round(expected, 4),
+                      "level_now": int(portrait.get("level") or 0), "level_after": expected_level,
+                      "steps": steps, "dimensions": dims})
 
 
 def report_input(portrait: Mapping[str, Any], explanation: Mapping[str, Any] | None, benchmark: Mapping[str, Any],
@@ -152,7 +152,7 @@ def report_input(portrait: Mapping[str, Any], explanation: Mapping[str, Any] | N
     """
     link_names = {c.code: c.name.model_dump() for c in taxonomy.chain_links}
     recs = [_rec_row(r, link_names) for r in recommend_portrait(portrait, taxonomy, feeds, names, limit=limit)]
-    exp = dict(explanation or {})
+    exp = Canonical(explanation) if type(explanation) is Canonical else dict(explanation or {})
     strengths = [{"name": names.get(f"{s['q']}:{s['code']}") or {"zh": s["code"]}, "score": s.get("score"),
                   "max": s.get("max")} for s in portrait.get("strengths") or []]
     weaknesses = [{"name": names.get(weakness_key(w)) or {"zh": w["code"]}, "kind": w.get("kind", "indicator"),

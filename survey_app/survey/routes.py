@@ -26,16 +26,17 @@ from diagnostics.answers import AnswerError, ValueProblem, parse_value, visible_
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.roles import Role
 from diagnostics.store import catalogue
+from diagnostics.store.db import is_busy
 from diagnostics.store.models import Enterprise, QuestionnaireVersion, Submission, utcnow
 from diagnostics.store.repo import audit, definition_of
 from diagnostics.version_diff import carry_over, diff
 from survey_app.access import enterprise_or_abort, submission_or_abort
 from survey_app.db import db_session
-from survey_app.errors import busy_message, is_busy
+from survey_app.errors import busy_message
 from survey_app.forms import ButtonForm
 from survey_app.i18n import lang, pick
 from survey_app.survey import bp
-from survey_app.survey.forms import AnswerForm, page_form, raw_answers
+from survey_app.survey.forms import AnswerForm, page_form, posted_answers, posted_revision, raw_answers
 from survey_app.survey.pages import computed_display, display, page_links, page_views
 
 
@@ -259,10 +260,9 @@ def autosave(submission_id: int, page: int) -> tuple[Response, int]:
                         "message": _("This questionnaire has already been submitted.")}), 409
     q = _definition(sub)
     index = _page_or_404(q, page)
-    form = page_form(sub.questionnaire_version.content_hash, q, index, lang(), formdata=request.form)
-    posted = raw_answers(form, drafts.questions_on(q, index))
+    posted = posted_answers(request.form, drafts.questions_on(q, index))  # no form to draw: no form built
     try:
-        result = _save_page(sub, q, index, form.revision.data, posted)
+        result = _save_page(sub, q, index, posted_revision(request.form), posted)
     except DatabaseBusy:
         return jsonify({"ok": False, "error": "busy", "message": busy_message()}), 503
     if result is None:
@@ -274,7 +274,7 @@ def autosave(submission_id: int, page: int) -> tuple[Response, int]:
         "ok": True, "revision": sub.revision,
         "visible": [qid for qid in page_ids if qid in result.visible] + list(computed), "computed": computed,
         "errors": {qid: pick(e.message_zh, e.message_en) for qid, e in result.errors.items()},
-        "progress": drafts.progress(q, result.answers).percent,
+        "progress": drafts.progress(q, result.answers, result.visible).percent,
         "saved_at": format_datetime(utcnow(), "HH:mm"),
     }), 200
 

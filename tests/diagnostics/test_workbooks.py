@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from diagnostics.canonical import Canonical, digest, jsonable
 from diagnostics.explain import explain_row
 from diagnostics.industry_map import build_industry_map
 from diagnostics.needs import rank_needs
@@ -89,6 +90,28 @@ def enterprise_data(name: str = "景德镇华瓷陶瓷有限公司", trail: dict
     row["name"] = name
     return report_input(row, explanation, peer_benchmark(p), taxonomy(), names_of([q]), {"name": "迷你集群"},
                         feed_map({1: q}), {"follower": {"zh": "跟随型", "en": "Follower"}})
+
+
+def _plain(value):
+    """A deep copy made of plain dicts and lists (no ``Canonical`` marks left)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_a_report_input_is_what_converting_everything_once_more_gives():
+    """Trails are made canonical once and then not walked again inside the report input: the input, and
+    so its digest (the workbook's file name), is exactly what a full second conversion would give."""
+    q = questionnaire()
+    result = score_answers(q, [{"q_quality": "b", "q_equip": "c", "q_market": "a", "s_quality": 2}])
+    trail = readable_trail(q, explain_row(result, 0))
+    assert type(trail) is Canonical and jsonable(_plain(trail)) == trail
+    data = enterprise_data()
+    assert type(data["explanation"]) is Canonical and type(data["plan"]) is Canonical
+    assert jsonable(_plain(data)) == data
+    assert digest(data, plain=True) == digest(_plain(data))
 
 
 SHEETS = ["封面 Cover", "得分 Scores", "计分说明 Explanation", "优势与短板 Strengths", "同行对标 Benchmark",

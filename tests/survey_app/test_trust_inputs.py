@@ -7,13 +7,18 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
+from diagnostics.drafts import questions_on
+from diagnostics.questionnaire_loader import load_file, shipped_files
+from diagnostics.settings import ROOT
 from diagnostics.store.models import Enterprise, Submission
 from survey_app import create_app
+from survey_app.survey.forms import page_form, posted_answers, posted_revision, raw_answers
 from tests.survey_app.survey_helpers import People, Web, form_value, save_page, start_survey
 
 CORPUS: dict[str, str] = {
@@ -252,3 +257,36 @@ def test_max_length_belongs_to_text_questions() -> None:
     with pytest.raises(ValueError, match="max_length belongs to 'text'"):
         Question(id="n", type="number", text="件数", max_length=10)
     assert Question(id="t", type="text", text="说明", max_length=10).max_length == 10
+
+
+def _postings(questions: list[Any]) -> list[list[tuple[str, str]]]:
+    """Posted bodies for one page: every corpus value in every field, fields left out, a multiple choice
+    ticked twice, a yes/no that is neither, several values where one is expected."""
+    ids = [q.id for q in questions]
+    bodies: list[list[tuple[str, str]]] = [[], [("revision", "3")], [("revision", "")]]
+    for bad in [*CORPUS.values(), "yes", "no", "A", "B", " 12 ", "1,200", "a\nb\n\n c "]:
+        bodies.append([("revision", "7"), *((qid, bad[:5000]) for qid in ids)])  # within the body limit
+        for qid in ids:
+            bodies.append([("revision", "7"), (qid, bad)])
+            bodies.append([(qid, bad), (qid, "A"), ("revision", "7"), ("revision", "8")])
+    return bodies
+
+
+def test_the_autosave_reads_a_page_exactly_as_the_page_form_does(app: Flask, questionnaire_dir: Any) -> None:
+    """The autosave reads posted fields without building the page's WTForms form; for every question
+    type (the test questionnaire and the shipped ones, which have evidence lists) and every bad posting,
+    it gets the same answers and the same revision as the form would."""
+    files = [questionnaire_dir / "mini.yaml", *shipped_files(ROOT / "questionnaires")]
+    checked = set()
+    for path in files:
+        loaded = load_file(path)
+        q = loaded.definition
+        for index in range(len(q.dimensions)):
+            questions = questions_on(q, index)
+            for body in _postings(questions):
+                with app.test_request_context(method="POST", data=MultiDict(body)):
+                    form = page_form(loaded.content_hash, q, index, "zh", formdata=request.form)
+                    assert posted_answers(request.form, questions) == raw_answers(form, questions), (path.name, body)
+                    assert posted_revision(request.form) == form.revision.data
+            checked |= {qq.type for qq in questions}
+    assert checked >= {"single", "multi", "yesno", "number", "text", "level", "evidence"}
