@@ -42,7 +42,7 @@ from flows.pipeline import pipeline_flow
 
 pytestmark = pytest.mark.prefect
 BIN = Path(sys.executable).parent
-KINDS = {"portraits", "needs", "industry_map", "shortlist", "reports"}
+KINDS = {"portraits", "needs", "industry_map", "shortlist", "reports", "research_report", "survey_report"}
 
 
 def free_port() -> int:
@@ -139,16 +139,28 @@ def prefect_database(db_url: str) -> Iterator[str]:
     admin.dispose()
 
 
-def snapshot_hashes(session: Session) -> dict[tuple[str, str], str]:
-    """(cluster, kind) -> content hash, as the newest completed pipeline run of each cluster saw them."""
-    out = {}
+DOCUMENTS = {"research_report", "survey_report"}
+
+
+def snapshot_hashes(session: Session) -> dict[tuple[str, str], Any]:
+    """(cluster, kind) -> content hash, as the newest completed pipeline run of each cluster saw them.
+
+    A Word document's snapshot names the ids of the snapshots it was read from and the file's bytes (which
+    carry its creation time), so for those two kinds what must agree is what they were built from: the
+    content hashes of their sources (their inputs digest names the source ids too)."""
+    out: dict[tuple[str, str], Any] = {}
     for code in cluster_data.cluster_codes(session):
         cluster = cluster_data.cluster_by_code(session, code)
         run = session.scalars(select(PipelineRun).where(PipelineRun.cluster_id == cluster.id,
                                                         PipelineRun.status == "completed")
                               .order_by(PipelineRun.id.desc())).first()
         assert run is not None, code
-        out.update({(code, kind): ref["hash"] for kind, ref in run.stats["snapshots"].items()})
+        for kind, ref in run.stats["snapshots"].items():
+            if kind in DOCUMENTS:
+                payload = session.get(Snapshot, int(ref["id"])).payload  # type: ignore[union-attr]
+                out[(code, kind)] = sorted(s["content_hash"] for s in payload["sources"])
+            else:
+                out[(code, kind)] = ref["hash"]
     return out
 
 
