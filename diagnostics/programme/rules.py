@@ -9,9 +9,10 @@ can fix the application rather than guess. The numbers come from the pilot file'
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from diagnostics.programme.config import ProgrammeRules
 
@@ -105,42 +106,48 @@ def check_project(project: ProjectFacts, existing: Sequence[ProjectFacts], rules
     return errors
 
 
+K = TypeVar("K", int, str)  # what a quota counts per year: a firm or provider id, or a group's name
+
+
+def _over_cap(cap: int | None, keys: Iterable[K], holds: Callable[[ProjectFacts, K], bool],
+              others: list[ProjectFacts]) -> Iterator[tuple[K, list[str]]]:
+    """Each of ``keys`` (a manufacturer, a provider, a group) whose projects of the year among ``others``
+    already reach ``cap``, with those projects' names; nothing when the pilot file sets no cap."""
+    if cap is None:
+        return
+    for key in sorted(keys):
+        taken = [o.name for o in others if holds(o, key)]
+        if len(taken) >= cap:
+            yield key, taken
+
+
 def _quota(project: ProjectFacts, others: list[ProjectFacts], rules: ProgrammeRules) -> list[RuleError]:
     errors: list[RuleError] = []
     names = {p.enterprise_id: p.name for p in project.parties if p.enterprise_id is not None}
     pnames = {p.provider_id: p.name for p in project.parties if p.provider_id is not None}
     cap = rules.max_projects_per_manufacturer_per_year
-    if cap is not None:
-        for eid in sorted(project.enterprise_ids):
-            taken = [o.name for o in others if eid in o.enterprise_ids]
-            if len(taken) >= cap:
-                errors.append(RuleError(
-                    "members", "one_per_manufacturer",
-                    f"制造业企业“{names[eid]}”{project.year}年已参加项目“{'、'.join(taken)}”；"
-                    f"每家制造业企业每年最多参加{cap}个项目。",
-                    f"Manufacturer '{names[eid]}' already takes part in {project.year} in "
-                    f"'{', '.join(taken)}'; a manufacturer may join at most {cap} project(s) a year."))
+    for eid, taken in _over_cap(cap, project.enterprise_ids, lambda o, k: k in o.enterprise_ids, others):
+        errors.append(RuleError(
+            "members", "one_per_manufacturer",
+            f"制造业企业“{names[eid]}”{project.year}年已参加项目“{'、'.join(taken)}”；"
+            f"每家制造业企业每年最多参加{cap}个项目。",
+            f"Manufacturer '{names[eid]}' already takes part in {project.year} in "
+            f"'{', '.join(taken)}'; a manufacturer may join at most {cap} project(s) a year."))
     cap = rules.max_projects_per_provider_per_year
-    if cap is not None:
-        for pid in sorted(project.provider_ids):
-            taken = [o.name for o in others if pid in o.provider_ids]
-            if len(taken) >= cap:
-                errors.append(RuleError(
-                    "members", "three_per_provider",
-                    f"服务商“{pnames[pid]}”{project.year}年已参加{len(taken)}个项目（{'、'.join(taken)}）；"
-                    f"每家服务商每年最多参加{cap}个项目。",
-                    f"Provider '{pnames[pid]}' already takes part in {len(taken)} project(s) in {project.year} "
-                    f"({', '.join(taken)}); a provider may join at most {cap} a year."))
+    for pid, taken in _over_cap(cap, project.provider_ids, lambda o, k: k in o.provider_ids, others):
+        errors.append(RuleError(
+            "members", "three_per_provider",
+            f"服务商“{pnames[pid]}”{project.year}年已参加{len(taken)}个项目（{'、'.join(taken)}）；"
+            f"每家服务商每年最多参加{cap}个项目。",
+            f"Provider '{pnames[pid]}' already takes part in {len(taken)} project(s) in {project.year} "
+            f"({', '.join(taken)}); a provider may join at most {cap} a year."))
     cap = rules.max_projects_per_group_per_year
-    if cap is not None:
-        for group in sorted(project.groups):
-            taken = [o.name for o in others if group in o.groups]
-            if len(taken) >= cap:
-                errors.append(RuleError(
-                    "members", "five_per_group",
-                    f"集团“{group}”{project.year}年已有{len(taken)}个项目；同一集团内企业每年最多{cap}个项目。",
-                    f"Group '{group}' already has {len(taken)} project(s) in {project.year}; "
-                    f"one group may have at most {cap}."))
+    for group, taken in _over_cap(cap, project.groups, lambda o, k: k in o.groups, others):
+        errors.append(RuleError(
+            "members", "five_per_group",
+            f"集团“{group}”{project.year}年已有{len(taken)}个项目；同一集团内企业每年最多{cap}个项目。",
+            f"Group '{group}' already has {len(taken)} project(s) in {project.year}; "
+            f"one group may have at most {cap}."))
     return errors
 
 
