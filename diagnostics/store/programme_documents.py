@@ -8,6 +8,7 @@ rerun on unchanged data finds the same file and the same ``research_report`` sna
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,6 +178,25 @@ def reusable_documents(session: Session, cluster: Cluster, report_dir: Path,
     return found
 
 
+def _store_document(session: Session, cluster: Cluster, report_dir: Path, kind: str, stem: str, data: bytes,
+                    sources: Sequence[Source], key: str, *, run_id: int | None, flow_run_id: str | None,
+                    **extra: Any) -> dict[str, Any]:
+    """Write ``data`` once under its content hash (``<cluster>/<stem>-<hash>.docx``) and record the ``kind``
+    snapshot naming the file, the snapshots it was read from and the inputs digest; returns that payload."""
+    digest = hashlib.sha256(data).hexdigest()
+    rel = f"{cluster.code}/{stem}-{digest[:16]}.docx"
+    path = report_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_bytes(data)
+    payload = {"file": rel, "sha256": digest, "bytes": len(data), **extra, "inputs_digest": key,
+               "sources": [{"kind": s.kind, "snapshot_id": s.snapshot_id, "content_hash": s.content_hash}
+                           for s in sources]}
+    snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, kind, payload, run_id=run_id,
+                                                flow_run_id=flow_run_id)
+    return {**payload, "snapshot_id": snapshot_id}
+
+
 def write_research_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,
                           flow_run_id: str | None = None) -> dict[str, Any]:
     """Write ``<report_dir>/<cluster>/research-report-<hash>.docx`` and record a ``research_report``
@@ -184,20 +204,9 @@ def write_research_report(session: Session, cluster: Cluster, report_dir: Path, 
     key = documents_digest(session, cluster, run_id)
     inputs = report_inputs(session, cluster, run_id)
     data = research_report_docx(inputs)
-    digest = hashlib.sha256(data).hexdigest()
-    rel = f"{cluster.code}/research-report-{digest[:16]}.docx"
-    path = report_dir / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_bytes(data)
     sources = [s for s in (inputs.portraits_source, inputs.needs_source, inputs.map_source) if s is not None]
-    payload = {"file": rel, "sha256": digest, "bytes": len(data), "inputs_digest": key,
-               "sources": [{"kind": s.kind, "snapshot_id": s.snapshot_id, "content_hash": s.content_hash}
-                           for s in sources]}
-    snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, REPORT_KIND, payload, run_id=run_id,
-                                                flow_run_id=flow_run_id)
-    return {**payload, "snapshot_id": snapshot_id}
-
+    return _store_document(session, cluster, report_dir, REPORT_KIND, "research-report", data, sources, key,
+                           run_id=run_id, flow_run_id=flow_run_id)
 
 
 def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None) -> tuple[Source, list[SurveyFirm]]:
@@ -249,15 +258,5 @@ def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *,
     key = documents_digest(session, cluster, run_id)
     source, firms = survey_firms(session, cluster, run_id)
     data = survey_report_docx(cluster.name_zh, source, firms)
-    digest = hashlib.sha256(data).hexdigest()
-    rel = f"{cluster.code}/survey-report-{digest[:16]}.docx"
-    path = report_dir / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        path.write_bytes(data)
-    payload = {"file": rel, "sha256": digest, "bytes": len(data), "firms": len(firms), "inputs_digest": key,
-               "sources": [{"kind": source.kind, "snapshot_id": source.snapshot_id,
-                            "content_hash": source.content_hash}]}
-    snapshot_id, _ = cluster_data.save_snapshot(session, cluster.id, SURVEY_KIND, payload, run_id=run_id,
-                                                flow_run_id=flow_run_id)
-    return {**payload, "snapshot_id": snapshot_id}
+    return _store_document(session, cluster, report_dir, SURVEY_KIND, "survey-report", data, [source], key,
+                           run_id=run_id, flow_run_id=flow_run_id, firms=len(firms))
