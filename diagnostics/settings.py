@@ -78,6 +78,9 @@ class Settings:
     # which enterprises get a diagnosis workbook on each run: "shortlist" (pilot picks and near misses;
     # the rest are built on demand from the dashboard) or "all" (every portrait; unchanged ones are skipped)
     report_scope: str = field(default_factory=lambda: _env("SHUZHEN_REPORT_SCOPE", "shortlist"))
+    # the survey and diagnosis report gives this many deep-survey firms a section of their own (highest
+    # level and score first); every one of them is in its overview table, and each has its own workbook
+    survey_sections: int = field(default_factory=lambda: int(_env("SHUZHEN_SURVEY_SECTIONS", "300")))
     # parallel batches (scoring, enterprise workbooks): processes on this machine, and the amount of work
     # (rows) below which starting them costs more than it saves (a spawned worker imports pandas & co., ~1 s)
     workers: int = field(default_factory=lambda: int(_env("SHUZHEN_WORKERS", str(os.cpu_count() or 1))))

@@ -22,6 +22,7 @@ from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import CaseInfo, Handbook, ProviderInfo, SolutionInfo, build_handbook
 from diagnostics.programme.report import ProjectChange, ReportInputs, Source, research_report_docx
 from diagnostics.programme.survey_report import SurveyFirm, survey_report_docx
+from diagnostics.settings import settings
 from diagnostics.size_class import SIZE_LABELS
 from diagnostics.store import cluster_data, inputs_digest
 from diagnostics.store.models import Cluster, Enterprise, PipelineRun, Snapshot
@@ -147,6 +148,7 @@ def documents_digest(session: Session, cluster: Cluster, run_id: int | None = No
     for kind, snap in source_snapshots(session, cluster.id, run_id).items():
         h.update(f"{kind}={snap.id if snap else None}:{snap.content_hash if snap else None};".encode())
     h.update(inputs_digest.programme_digest(session, cluster.id).encode())
+    h.update(f"survey_sections={settings.survey_sections}".encode())  # how much of the survey is spelt out
     return h.hexdigest()
 
 
@@ -257,6 +259,6 @@ def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *,
     """Write ``<report_dir>/<cluster>/survey-report-<hash>.docx`` and its ``survey_report`` snapshot."""
     key = documents_digest(session, cluster, run_id)
     source, firms = survey_firms(session, cluster, run_id)
-    data = survey_report_docx(cluster.name_zh, source, firms)
+    data = survey_report_docx(cluster.name_zh, source, firms, sections=settings.survey_sections)
     return _store_document(session, cluster, report_dir, SURVEY_KIND, "survey-report", data, [source], key,
                            run_id=run_id, flow_run_id=flow_run_id, firms=len(firms))

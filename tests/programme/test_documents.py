@@ -122,3 +122,22 @@ def test_survey_report_has_one_section_per_deep_survey_firm() -> None:
     assert "建议优先改造的场景：窑炉智能控制" in body and "薄弱项：无" in body
     first = [c.text for c in document.tables[0].rows[1].cells]
     assert first == ["红叶陶瓷", "91360200MA35XXXX0X", "中型", "成型", "二级", "52.5"]
+
+
+def test_survey_report_lists_every_firm_and_spells_out_the_first_ones() -> None:
+    """A census verifies thousands of firms on site: each is a row of the overview table, the first
+    ``sections`` (highest level and score first, the order given) get a section, and the report says
+    how many did and where the others' diagnoses are."""
+    firms = [SurveyFirm(f"企业{i:02d}", f"91360200MA35{i:04d}0X", "小型", ("成型",), 2, 60.0 - i,
+                        (("数字化基础", 0.5),), (("设备联网", 0.5),), (), ()) for i in range(12)]
+    data = survey_report_docx("景德镇陶瓷产业集群", Source("portraits", 3, "d" * 64), firms, sections=5)
+    document = docx.Document(io.BytesIO(data))
+    heads = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    assert heads == ["调研企业一览", *[f"企业{i:02d}" for i in range(5)]]
+    assert [r.cells[0].text for r in document.tables[0].rows[1:]] == [f.name for f in firms]
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "现场深度调研并评定的企业12家。逐家分析的为等级、总分最高的5家；其余7家列于一览表" in body
+    # every section's blocks sit in front of the document's closing section properties, in order
+    blocks = list(document.element.body)
+    assert blocks[-1].tag.endswith("}sectPr")
+    assert len(document.tables) == 1 + 5 * 2
