@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from diagnostics.needs import enterprise_scenario_needs, rank_needs
-from diagnostics.portraits import feed_map
+import numpy as np
+import pandas as pd
+import pytest
+
+from diagnostics.demo import synth_answers, synth_enterprises
+from diagnostics.needs import NEED_COLUMNS, _carry, enterprise_scenario_needs, rank_needs
+from diagnostics.portraits import build_portraits, feed_map
+from diagnostics.questionnaire_loader import resolve
+from diagnostics.recommend import weakness_feeds, weakness_key
+from diagnostics.scoring import score_answers
+from diagnostics.size_class import UNKNOWN
+from diagnostics.taxonomy import Taxonomy, load_taxonomy
 from tests.diagnostics.cluster_fixtures import portraits, questionnaire, taxonomy
 
 FEEDS = feed_map({1: questionnaire()})
+SME = resolve("sme-digital-2024-mfg").definition
 
 
 def test_weaknesses_go_to_scenarios_in_the_enterprises_own_links():
@@ -84,3 +95,69 @@ def test_common_needs_need_both_share_in_link_and_intensity():
     both = rank_needs(portraits(), taxonomy(), FEEDS, common_share=0.5, common_intensity=0.3)
     assert both["common"] == ["forming_ctrl", "sales_crm"]
     assert {r["scenario"]: r["intensity"] for r in both["scenarios"]}["firing_quality"] == 0.25
+
+
+def _reference_carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: dict[str, list[str]]
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The rule as frame joins, one row per weakness (how ``needs._carry`` was written before it became
+    columnar): the oracle the columnar version must match row for row."""
+    frame = portraits[["enterprise_id", "weaknesses"]].explode("weaknesses").dropna(subset=["weaknesses"])
+    weak = frame["weaknesses"].tolist()
+    rows = pd.DataFrame({"enterprise_id": frame["enterprise_id"].astype(int).to_numpy(),
+                         "key": [weakness_key(w) for w in weak], "severity": [float(w["severity"]) for w in weak],
+                         "w": weak})
+    first = rows.drop_duplicates("key")
+    key_feed = pd.DataFrame([(k, f) for k, w in zip(first["key"], first["w"], strict=True)
+                             for f in weakness_feeds(w, feeds)], columns=["key", "feed"])
+    feed_scen = pd.DataFrame([(f, s.code, s.link) for f in key_feed["feed"].unique()
+                              for s in taxonomy.scenarios_for(f)], columns=["feed", "scenario", "link"])
+    ent_links = portraits[["enterprise_id", "chain_links"]].explode("chain_links").dropna(subset=["chain_links"])
+    ent_links = ent_links.rename(columns={"chain_links": "link"}).astype({"enterprise_id": int})
+    reach = rows[["enterprise_id", "key", "severity"]].merge(key_feed, on="key")
+    placed = reach.merge(feed_scen, on="feed").merge(ent_links, on=["enterprise_id", "link"])
+    size = portraits.set_index("enterprise_id")["size_class"].fillna(UNKNOWN)
+    needs = placed.groupby(["enterprise_id", "scenario", "link"], sort=True)["severity"].max().reset_index()
+    needs["size_class"] = size.reindex(needs["enterprise_id"]).to_numpy()
+    sources = (placed.drop_duplicates(["enterprise_id", "scenario", "key"]).groupby(["scenario", "key"])
+               .size().rename("enterprises").reset_index())
+    hit = placed[["enterprise_id", "feed"]].drop_duplicates()
+    lost = reach[["enterprise_id", "feed"]].drop_duplicates().merge(hit, how="left", indicator=True)
+    unmapped = lost[lost["_merge"] == "left_only"].groupby("feed").size().rename("enterprises").reset_index()
+    return needs[NEED_COLUMNS], sources, unmapped
+
+
+def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
+
+
+@pytest.mark.parametrize("n", [1, 12, 400])
+def test_the_columnar_carry_matches_the_frame_joins_row_for_row(n: int) -> None:
+    """On a synthetic cluster of each size (indicator and scenario weaknesses, firms in one to several
+    links, a feed with no scenario in the map): the same needs, sources and unmapped counts."""
+    tax = load_taxonomy("nonferrous")
+    synth = synth_enterprises(n, "nonferrous", [c.code for c in tax.chain_links], seed=n)
+    ents = pd.DataFrame([{"enterprise_id": 10 + i, "uscc": e.uscc, "name": e.name, "industry_code": e.industry_code,
+                          "region": e.region, "size_class": e.size_class, "chain_links": e.chain_links,
+                          "tags": e.tags, "group_name": e.group_name, "pilot_willing": e.pilot_willing}
+                         for i, e in enumerate(synth)])
+    result = score_answers(SME, synth_answers(SME, np.array([e.maturity for e in synth]), seed=n))
+    assess = pd.DataFrame([{"assessment_id": 100 + i, "enterprise_id": 10 + i, "questionnaire_code": SME.code,
+                            "questionnaire_version_id": 1, "trusted": False, **{
+                                k: v for k, v in result.record(i).items() if k in (
+                                    "total", "level", "band_level", "dimension_scores", "indicator_scores",
+                                    "scenario_levels")}} for i in range(n)])
+    portraits = build_portraits(ents, assess, {1: SME}, tax, primary=SME.code)
+    feeds = {**feed_map({1: SME}), f"{SME.code}:nowhere": ["no-such-scenario"]}
+    portraits.loc[portraits.index[0], "weaknesses"].append(
+        {"q": SME.code, "code": "nowhere", "score": 0.0, "target": 1.0, "severity": 1.0})
+    got, want = _carry(portraits, tax, feeds), _reference_carry(portraits, tax, feeds)
+    assert len(got[0]) > (0 if n == 1 else n)
+    for g, w in zip(got, want, strict=True):
+        _same(g, w)
+    assert "no-such-scenario" in set(got[2]["feed"])
+
+
+def test_the_columnar_carry_matches_the_frame_joins_on_the_mini_cluster() -> None:
+    p = portraits()
+    for g, w in zip(_carry(p, taxonomy(), FEEDS), _reference_carry(p, taxonomy(), FEEDS), strict=True):
+        _same(g, w)
