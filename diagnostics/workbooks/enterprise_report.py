@@ -151,7 +151,9 @@ def report_input(portrait: Mapping[str, Any], explanation: Mapping[str, Any] | N
     ``names`` the weakness names (``recommend.names_of``).
     """
     link_names = {c.code: c.name.model_dump() for c in taxonomy.chain_links}
-    recs = [_rec_row(r, link_names) for r in recommend_portrait(portrait, taxonomy, feeds, names, limit=limit)]
+    # canonical once: the plan and the input both hold these rows, and each would convert them again
+    recs = [canonical(_rec_row(r, link_names))
+            for r in recommend_portrait(portrait, taxonomy, feeds, names, limit=limit)]
     exp = Canonical(explanation) if type(explanation) is Canonical else dict(explanation or {})
     strengths = [{"name": names.get(f"{s['q']}:{s['code']}") or {"zh": s["code"]}, "score": s.get("score"),
                   "max": s.get("max")} for s in portrait.get("strengths") or []]
