@@ -78,8 +78,9 @@ def _indicator_plan(q: Questionnaire) -> dict[str, Any]:
 def _positions(mask: np.ndarray) -> list[list[int]]:
     """For each row of a boolean matrix, the column positions that are True (one vectorised pass)."""
     rows, cols = np.nonzero(mask)
-    splits = np.searchsorted(rows, np.arange(1, mask.shape[0]))
-    return [part.tolist() for part in np.split(cols, splits)] if mask.shape[0] else []
+    bounds = np.searchsorted(rows, np.arange(mask.shape[0] + 1)).tolist()
+    flat = cols.tolist()  # one conversion, then list slices (np.split made an array per row)
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, sizes: pd.Series) -> pd.DataFrame:
@@ -271,12 +272,20 @@ def to_records(portraits: pd.DataFrame) -> list[dict[str, Any]]:
     Scalars are made plain here; the nested columns are built from plain, rounded Python values by
     ``build_portraits`` (or read back from JSON), so they are passed through as they are.
     """
-    records = []
-    for rec in portraits[PORTRAIT_COLUMNS].to_dict(orient="records"):
-        row = {c: jsonable(rec[c]) for c in ROW_COLUMNS}
-        row["data"] = {c: (rec[c] if c in NESTED else jsonable(rec[c])) for c in DATA_COLUMNS}
-        records.append(row)
-    return records
+    columns = {c: (portraits[c].tolist() if c in NESTED else _plain(portraits[c])) for c in PORTRAIT_COLUMNS}
+    row_cols = [(c, columns[c]) for c in ROW_COLUMNS]
+    data_cols = [(c, columns[c]) for c in DATA_COLUMNS]
+    return [{**{c: v[i] for c, v in row_cols}, "data": {c: v[i] for c, v in data_cols}}
+            for i in range(len(portraits))]
+
+
+def _plain(column: pd.Series) -> list[Any]:
+    """A scalar column as canonical Python values, converted a column at a time (``tolist`` unwraps
+    numpy scalars; only floats and objects still need ``jsonable``'s rounding and NaN rule)."""
+    values = column.tolist()
+    if column.dtype.kind in "biu":
+        return values
+    return [jsonable(v) for v in values]
 
 
 def from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
