@@ -35,19 +35,22 @@ STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports",
 VIEWS = ("portraits", "needs", "industry_map", "shortlist", "reports")
 
 
-def check_unchanged(codes: list[str], scope: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
-    """(inputs digest per cluster, reusable snapshot refs per unchanged cluster): one step, before any
-    stage recomputes (``diagnostics.store.inputs_digest``)."""
+def check_unchanged(codes: list[str], scope: str) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, Any]]]:
+    """(inputs digest per cluster, rows digest per cluster, reusable snapshot refs per unchanged cluster):
+    one step, before any stage recomputes (``diagnostics.store.inputs_digest``). The rows digest is
+    what the research-report stage's own digest is made from, so it is computed once per run."""
     digests: dict[str, str] = {}
+    rows: dict[str, str] = {}
     reuse: dict[str, dict[str, Any]] = {}
     with session_scope(get_engine()) as s:
         for code in codes:
             cluster_id = cluster_data.cluster_by_code(s, code).id
-            digests[code] = inputs_digest.inputs_digest(s, cluster_id, report_scope=scope)
+            rows[code] = inputs_digest.rows_digest(s, cluster_id)
+            digests[code] = inputs_digest.inputs_digest(s, cluster_id, report_scope=scope, rows=rows[code])
             refs = inputs_digest.reusable_run(s, cluster_id, digests[code], VIEWS, settings.report_dir)
             if refs is not None:
                 reuse[code] = refs
-    return digests, reuse
+    return digests, rows, reuse
 
 
 def clear_residue(started: float) -> dict[str, Any]:
@@ -94,7 +97,7 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
     run_ids = {code: open_run(code, "pipeline", flow_run_id) for code in codes}
     try:
         start = time.perf_counter()
-        digests, reuse = runner.task(check_unchanged, codes, scope)
+        digests, rows, reuse = runner.task(check_unchanged, codes, scope)
         if force:
             reuse = {}
         timings["unchanged_check"] = time.perf_counter() - start
@@ -114,7 +117,8 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
             timed("reports", reports_flow, run_reports, target, snapshots=snaps, run_ids=ids, scope=scope)
         # every cluster, changed or not: the reports also read the programme records, which the views'
         # digest leaves out, so the stage keeps them by its own digest (``documents_digest``)
-        timed("research_report", research_report_flow, run_research_report, cluster, run_ids=run_ids, force=force)
+        timed("research_report", research_report_flow, run_research_report, cluster, run_ids=run_ids, force=force,
+              rows=rows)
     except BaseException as exc:
         for run_id in run_ids.values():
             close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])

@@ -30,26 +30,28 @@ from diagnostics.store.programme_documents import (
 from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
 
 
-def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
+def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
     with session_scope(get_engine()) as s:
         cluster = s.get(Cluster, ctx.id)
         assert cluster is not None
-        return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id)
+        return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
+                                     rows=rows)
 
 
-def write_survey(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
+def write_survey(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
     with session_scope(get_engine()) as s:
         cluster = s.get(Cluster, ctx.id)
         assert cluster is not None
-        return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id)
+        return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
+                                   rows=rows)
 
 
-def reuse_documents(ctx: ClusterContext, run_id: int) -> dict[str, dict[str, Any]] | None:
+def reuse_documents(ctx: ClusterContext, run_id: int, rows: str | None = None) -> dict[str, dict[str, Any]] | None:
     """The cluster's reports when its inputs are unchanged since they were written, linked to this run."""
     with session_scope(get_engine()) as s:
         cluster = s.get(Cluster, ctx.id)
         assert cluster is not None
-        found = reusable_documents(s, cluster, settings.report_dir, run_id)
+        found = reusable_documents(s, cluster, settings.report_dir, run_id, rows=rows)
         if found is not None:
             cluster_data.update_run(s, run_id, snapshots={
                 kind: {"id": ref["snapshot_id"], "new": False, "hash": ref["hash"]} for kind, ref in found.items()})
@@ -57,17 +59,18 @@ def reuse_documents(ctx: ClusterContext, run_id: int) -> dict[str, dict[str, Any
 
 
 def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None, force: bool = False,
-                        runner: Runner = DIRECT) -> dict[str, Any]:
+                        rows: dict[str, str] | None = None, runner: Runner = DIRECT) -> dict[str, Any]:
     """Each cluster's two reports; a cluster whose inputs, snapshots and programme records are those its
     latest reports were written from keeps them (``force`` writes anyway), as the pipeline's other
-    stages keep their snapshots."""
+    stages keep their snapshots. ``rows``: each cluster's rows digest, when the caller computed it."""
     def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
-        found = None if force else runner.task(reuse_documents, ctx, run_id)
+        known = (rows or {}).get(ctx.code)
+        found = None if force else runner.task(reuse_documents, ctx, run_id, known)
         if found is not None:
             runner.log(f"research_report[{ctx.code}]: inputs unchanged, {found[REPORT_KIND]['file']} re-used")
             return {**found[REPORT_KIND], "survey_report": found[SURVEY_KIND], "reused": True}
-        result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id)
-        survey: dict[str, Any] = runner.task(write_survey, ctx, run_id, flow_run_id)
+        result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id, known)
+        survey: dict[str, Any] = runner.task(write_survey, ctx, run_id, flow_run_id, known)
         runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']}); "
                    f"survey report of {survey['firms']} firms: {survey['file']}")
         return {**result, "survey_report": survey, "reused": False}
@@ -77,6 +80,6 @@ def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] |
 
 @flow(name="research-report", persist_result=False)
 def research_report_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None,
-                         force: bool = False) -> dict[str, Any]:
+                         force: bool = False, rows: dict[str, str] | None = None) -> dict[str, Any]:
     """Write each cluster's research report; returns file, hash and snapshot id per cluster."""
-    return run_research_report(cluster, run_ids=run_ids, force=force, runner=PREFECT)
+    return run_research_report(cluster, run_ids=run_ids, force=force, rows=rows, runner=PREFECT)

@@ -57,11 +57,20 @@ def _tree_digest(root: str, pattern: str) -> str:
     return h.hexdigest()
 
 
-def inputs_digest(session: Session, cluster_id: int, *, report_scope: str) -> str:
-    """SHA-256 over every input of the cluster's views (see the module docstring)."""
+def inputs_digest(session: Session, cluster_id: int, *, report_scope: str, rows: str | None = None) -> str:
+    """SHA-256 over every input of the cluster's views (see the module docstring). ``rows``: the
+    cluster's ``rows_digest`` when the caller already has it (the pipeline computes it once per run for
+    its unchanged check and hands it to the research-report stage, which would otherwise stream the
+    whole cluster again: 1.5 s per 50 000 firms)."""
+    rows = rows if rows is not None else rows_digest(session, cluster_id)
+    return hashlib.sha256(f"scope={report_scope};{rows}".encode()).hexdigest()
+
+
+def rows_digest(session: Session, cluster_id: int) -> str:
+    """SHA-256 over the scorer version, the definition files, the code, and the cluster's rows."""
     E, S, A, QV = Enterprise, Submission, Assessment, QuestionnaireVersion
     h = hashlib.sha256()
-    h.update(f"scorer={SCORER_VERSION};scope={report_scope};".encode())
+    h.update(f"scorer={SCORER_VERSION};".encode())
     h.update(_tree_digest(str(settings.questionnaire_dir), "*.yaml").encode())
     h.update(_tree_digest(str(SOURCE_DIR), "*.py").encode())
     h.update(b"enterprises")

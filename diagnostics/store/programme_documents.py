@@ -139,12 +139,13 @@ def report_inputs(session: Session, cluster: Cluster, run_id: int | None = None)
         counts=programme_counts(session, cluster.id).as_measured(), outcome_names=indicators)
 
 
-def documents_digest(session: Session, cluster: Cluster, run_id: int | None = None) -> str:
+def documents_digest(session: Session, cluster: Cluster, run_id: int | None = None, *, rows: str | None = None) -> str:
     """What the research and survey reports are a function of: the cluster's inputs (answers, scores,
-    firms, definitions, code: ``inputs_digest``), the latest snapshots they read, and the programme
-    records. Equal digests mean the reports already written say exactly what a new run would say."""
+    firms, definitions, code: ``inputs_digest``; ``rows`` its rows digest when already computed), the
+    latest snapshots they read, and the programme records. Equal digests mean the reports already
+    written say exactly what a new run would say."""
     h = hashlib.sha256()
-    h.update(inputs_digest.inputs_digest(session, cluster.id, report_scope=REPORT_KIND).encode())
+    h.update(inputs_digest.inputs_digest(session, cluster.id, report_scope=REPORT_KIND, rows=rows).encode())
     for kind, snap in source_snapshots(session, cluster.id, run_id).items():
         h.update(f"{kind}={snap.id if snap else None}:{snap.content_hash if snap else None};".encode())
     h.update(inputs_digest.programme_digest(session, cluster.id).encode())
@@ -165,11 +166,11 @@ def latest_document(session: Session, cluster_id: int, kind: str, digest: str | 
     return max(candidates, key=lambda s: (s.created_at, s.id), default=None)
 
 
-def reusable_documents(session: Session, cluster: Cluster, report_dir: Path,
-                       run_id: int | None = None) -> dict[str, dict[str, Any]] | None:
+def reusable_documents(session: Session, cluster: Cluster, report_dir: Path, run_id: int | None = None, *,
+                       rows: str | None = None) -> dict[str, dict[str, Any]] | None:
     """The cluster's research and survey reports, when both were written from the inputs the cluster
     has now (``documents_digest``) and their files are still on disk; else None (write them)."""
-    digest = documents_digest(session, cluster, run_id)
+    digest = documents_digest(session, cluster, run_id, rows=rows)
     found: dict[str, dict[str, Any]] = {}
     for kind in (REPORT_KIND, SURVEY_KIND):
         snap = latest_document(session, cluster.id, kind, digest)
@@ -200,10 +201,10 @@ def _store_document(session: Session, cluster: Cluster, report_dir: Path, kind: 
 
 
 def write_research_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,
-                          flow_run_id: str | None = None) -> dict[str, Any]:
+                          flow_run_id: str | None = None, rows: str | None = None) -> dict[str, Any]:
     """Write ``<report_dir>/<cluster>/research-report-<hash>.docx`` and record a ``research_report``
     snapshot naming the file, the snapshots it was built from and the inputs digest; returns that payload."""
-    key = documents_digest(session, cluster, run_id)
+    key = documents_digest(session, cluster, run_id, rows=rows)
     inputs = report_inputs(session, cluster, run_id)
     data = research_report_docx(inputs)
     sources = [s for s in (inputs.portraits_source, inputs.needs_source, inputs.map_source) if s is not None]
@@ -255,9 +256,9 @@ def _survey_firm(row: dict[str, Any], feeds: dict[str, list[str]], links: dict[s
 
 
 def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *, run_id: int | None = None,
-                        flow_run_id: str | None = None) -> dict[str, Any]:
+                        flow_run_id: str | None = None, rows: str | None = None) -> dict[str, Any]:
     """Write ``<report_dir>/<cluster>/survey-report-<hash>.docx`` and its ``survey_report`` snapshot."""
-    key = documents_digest(session, cluster, run_id)
+    key = documents_digest(session, cluster, run_id, rows=rows)
     source, firms = survey_firms(session, cluster, run_id)
     data = survey_report_docx(cluster.name_zh, source, firms, sections=settings.survey_sections)
     return _store_document(session, cluster, report_dir, SURVEY_KIND, "survey-report", data, [source], key,
