@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -88,6 +88,22 @@ class Appender:
         self.doc = doc
         self.scratch: DocumentObject = Document()
         self._end = doc.element.body.find(qn("w:sectPr"))  # found once: finding it is the O(N) step
+        # python-docx resolves a style name by scanning every style of the document (and its default)
+        # on each heading and table: half of a section's cost. The scratch document's styles never
+        # change, so each (name, type) is resolved once.
+        part = self.scratch.part
+        resolve: Callable[[Any, Any], str | None] = part.get_style_id
+        known: dict[tuple[str, Any], str | None] = {}
+
+        def style_id(style_or_name: Any, style_type: Any) -> str | None:
+            if not isinstance(style_or_name, str):
+                return resolve(style_or_name, style_type)
+            key = (style_or_name, style_type)
+            if key not in known:
+                known[key] = resolve(style_or_name, style_type)
+            return known[key]
+
+        part.get_style_id = style_id  # type: ignore[method-assign]
 
     def flush(self) -> None:
         """Move what the scratch document holds to the end of the real one."""
