@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.canonical import dumps, jsonable, jsonable_dict
+from diagnostics.canonical import dump_bytes, dumps, jsonable, jsonable_dict
 from diagnostics.industry_codes import lookup
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import scenario_targets
@@ -309,12 +309,14 @@ def data_texts(records: list[dict[str, Any]]) -> list[str]:
 
 def rows_digest(records: list[dict[str, Any]], texts: list[str]) -> str:
     """SHA-256 over every row: its indexed columns and its ``data`` text, in enterprise order."""
+    if len(records) != len(texts):
+        raise ValueError(f"{len(records)} portrait rows but {len(texts)} data texts")
     h = hashlib.sha256()
-    for rec, text in zip(records, texts, strict=True):
-        h.update(dumps({c: rec[c] for c in ROW_COLUMNS}).encode("utf-8"))
-        h.update(b"\t")
-        h.update(text.encode("utf-8"))
-        h.update(b"\n")
+    # the indexed columns of all rows as one canonical array (they are plain values already), then the
+    # data texts: two serialisations in all, not two per row
+    h.update(dump_bytes([[rec[c] for c in ROW_COLUMNS] for rec in records], plain=True))
+    h.update(b"\n")
+    h.update("\n".join(texts).encode("utf-8"))
     return h.hexdigest()
 
 
