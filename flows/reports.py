@@ -16,6 +16,7 @@ from prefect import flow
 
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data, report_data
+from diagnostics.store.batches import write_enterprise_batch
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import Cluster
 from flows.context import (
@@ -23,7 +24,6 @@ from flows.context import (
     PREFECT,
     ClusterContext,
     Runner,
-    cluster_context,
     per_cluster,
     store_snapshot,
     upstream,
@@ -50,20 +50,6 @@ def write_cluster_workbook(ctx: ClusterContext, snapshots: dict[str, int]) -> st
         rel, _ = report_data.write_cluster_file(settings.report_dir, cluster, payloads, hashes, portraits,
                                                 taxonomy=ctx.taxonomy, feeds=feeds, names=names)
     return rel
-
-
-def write_enterprise_batch(cluster_code: str, portraits_snapshot: int, enterprise_ids: list[int]
-                           ) -> tuple[dict[str, str], int]:
-    """One batch of enterprise workbooks. Plain arguments only: the batch may run in another process or
-    on a Dask worker, which looks the cluster up itself (taxonomies and targets are cached per process)."""
-    ctx = cluster_context(cluster_code)
-    with session_scope(get_engine()) as s:
-        cluster = s.get_one(Cluster, ctx.id)
-        portraits = cluster_data.portraits_frame(s, portraits_snapshot)
-        feeds = cluster_data.portrait_feeds(s, portraits_snapshot)
-        inputs = report_data.enterprise_inputs(s, cluster, portraits, enterprise_ids, ctx.taxonomy,
-                                               [ctx.targets.questionnaire, *ctx.targets.modules], feeds)
-    return report_data.write_enterprise_files(settings.report_dir, ctx.code, inputs)
 
 
 def run_reports(cluster: str | None = None, *, snapshots: dict[str, dict[str, int]] | None = None,

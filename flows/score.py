@@ -18,8 +18,9 @@ from prefect import flow
 
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
-from diagnostics.store.assessing import chunks, pending_submission_ids, score_submissions
-from diagnostics.store.db import get_engine, retry_busy, session_scope
+from diagnostics.store.assessing import chunks, pending_submission_ids
+from diagnostics.store.batches import score_batch
+from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.repo import current_version
 from flows.context import DIRECT, PREFECT, Runner
 
@@ -32,15 +33,6 @@ def find_pending(cluster: str | None, rescore: str | None) -> list[int]:
             version = current_version(s, rescore)
             cluster_data.rebind_to_version(s, rescore, version.id, cluster_id=cluster_id)
         return pending_submission_ids(s, cluster_id=cluster_id)
-
-
-def score_batch(submission_ids: list[int], flow_run_id: str | None) -> int:
-    return retry_busy(_score_batch, submission_ids, flow_run_id)  # batches side by side share one SQLite file
-
-
-def _score_batch(submission_ids: list[int], flow_run_id: str | None) -> int:
-    with session_scope(get_engine()) as s:
-        return score_submissions(s, submission_ids, flow_run_id=flow_run_id)
 
 
 def run_score(cluster: str | None = None, *, rescore: str | None = None, batch_size: int | None = None,
