@@ -35,7 +35,7 @@ from sqlalchemy import Engine, delete, func, select
 from diagnostics import pilot, scoring, taxonomy
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data, repo
-from diagnostics.store.db import get_engine, session_scope, upgrade
+from diagnostics.store.db import checkpoint, get_engine, session_scope, upgrade
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
 from flows.context import DIRECT
@@ -62,6 +62,7 @@ def reset_derived(engine: Engine) -> None:
     with engine.begin() as conn:
         for table in (Portrait, Snapshot, PipelineRun, Assessment):
             conn.execute(delete(table))
+    checkpoint(engine)
     shutil.rmtree(settings.report_dir, ignore_errors=True)
 
 

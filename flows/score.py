@@ -20,7 +20,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.assessing import chunks, pending_submission_ids
 from diagnostics.store.batches import score_batch
-from diagnostics.store.db import get_engine, session_scope
+from diagnostics.store.db import checkpoint, get_engine, session_scope
 from diagnostics.store.repo import current_version
 from flows.context import DIRECT, PREFECT, Runner
 
@@ -53,6 +53,8 @@ def run_score(cluster: str | None = None, *, rescore: str | None = None, batch_s
     written = sum(runner.map(score_batch, [(b, flow_run_id) for b in batches], rows=len(ids), each=progress))
     if not batches:
         runner.log("score: nothing pending")
+    elif written:
+        checkpoint()  # the stages after read what this one wrote: not through a 1 GB write-ahead log
     return {"pending": len(ids), "assessments_written": written, "batches": len(batches)}
 
 

@@ -119,3 +119,15 @@ def retry_busy(fn: Callable[..., T], *args: Any, attempts: int = 6, wait: float 
             time.sleep(wait * 2 ** attempt)
     raise AssertionError("unreachable")
 
+
+
+def checkpoint(engine: Engine | None = None) -> None:
+    """On SQLite, fold the write-ahead log back into the database file and truncate it (a no-op on
+    PostgreSQL). Scoring 166 000 submissions left a 1.1 GB WAL that every later read of the run had
+    to consult; SQLite's automatic checkpoints cannot finish while another connection is reading, so
+    the stage that wrote in bulk calls this when it is done. A busy database just keeps its WAL."""
+    engine = engine or get_engine()
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

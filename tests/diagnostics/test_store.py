@@ -122,3 +122,20 @@ def test_stale_write_is_refused(engine: Engine) -> None:
         assert s.get_one(Submission, sub_id).answers["planning_stage"] == "planned"
     a.close()
     b.close()
+
+
+def test_checkpoint_folds_the_write_ahead_log_into_the_sqlite_file(tmp_path) -> None:
+    """After a bulk stage the WAL is folded back and truncated, so later reads do not consult it."""
+    from diagnostics.store.db import checkpoint, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (v TEXT)")
+        conn.exec_driver_sql("INSERT INTO t VALUES " + ",".join(["('" + "x" * 500 + "')"] * 2000))
+    wal = tmp_path / "x.db-wal"
+    assert wal.stat().st_size > 100_000
+    checkpoint(engine)
+    assert wal.stat().st_size == 0
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar_one() == 2000
+    engine.dispose()
