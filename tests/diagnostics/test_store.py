@@ -16,7 +16,7 @@ from diagnostics.answers import check_answers
 from diagnostics.scoring import SCORER_VERSION
 from diagnostics.settings import settings
 from diagnostics.store.assessing import pending_submission_ids, score_one, score_submissions
-from diagnostics.store.db import alembic_config, downgrade, make_engine, upgrade
+from diagnostics.store.db import alembic_config, checkpoint, downgrade, make_engine, upgrade
 from diagnostics.store.models import Assessment, Base, Enterprise, Submission
 from diagnostics.store.repo import current_version, latest_assessment, trail
 from diagnostics.uscc import make_uscc
@@ -124,10 +124,8 @@ def test_stale_write_is_refused(engine: Engine) -> None:
     b.close()
 
 
-def test_checkpoint_folds_the_write_ahead_log_into_the_sqlite_file(tmp_path) -> None:
+def test_checkpoint_folds_the_write_ahead_log_into_the_sqlite_file(tmp_path: Path) -> None:
     """After a bulk stage the WAL is folded back and truncated, so later reads do not consult it."""
-    from diagnostics.store.db import checkpoint, make_engine
-
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE t (v TEXT)")
