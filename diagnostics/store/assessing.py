@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from diagnostics.questionnaire import Questionnaire
@@ -75,7 +75,7 @@ def read_pending(session: Session, submission_ids: Sequence[int]) -> list[Pendin
             Assessment.submission_id.in_(submission_ids), Assessment.scorer_version == SCORER_VERSION)
     ).all())
     rows = session.execute(
-        select(S.id, S.revision, S.enterprise_id, S.questionnaire_version_id, S.status, cast(S.answers, Text))
+        select(S.id, S.revision, S.enterprise_id, S.questionnaire_version_id, S.status, bulk.json_text(S.answers))
         .where(S.id.in_(submission_ids), S.status.in_(SCORABLE)).order_by(S.id)).all()
     groups: dict[int, Pending] = {}
     for sid, rev, eid, vid, status, text in rows:

@@ -15,8 +15,14 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Table
+from sqlalchemy import Table, Text, cast
 from sqlalchemy.orm import Session
+
+
+def json_text(column: Any) -> Any:
+    """A JSON column selected as its text (labelled with the column's name), for ``loads``: the column
+    type's own result processor would run the stdlib ``json.loads`` on every value."""
+    return cast(column, Text).label(column.key)
 
 
 def loads(text: str | bytes | None) -> Any:

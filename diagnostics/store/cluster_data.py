@@ -65,18 +65,11 @@ def cluster_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Cluster.code).order_by(Cluster.code)))
 
 
-def _json_text(column: Any) -> Any:
-    """A JSON column selected as its text, for ``_read_chunked(json=...)`` to decode with orjson.
-
-    The column type's own result processor runs the stdlib ``json.loads`` per value: reading 100 000
-    enterprises' three score dicts spent most of the cold read there."""
-    return cast(column, Text).label(column.key)
-
-
 def _read_chunked(session: Session, stmt: Any, columns: Sequence[str], label: str,
                   progress: Progress, json: Sequence[str] = ()) -> pd.DataFrame:
     """Run a ``yield_per`` query chunk by chunk into one DataFrame, with a progress line per chunk;
-    the ``json`` columns arrive as text (``_json_text``) and are decoded here."""
+    the ``json`` columns arrive as text (``bulk.json_text``) and are decoded here (decoding 100 000
+    assessments' three score dicts with the column type's stdlib parser was most of a cold read)."""
     parts: list[pd.DataFrame] = []
     rows = 0
     decode = [list(columns).index(c) for c in json]
@@ -95,9 +88,9 @@ def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEF
                      progress: Progress = _noop) -> pd.DataFrame:
     """Every enterprise of the cluster, columns ``portraits.ENTERPRISE_COLUMNS``, by id."""
     E = Enterprise
-    stmt = (select(E.id, E.uscc, E.name, E.industry_code, E.region, E.size_class, _json_text(E.chain_links),
-                   _json_text(E.tags), E.group_name, E.pilot_willing).where(E.cluster_id == cluster_id).order_by(E.id)
-            .execution_options(yield_per=chunk_size))
+    stmt = (select(E.id, E.uscc, E.name, E.industry_code, E.region, E.size_class, bulk.json_text(E.chain_links),
+                   bulk.json_text(E.tags), E.group_name, E.pilot_willing)
+            .where(E.cluster_id == cluster_id).order_by(E.id).execution_options(yield_per=chunk_size))
     df = _read_chunked(session, stmt, ENTERPRISE_COLUMNS, "enterprises", progress, json=("chain_links", "tags"))
     if df.empty:
         return df
@@ -123,7 +116,8 @@ def assessment_frame(session: Session, cluster_id: int, codes: Sequence[str], *,
                   A.id.desc()))
     inner = (select(A.id.label("assessment_id"), A.enterprise_id, QV.code.label("questionnaire_code"),
                     A.questionnaire_version_id, A.trusted, A.total, A.level, A.band_level,
-                    _json_text(A.dimension_scores), _json_text(A.indicator_scores), _json_text(A.scenario_levels),
+                    bulk.json_text(A.dimension_scores), bulk.json_text(A.indicator_scores),
+                    bulk.json_text(A.scenario_levels),
                     rank.label("rn"))
              .join(QV, QV.id == A.questionnaire_version_id).join(Enterprise, Enterprise.id == A.enterprise_id)
              .where(Enterprise.cluster_id == cluster_id, QV.code.in_(list(codes))).subquery())
@@ -300,7 +294,7 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     # ``data`` as JSON text decoded by orjson (``bulk.loads``), not by the column type's ``json.loads``:
     # at 100 000 portraits the stdlib decoder was a third of a cold read
     stmt = (select(P.enterprise_id, P.assessment_id, P.level, P.total, P.type_code, P.size_class,
-                   P.percentile_cluster, P.percentile_industry, cast(P.data, Text))
+                   P.percentile_cluster, P.percentile_industry, bulk.json_text(P.data))
             .where(P.snapshot_id == snapshot_id).order_by(P.enterprise_id).execution_options(yield_per=chunk_size))
     cols = ["enterprise_id", "assessment_id", "level", "total", "type_code", "size_class", "percentile_cluster",
             "percentile_industry"]

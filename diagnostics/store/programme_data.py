@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
@@ -266,7 +266,7 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
     by_project = measurements(session, [p.id for p in projects])
     # only the two attributes a panel row prints, read as plain columns (100 000 ORM objects took seconds)
     ents = {int(i): _Firm(bulk.loads(links) or [], size) for i, links, size in session.execute(
-        select(Enterprise.id, cast(Enterprise.chain_links, Text), Enterprise.size_class)
+        select(Enterprise.id, bulk.json_text(Enterprise.chain_links), Enterprise.size_class)
         .where(Enterprise.cluster_id == cluster_id))}
     sol_names = {int(i): str(n) for i, n in session.execute(
         select(PoolSolution.id, PoolSolution.name_zh).where(PoolSolution.cluster_id == cluster_id))}
@@ -289,7 +289,7 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
     history = session.execute(
         # indicator scores as text: decoded only for the firms that have a first and a last to compare
         select(Assessment.enterprise_id, Assessment.id, Assessment.total, Assessment.level,
-               cast(Assessment.indicator_scores, Text).label("indicator_scores"), Assessment.submission_id,
+               bulk.json_text(Assessment.indicator_scores), Assessment.submission_id,
                QuestionnaireVersion.content_hash)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Assessment.questionnaire_version_id)
         .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
