@@ -168,7 +168,7 @@ def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list
     # rows come out by enterprise row, then scenario number: sort as the frame has always been sorted
     needs = needs.sort_values(["enterprise_id", "scenario", "link"], kind="stable").reset_index(drop=True)
 
-    triple = np.unique((p_row * n_s + p_scen) * n_k + p_key)  # an enterprise counts once per (scenario, key)
+    triple = np.unique(pair * n_k + p_key)  # an enterprise counts once per (scenario, key)
     sk, sk_n = np.unique(triple % (n_s * n_k), return_counts=True)
     sources = pd.DataFrame({"scenario": np.asarray(scen_names, dtype=object)[sk // n_k],
                             "key": np.asarray(key_names, dtype=object)[sk % n_k], "enterprises": sk_n})

@@ -120,7 +120,6 @@ def retry_busy(fn: Callable[..., T], *args: Any, attempts: int = 6, wait: float 
     raise AssertionError("unreachable")
 
 
-
 def checkpoint(engine: Engine | None = None) -> None:
     """On SQLite, fold the write-ahead log back into the database file and truncate it (a no-op on
     PostgreSQL). Scoring 166 000 submissions left a 1.1 GB WAL that every later read of the run had
