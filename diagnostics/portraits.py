@@ -83,6 +83,34 @@ def _positions(mask: np.ndarray) -> list[list[int]]:
     return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+def weakness_key(w: Mapping[str, Any]) -> tuple[float, str, str]:
+    """The order of a portrait's weaknesses: the most severe first, then by questionnaire and code."""
+    return (-w["severity"], w["q"], w["code"])
+
+
+def _ordered_weaknesses(weak: np.ndarray, short: np.ndarray, severity: np.ndarray, s_sev: np.ndarray,
+                        indicator_items: list[dict[str, Any]], scenario_items: list[dict[str, Any]],
+                        names: list[str]) -> list[list[dict[str, Any]]]:
+    """Each row's weaknesses (its weak indicators, then its short scenarios, as ``np.nonzero`` lists
+    them) in ``weakness_key`` order, sorted in one ``lexsort`` over all rows instead of a Python sort
+    with a key function per row. Within one questionnaire ``q`` is the same for all, so the key is
+    (row, -severity, code); the sort is stable, so equal keys keep indicators before scenarios, as
+    Python's ``sorted`` over the concatenated list would."""
+    n_rows = weak.shape[0]
+    rows_i, cols_i = np.nonzero(weak)
+    rows_s, cols_s = np.nonzero(short)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
+    row = np.concatenate([rows_i, rows_s])
+    sev = np.concatenate([severity[rows_i, cols_i], s_sev[rows_s, cols_s]])
+    code = np.concatenate([rank[cols_i], rank[weak.shape[1] + cols_s]]) if len(names) else np.zeros(0, np.int64)
+    order = np.lexsort((code, -sev, row))
+    items = indicator_items + scenario_items
+    flat = [items[i] for i in order.tolist()]
+    bounds = np.searchsorted(row[order], np.arange(n_rows + 1)).tolist()
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, sizes: pd.Series) -> pd.DataFrame:
     """Weaknesses, strengths, need and dimension profile for assessments of one questionnaire version.
 
@@ -126,13 +154,13 @@ def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, s
     mat_l, sev_l = np.round(mat, 4).tolist(), severity.tolist()
     lvl_l, tgt_l, ssev_l = np.nan_to_num(rated).astype(int).tolist(), tgt.astype(int).tolist(), s_sev.tolist()
     target_l, imax_l = np.round(target, 4).tolist(), np.round(imax, 4).tolist()
-    weak_at, short_at, strong_at = _positions(weak), _positions(short), _positions(strong)
-    weaknesses = [
-        [{"q": qcode, "code": codes[j], "score": mat_l[r][j], "target": target_l[j], "severity": sev_l[r][j]}
-         for j in weak_at[r]]
-        + [{"q": qcode, "kind": "scenario", "code": scen[k], "level": lvl_l[r][k], "target": tgt_l[r][k],
-            "severity": ssev_l[r][k]} for k in short_at[r]]
-        for r in range(n_rows)]
+    weaknesses = _ordered_weaknesses(weak, short, severity, s_sev, [
+        {"q": qcode, "code": codes[j], "score": mat_l[r][j], "target": target_l[j], "severity": sev_l[r][j]}
+        for r, j in zip(*(a.tolist() for a in np.nonzero(weak)), strict=True)], [
+        {"q": qcode, "kind": "scenario", "code": scen[k], "level": lvl_l[r][k], "target": tgt_l[r][k],
+         "severity": ssev_l[r][k]} for r, k in zip(*(a.tolist() for a in np.nonzero(short)), strict=True)],
+        codes + scen)
+    strong_at = _positions(strong)
     strengths = [[{"q": qcode, "code": codes[j], "score": mat_l[r][j], "max": imax_l[j]} for j in strong_at[r]]
                  for r in range(n_rows)]
     dim_codes = [code for code, _ in plan["dims"]]
@@ -202,24 +230,34 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     extra = prof[prof["questionnaire_code"] != primary]
     ents = enterprises.set_index("enterprise_id").loc[lambda d: d.index.isin(main.index)]
     main = main.loc[ents.index]
-    weaknesses = {eid: list(w) for eid, w in main["weaknesses"].items()}
-    strengths = {eid: list(s) for eid, s in main["strengths"].items()}
-    levels = {eid: dict(sorted((lv or {}).items())) for eid, lv in main["scenario_levels"].items()}
-    sev = main["sev_sum"].astype(float).copy()
-    cnt = main["n_scored"].astype(float).copy()
-    modules: dict[int, dict[str, Any]] = {eid: {} for eid in main.index}
-    row: Any  # an itertuples row: its fields are the profile columns, typed only at run time
-    for row in extra.itertuples(index=False):
-        eid = row.enterprise_id
-        if eid not in modules:
+    eids = ents.index.tolist()
+    at = {eid: i for i, eid in enumerate(eids)}
+    # lists of the primary assessment's profile, row i = enterprise eids[i]; the modules' assessments
+    # (a minority of firms) are merged in below with plain list and dict operations
+    weaknesses = main["weaknesses"].tolist()
+    strengths = main["strengths"].tolist()
+    levels = [dict(sorted((lv or {}).items())) for lv in main["scenario_levels"].tolist()]
+    sev = main["sev_sum"].astype(float).tolist()
+    cnt = main["n_scored"].astype(float).tolist()
+    modules: list[dict[str, Any]] = [{} for _ in eids]
+    merged: set[int] = set()
+    cols = ["enterprise_id", "weaknesses", "strengths", "scenario_levels", "sev_sum", "n_scored", "questionnaire_code",
+            "assessment_id", "total", "level", "trusted"]
+    for eid, weak, strong, lv, s_sum, n_sc, qcode, aid, total, level, trusted in zip(
+            *(extra[c].tolist() for c in cols), strict=True):
+        i = at.get(eid)
+        if i is None:
             continue
-        weaknesses[eid] = weaknesses[eid] + list(row.weaknesses)
-        strengths[eid] = strengths[eid] + list(row.strengths)
-        levels[eid] = {**levels[eid], **{k: v for k, v in sorted((row.scenario_levels or {}).items())}}
-        sev[eid] += row.sev_sum
-        cnt[eid] += row.n_scored
-        modules[eid][row.questionnaire_code] = {"assessment_id": int(row.assessment_id), "total": float(row.total),
-                                                "level": int(row.level), "trusted": bool(row.trusted)}
+        weaknesses[i] = weaknesses[i] + list(weak)
+        strengths[i] = strengths[i] + list(strong)
+        levels[i] = {**levels[i], **dict(sorted((lv or {}).items()))}
+        sev[i] += s_sum
+        cnt[i] += n_sc
+        modules[i][qcode] = {"assessment_id": int(aid), "total": float(total), "level": int(level),
+                             "trusted": bool(trusted)}
+        merged.add(i)
+    for i in merged:  # each assessment's own list is in order already (``_ordered_weaknesses``)
+        weaknesses[i] = sorted(weaknesses[i], key=weakness_key)
     link_pos = {c.code: c.position for c in taxonomy.chain_links}
     tags = ents["tags"].map(lambda t: sorted(t or []))
     out = pd.DataFrame({
@@ -241,11 +279,11 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
         "questionnaire_version_id": main["questionnaire_version_id"].astype(int).to_numpy(),
         "trusted": main["trusted"].astype(bool).to_numpy(), "band_level": main["band_level"].astype(int).to_numpy(),
         "dimensions": main["dimensions"].to_numpy(),
-        "strengths": [strengths[e] for e in ents.index],
-        "weaknesses": [sorted(weaknesses[e], key=lambda w: (-w["severity"], w["q"], w["code"])) for e in ents.index],
-        "scenario_levels": [levels[e] for e in ents.index],
-        "modules": [modules[e] for e in ents.index],
-        "need": np.round((sev / cnt.clip(lower=1)).to_numpy(dtype=float), 4),
+        "strengths": strengths,
+        "weaknesses": weaknesses,
+        "scenario_levels": levels,
+        "modules": modules,
+        "need": np.round(np.array(sev, dtype=float) / np.clip(np.array(cnt, dtype=float), 1, None), 4),
     })
     out["percentile_cluster"] = percentile(out["total"])
     out["percentile_industry"] = percentile(out["total"], out["industry_code"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from diagnostics.portraits import (
+    _ordered_weaknesses,
     build_portraits,
     cross_tabs,
     feed_map,
@@ -13,6 +15,7 @@ from diagnostics.portraits import (
     percentile,
     summary,
     to_records,
+    weakness_key,
 )
 from diagnostics.taxonomy import PortraitType
 from diagnostics.text import Text
@@ -78,6 +81,39 @@ def test_module_weaknesses_join_the_primary_portrait():
     assert ("mini-module", "i_equipment") in {(w["q"], w["code"]) for w in e1["weaknesses"]}
     assert e1["modules"] == {"mini-module": {"assessment_id": 21, "total": 20.0, "level": 3, "trusted": False}}
     assert e1["need"] == pytest.approx((0.5 + 0.1667 + 1.0) / 6, abs=1e-4)
+
+
+def test_module_weaknesses_are_merged_in_severity_order():
+    ents, assess = mini_cluster()
+    module = assessment(21, 1, (10, 0, 10), level=3, code="mini-module", version_id=2)
+    assess = pd.concat([assess, pd.DataFrame([module])], ignore_index=True)
+    module_q = questionnaire().model_copy(update={"code": "mini-module"})
+    p = build_portraits(ents, assess, {1: questionnaire(), 2: module_q}, taxonomy(), primary="mini-q")
+    w1 = p.set_index("enterprise_id").loc[1, "weaknesses"]
+    # the module's unscored equipment (severity 1) comes before the primary's quality gap (0.5)
+    assert [(w["q"], w["code"]) for w in w1] == [("mini-module", "i_equipment"), ("mini-q", "i_quality"),
+                                                 ("mini-q", "i_market")]
+
+
+def test_weakness_order_matches_a_plain_sort_with_ties():
+    """The one lexsort over all rows gives each row's weaknesses exactly as sorting them by
+    ``weakness_key`` would, ties included (equal severities, an indicator and a scenario sharing a code)."""
+    rng = np.random.default_rng(7)
+    names = ["b", "a", "c", "d", "a", "e"]  # 4 indicators, then 2 scenarios ("a" is both)
+    rows = 40
+    weak = rng.random((rows, 4)) < 0.6
+    short = rng.random((rows, 2)) < 0.6
+    severity = np.where(weak, rng.choice([0.25, 0.5, 1.0], size=(rows, 4)), 0.0)
+    s_sev = np.where(short, rng.choice([0.25, 0.5], size=(rows, 2)), 0.0)
+    ind = [{"q": "q", "code": names[j], "severity": float(severity[r, j]), "i": (r, j)}
+           for r, j in zip(*np.nonzero(weak), strict=True)]
+    scen = [{"q": "q", "kind": "scenario", "code": names[4 + k], "severity": float(s_sev[r, k]), "i": (r, k)}
+            for r, k in zip(*np.nonzero(short), strict=True)]
+    got = _ordered_weaknesses(weak, short, severity, s_sev, ind, scen, names)
+    for r in range(rows):
+        plain = [w for w in ind if w["i"][0] == r] + [w for w in scen if w["i"][0] == r]
+        assert got[r] == sorted(plain, key=weakness_key)
+    assert any(len({w["severity"] for w in row}) < len(row) for row in got)  # ties did occur
 
 
 def test_records_round_trip_and_summary():
