@@ -83,7 +83,7 @@ def _positions(mask: np.ndarray) -> list[list[int]]:
     return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def weakness_key(w: Mapping[str, Any]) -> tuple[float, str, str]:
+def weakness_order(w: Mapping[str, Any]) -> tuple[float, str, str]:
     """The order of a portrait's weaknesses: the most severe first, then by questionnaire and code."""
     return (-w["severity"], w["q"], w["code"])
 
@@ -92,7 +92,7 @@ def _ordered_weaknesses(weak: np.ndarray, short: np.ndarray, severity: np.ndarra
                         indicator_items: list[dict[str, Any]], scenario_items: list[dict[str, Any]],
                         names: list[str]) -> list[list[dict[str, Any]]]:
     """Each row's weaknesses (its weak indicators, then its short scenarios, as ``np.nonzero`` lists
-    them) in ``weakness_key`` order, sorted in one ``lexsort`` over all rows instead of a Python sort
+    them) in ``weakness_order`` order, sorted in one ``lexsort`` over all rows instead of a Python sort
     with a key function per row. Within one questionnaire ``q`` is the same for all, so the key is
     (row, -severity, code); the sort is stable, so equal keys keep indicators before scenarios, as
     Python's ``sorted`` over the concatenated list would."""
@@ -257,7 +257,7 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
                              "trusted": bool(trusted)}
         merged.add(i)
     for i in merged:  # each assessment's own list is in order already (``_ordered_weaknesses``)
-        weaknesses[i] = sorted(weaknesses[i], key=weakness_key)
+        weaknesses[i] = sorted(weaknesses[i], key=weakness_order)
     link_pos = {c.code: c.position for c in taxonomy.chain_links}
     tags = ents["tags"].map(lambda t: sorted(t or []))
     out = pd.DataFrame({

@@ -15,7 +15,7 @@ from diagnostics.portraits import (
     percentile,
     summary,
     to_records,
-    weakness_key,
+    weakness_order,
 )
 from diagnostics.taxonomy import PortraitType
 from diagnostics.text import Text
@@ -97,7 +97,7 @@ def test_module_weaknesses_are_merged_in_severity_order():
 
 def test_weakness_order_matches_a_plain_sort_with_ties():
     """The one lexsort over all rows gives each row's weaknesses exactly as sorting them by
-    ``weakness_key`` would, ties included (equal severities, an indicator and a scenario sharing a code)."""
+    ``weakness_order`` would, ties included (equal severities, an indicator and a scenario sharing a code)."""
     rng = np.random.default_rng(7)
     names = ["b", "a", "c", "d", "a", "e"]  # 4 indicators, then 2 scenarios ("a" is both)
     rows = 40
@@ -112,7 +112,7 @@ def test_weakness_order_matches_a_plain_sort_with_ties():
     got = _ordered_weaknesses(weak, short, severity, s_sev, ind, scen, names)
     for r in range(rows):
         plain = [w for w in ind if w["i"][0] == r] + [w for w in scen if w["i"][0] == r]
-        assert got[r] == sorted(plain, key=weakness_key)
+        assert got[r] == sorted(plain, key=weakness_order)
     assert any(len({w["severity"] for w in row}) < len(row) for row in got)  # ties did occur
 
 
