@@ -33,17 +33,32 @@ SOURCE_DIR = ROOT / "diagnostics"
 
 
 def _feed(h: Any, parts: Iterable[Sequence[Any]]) -> int:
-    """Hash rows a chunk at a time: one ``repr`` of the chunk's tuples, not a Python step per row."""
+    """Hash rows a chunk at a time: one ``repr`` of the chunk (a list of the driver's plain tuples)."""
     n = 0
     for part in parts:
-        h.update(repr([tuple(row) for row in part]).encode())
+        h.update(repr(part).encode())
         n += len(part)
     return n
 
 
 def _stream(session: Session, stmt: Any) -> Iterable[Sequence[Any]]:
-    """Chunks of ``CHUNK`` rows, through Core (the rows are plain values: no ORM result processing)."""
-    yield from session.connection().execute(stmt.execution_options(yield_per=CHUNK)).partitions()
+    """Chunks of ``CHUNK`` rows as the database driver returns them (tuples of plain values), in the
+    session's transaction. The statement is compiled by SQLAlchemy and run on the driver's own cursor:
+    wrapping 300 000 rows in ``Row`` objects and converting them back to tuples was half of the time
+    of an unchanged run's check. On PostgreSQL the cursor is a server-side (named) one, so a chunk is
+    all that is held; SQLite's cursor steps through the result as it is fetched anyway."""
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args: Any = tuple(params[k] for k in compiled.positiontup or ()) if compiled.positional else params
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor(name="shuzhen_digest") if conn.dialect.name == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(str(compiled), args)
+        while part := cursor.fetchmany(CHUNK):
+            yield part
+    finally:
+        cursor.close()
 
 
 @cache
@@ -80,13 +95,13 @@ def rows_digest(session: Session, cluster_id: int) -> str:
         E.pilot_willing).where(E.cluster_id == cluster_id).order_by(E.id)))
     h.update(b"submissions")
     _feed(h, _stream(session, select(S.id, S.revision, S.status, S.questionnaire_version_id)
-                     .join(E, E.id == S.enterprise_id).where(E.cluster_id == cluster_id).order_by(S.id)))
+                     .join(E, E.id == S.enterprise_id).where(E.cluster_id == cluster_id).order_by(E.id, S.id)))
     h.update(b"assessments")
     _feed(h, _stream(session, select(A.id, A.trusted).join(E, E.id == A.enterprise_id)
-                     .where(E.cluster_id == cluster_id).order_by(A.id)))
+                     .where(E.cluster_id == cluster_id).order_by(E.id, A.id)))
     h.update(b"versions")
     used = select(S.questionnaire_version_id).join(E, E.id == S.enterprise_id).where(E.cluster_id == cluster_id)
-    _feed(h, [session.execute(select(QV.id, QV.content_hash).where(QV.id.in_(used.distinct())).order_by(QV.id)).all()])
+    _feed(h, _stream(session, select(QV.id, QV.content_hash).where(QV.id.in_(used.distinct())).order_by(QV.id)))
     return h.hexdigest()
 
 

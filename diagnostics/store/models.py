@@ -136,6 +136,9 @@ class Submission(Base):
         # "start" cannot make two drafts (the losing insert fails and lands on the winner's draft)
         Index("uq_one_draft", "enterprise_id", "questionnaire_code", unique=True,
               sqlite_where=text("status = 'draft'"), postgresql_where=text("status = 'draft'")),
+        # covers what the pipeline's unchanged check hashes per enterprise (``inputs_digest``), so it
+        # reads the index alone, not each row and the answers stored before ``revision``
+        Index("ix_submissions_digest", "enterprise_id", "id", "revision", "status", "questionnaire_version_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
@@ -187,6 +190,7 @@ class Assessment(Base):
     __table_args__ = (
         UniqueConstraint("submission_id", "submission_revision", "scorer_version", name="uq_assessment_input"),
         Index("ix_assessments_enterprise_created", "enterprise_id", "created_at"),
+        Index("ix_assessments_digest", "enterprise_id", "id", "trusted"),  # the unchanged check (as above)
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)

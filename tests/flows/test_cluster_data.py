@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.scoring import SCORER_VERSION
-from diagnostics.store import cluster_data
+from diagnostics.store import cluster_data, inputs_digest
 from diagnostics.store.models import (
     Assessment,
     Cluster,
@@ -101,3 +101,39 @@ def test_portrait_rows_written_once_per_snapshot(session: Session) -> None:
     assert stored is not None and stored.data == {"name": "=HYPERLINK(1)", "weaknesses": []}  # text stored as JSON
     frame = cluster_data.portraits_frame(session, snap)
     assert frame.loc[0, "name"] == "=HYPERLINK(1)" and frame.loc[0, "total"] == 45.5
+
+
+def test_rows_digest_moves_with_each_input_it_covers(session: Session) -> None:
+    """The unchanged check reads the driver's rows directly (``inputs_digest._stream``): each input it
+    covers still moves the digest, an untouched cluster keeps it, and another cluster's rows do not count."""
+    cluster, ent, v = make_world(session)
+    other = Cluster(code="sg", name_zh="韶关", industry="nonferrous")
+    session.add(other)
+    session.flush()
+    stranger = Enterprise(uscc="91440200MA35TEST02", name="乙金属", cluster_id=other.id, size_class="small")
+    session.add(stranger)
+    session.flush()
+    aid = assess(session, ent, v["sme"], total=40, trusted=False, day=1)
+    session.commit()
+
+    def digest() -> str:
+        return inputs_digest.rows_digest(session, cluster.id)
+
+    first = digest()
+    assert digest() == first  # the same rows, the same digest
+    assess(session, stranger, v["sme"], total=10, trusted=True, day=2)
+    session.commit()
+    assert digest() == first  # another cluster's submission is not this cluster's input
+    seen = {first}
+    row = session.get(Assessment, aid)
+    assert row is not None
+    sub = session.get(Submission, row.submission_id)
+    assert sub is not None
+    for change in (lambda: setattr(row, "trusted", True), lambda: setattr(sub, "revision", 2),
+                   lambda: setattr(sub, "status", "verified"), lambda: setattr(ent, "tags", ["srdi", "listed"]),
+                   lambda: setattr(ent, "employees", 120)):
+        change()
+        session.commit()
+        now = digest()
+        assert now not in seen, change
+        seen.add(now)
