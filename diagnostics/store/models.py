@@ -139,6 +139,7 @@ class Submission(Base):
         # covers what the pipeline's unchanged check hashes per enterprise (``inputs_digest``), so it
         # reads the index alone, not each row and the answers stored before ``revision``
         Index("ix_submissions_digest", "enterprise_id", "id", "revision", "status", "questionnaire_version_id"),
+        Index("ix_submissions_pending", "status", "id", "revision"),  # what is still to score, from the index
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
