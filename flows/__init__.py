@@ -20,6 +20,7 @@ inherits this environment). This is the one place outside ``diagnostics.settings
 
 from __future__ import annotations
 
+import gc
 import os
 
 from diagnostics.settings import settings
@@ -30,3 +31,13 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 if not settings.prefect_api_url:
     os.environ.setdefault("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "false")
+
+
+def tune_gc() -> None:
+    """Let the cycle collector's young generation grow to ``SHUZHEN_GC_YOUNG`` objects in a process that
+    runs pipeline stages (the pipeline, a stage run on its own, a pool worker): see the setting for the
+    measurement. Process-wide and idempotent: a web process that runs the pipeline itself (the dashboard's
+    "run now" in embedded mode) keeps the setting afterwards, which costs it nothing measurable."""
+    if settings.gc_young > 0:
+        _, middle, old = gc.get_threshold()
+        gc.set_threshold(settings.gc_young, middle, old)

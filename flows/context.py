@@ -30,7 +30,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.taxonomy import Taxonomy, load_taxonomy
-from flows import parallel
+from flows import parallel, tune_gc
 
 log = logging.getLogger("shuzhen.flows")
 
@@ -111,6 +111,7 @@ def per_cluster(cluster: str | None, flow: str, run_ids: dict[str, int] | None, 
     A stage started by the pipeline writes into the pipeline's run of each cluster (``run_ids``); a
     stage started on its own opens (and closes) a run per cluster, so history shows it too.
     """
+    tune_gc()
     out: dict[str, Any] = {}
     flow_run_id = runner.flow_run_id()
     for code in cluster_codes(cluster):

@@ -24,6 +24,7 @@ from dataclasses import asdict
 from typing import Any
 
 from diagnostics.settings import settings
+from flows import tune_gc
 
 BATCH_FLOWS = frozenset({"score", "reports"})  # the subflows whose batches may run side by side
 _POOL: tuple[tuple[Any, ...], ProcessPoolExecutor] | None = None
@@ -34,8 +35,9 @@ _POOL_LOCK = threading.Lock()
 
 
 def _init_worker(values: dict[str, Any]) -> None:
-    """A pool process takes the parent's settings (not only its environment)."""
+    """A pool process takes the parent's settings (not only its environment), and its collector tuning."""
     settings.__dict__.update(values)
+    tune_gc()
 
 
 def _settings_key() -> tuple[Any, ...]:

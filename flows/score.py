@@ -22,6 +22,7 @@ from diagnostics.store.assessing import chunks, pending_submission_ids
 from diagnostics.store.batches import score_batch
 from diagnostics.store.db import checkpoint, get_engine, session_scope
 from diagnostics.store.repo import current_version
+from flows import tune_gc
 from flows.context import DIRECT, PREFECT, Runner
 
 
@@ -37,6 +38,7 @@ def find_pending(cluster: str | None, rescore: str | None) -> list[int]:
 
 def run_score(cluster: str | None = None, *, rescore: str | None = None, batch_size: int | None = None,
               runner: Runner = DIRECT) -> dict[str, Any]:
+    tune_gc()
     ids = runner.task(find_pending, cluster, rescore)
     size = batch_size or settings.score_batch_size
     batches = list(chunks(ids, size))
