@@ -76,6 +76,13 @@ def _expand(index: np.ndarray, offsets: np.ndarray, values: np.ndarray) -> tuple
     return rows, values[starts + within]
 
 
+def _distinct(codes: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array, through ``np.unique``'s sorting path: with no
+    ``return_*`` flag numpy 2.4 takes a hash-based path that needs 1.3 s for 3 million codes with few
+    repeats (a 100 000-firm cluster's weakness pairs), against 0.08 s for the sort."""
+    return np.unique(codes, return_counts=True)[0]
+
+
 def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]]
            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(needs, sources, unmapped).
@@ -168,14 +175,14 @@ def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list
     # rows come out by enterprise row, then scenario number: sort as the frame has always been sorted
     needs = needs.sort_values(["enterprise_id", "scenario", "link"], kind="stable").reset_index(drop=True)
 
-    triple = np.unique(pair * n_k + p_key)  # an enterprise counts once per (scenario, key)
+    triple = _distinct(pair * n_k + p_key)  # an enterprise counts once per (scenario, key)
     sk, sk_n = np.unique(triple % (n_s * n_k), return_counts=True)
     sources = pd.DataFrame({"scenario": np.asarray(scen_names, dtype=object)[sk // n_k],
                             "key": np.asarray(key_names, dtype=object)[sk % n_k], "enterprises": sk_n})
     sources = sources.sort_values(["scenario", "key"], kind="stable").reset_index(drop=True)
 
-    reached = np.unique(r_row * n_f + r_feed)
-    placed = np.unique(p_row * n_f + p_feed)
+    reached = _distinct(r_row * n_f + r_feed)
+    placed = _distinct(p_row * n_f + p_feed)
     lost = np.setdiff1d(reached, placed, assume_unique=True)
     lf, lf_n = np.unique(lost % n_f, return_counts=True)
     unmapped = pd.DataFrame({"feed": np.asarray(feed_names, dtype=object)[lf], "enterprises": lf_n})
