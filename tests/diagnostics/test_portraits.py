@@ -78,21 +78,11 @@ def test_module_weaknesses_join_the_primary_portrait():
     p = build_portraits(ents, assess, {1: questionnaire(), 2: module_q}, taxonomy(), primary="mini-q")
     e1 = p.set_index("enterprise_id").loc[1]
     assert e1["total"] == 18.0  # level and total stay the primary questionnaire's
-    assert ("mini-module", "i_equipment") in {(w["q"], w["code"]) for w in e1["weaknesses"]}
+    # merged in severity order: the module's unscored equipment (1) before the primary's quality gap (0.5)
+    assert [(w["q"], w["code"]) for w in e1["weaknesses"]] == [
+        ("mini-module", "i_equipment"), ("mini-q", "i_quality"), ("mini-q", "i_market")]
     assert e1["modules"] == {"mini-module": {"assessment_id": 21, "total": 20.0, "level": 3, "trusted": False}}
     assert e1["need"] == pytest.approx((0.5 + 0.1667 + 1.0) / 6, abs=1e-4)
-
-
-def test_module_weaknesses_are_merged_in_severity_order():
-    ents, assess = mini_cluster()
-    module = assessment(21, 1, (10, 0, 10), level=3, code="mini-module", version_id=2)
-    assess = pd.concat([assess, pd.DataFrame([module])], ignore_index=True)
-    module_q = questionnaire().model_copy(update={"code": "mini-module"})
-    p = build_portraits(ents, assess, {1: questionnaire(), 2: module_q}, taxonomy(), primary="mini-q")
-    w1 = p.set_index("enterprise_id").loc[1, "weaknesses"]
-    # the module's unscored equipment (severity 1) comes before the primary's quality gap (0.5)
-    assert [(w["q"], w["code"]) for w in w1] == [("mini-module", "i_equipment"), ("mini-q", "i_quality"),
-                                                 ("mini-q", "i_market")]
 
 
 def test_weakness_order_matches_a_plain_sort_with_ties():
