@@ -87,8 +87,8 @@ class Settings:
     parallel_min_rows: int = field(default_factory=lambda: int(_env("SHUZHEN_PARALLEL_MIN", "20000")))
     # the young-generation threshold of Python's cycle collector in pipeline processes (0: Python's own,
     # 700). Stages allocate millions of small dicts beside large long-lived frames; at 700 the collector
-    # ran 6 000 times and walked the whole heap 17 times while 60 000 portraits were read and built
-    # (11.4 s; 7.6 s at 100 000). Python's rules for the older generations are left as they are.
+    # ran 6 000 times and walked the whole heap 17 times while 60 000 portraits were read and built:
+    # 11.4 s at 700, 7.6 s at 100 000. Python's rules for the older generations are left as they are.
     gc_young: int = field(default_factory=lambda: int(_env("SHUZHEN_GC_YOUNG", "100000")))
     # where Prefect runs those batches: "local" (this process, plus a process pool when it pays) or "dask"
     # (prefect-dask's DaskTaskRunner: the scheduler at SHUZHEN_DASK_ADDRESS, else a temporary local cluster
