@@ -88,22 +88,22 @@ def weakness_order(w: Mapping[str, Any]) -> tuple[float, str, str]:
     return (-w["severity"], w["q"], w["code"])
 
 
-def _ordered_weaknesses(weak: np.ndarray, short: np.ndarray, severity: np.ndarray, s_sev: np.ndarray,
-                        indicator_items: list[dict[str, Any]], scenario_items: list[dict[str, Any]],
-                        names: list[str]) -> list[list[dict[str, Any]]]:
-    """Each row's weaknesses (its weak indicators, then its short scenarios, as ``np.nonzero`` lists
-    them) in ``weakness_order`` order, sorted in one ``lexsort`` over all rows instead of a Python sort
-    with a key function per row. Within one questionnaire ``q`` is the same for all, so the key is
-    (row, -severity, code); the sort is stable, so equal keys keep indicators before scenarios, as
-    Python's ``sorted`` over the concatenated list would."""
-    n_rows = weak.shape[0]
-    rows_i, cols_i = np.nonzero(weak)
-    rows_s, cols_s = np.nonzero(short)
+def _ordered_weaknesses(n_rows: int, weak_at: tuple[np.ndarray, ...], short_at: tuple[np.ndarray, ...],
+                        severity: np.ndarray, s_sev: np.ndarray, indicator_items: list[dict[str, Any]],
+                        scenario_items: list[dict[str, Any]], names: list[str]) -> list[list[dict[str, Any]]]:
+    """Each row's weaknesses in ``weakness_order`` order, sorted in one ``lexsort`` over all rows
+    instead of a Python sort with a key function per row. ``weak_at``/``short_at``: the (rows, columns)
+    of the weak indicators and short scenarios (``np.nonzero``), the items built in that order. Within
+    one questionnaire ``q`` is the same for all, so the key is (row, -severity, code); the sort is
+    stable, so equal keys keep indicators before scenarios, as Python's ``sorted`` over the
+    concatenated list would."""
+    (rows_i, cols_i), (rows_s, cols_s) = weak_at, short_at
     rank = np.empty(len(names), dtype=np.int64)
     rank[np.argsort(np.array(names, dtype=object), kind="stable")] = np.arange(len(names))
     row = np.concatenate([rows_i, rows_s])
     sev = np.concatenate([severity[rows_i, cols_i], s_sev[rows_s, cols_s]])
-    code = np.concatenate([rank[cols_i], rank[weak.shape[1] + cols_s]]) if len(names) else np.zeros(0, np.int64)
+    n_ind = severity.shape[1]
+    code = np.concatenate([rank[cols_i], rank[n_ind + cols_s]]) if len(names) else np.zeros(0, np.int64)
     order = np.lexsort((code, -sev, row))
     items = indicator_items + scenario_items
     flat = [items[i] for i in order.tolist()]
@@ -154,11 +154,12 @@ def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, s
     mat_l, sev_l = np.round(mat, 4).tolist(), severity.tolist()
     lvl_l, tgt_l, ssev_l = np.nan_to_num(rated).astype(int).tolist(), tgt.astype(int).tolist(), s_sev.tolist()
     target_l, imax_l = np.round(target, 4).tolist(), np.round(imax, 4).tolist()
-    weaknesses = _ordered_weaknesses(weak, short, severity, s_sev, [
+    weak_at, short_at = np.nonzero(weak), np.nonzero(short)
+    weaknesses = _ordered_weaknesses(n_rows, weak_at, short_at, severity, s_sev, [
         {"q": qcode, "code": codes[j], "score": mat_l[r][j], "target": target_l[j], "severity": sev_l[r][j]}
-        for r, j in zip(*(a.tolist() for a in np.nonzero(weak)), strict=True)], [
+        for r, j in zip(*(a.tolist() for a in weak_at), strict=True)], [
         {"q": qcode, "kind": "scenario", "code": scen[k], "level": lvl_l[r][k], "target": tgt_l[r][k],
-         "severity": ssev_l[r][k]} for r, k in zip(*(a.tolist() for a in np.nonzero(short)), strict=True)],
+         "severity": ssev_l[r][k]} for r, k in zip(*(a.tolist() for a in short_at), strict=True)],
         codes + scen)
     strong_at = _positions(strong)
     strengths = [[{"q": qcode, "code": codes[j], "score": mat_l[r][j], "max": imax_l[j]} for j in strong_at[r]]

@@ -99,7 +99,7 @@ def test_weakness_order_matches_a_plain_sort_with_ties():
            for r, j in zip(*np.nonzero(weak), strict=True)]
     scen = [{"q": "q", "kind": "scenario", "code": names[4 + k], "severity": float(s_sev[r, k]), "i": (r, k)}
             for r, k in zip(*np.nonzero(short), strict=True)]
-    got = _ordered_weaknesses(weak, short, severity, s_sev, ind, scen, names)
+    got = _ordered_weaknesses(rows, np.nonzero(weak), np.nonzero(short), severity, s_sev, ind, scen, names)
     for r in range(rows):
         plain = [w for w in ind if w["i"][0] == r] + [w for w in scen if w["i"][0] == r]
         assert got[r] == sorted(plain, key=weakness_order)
