@@ -28,7 +28,7 @@ from prefect.utilities.annotations import quote
 from diagnostics.pilot import PilotTargets, targets_for_cluster
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
-from diagnostics.store.db import get_engine, session_scope
+from diagnostics.store.db import get_engine, retry_busy, session_scope
 from diagnostics.taxonomy import Taxonomy, load_taxonomy
 from flows import parallel, tune_gc
 
@@ -78,7 +78,13 @@ def close_run(run_id: int, status: str, **stats: Any) -> None:
 
 def store_snapshot(cluster_id: int, kind: str, payload: dict[str, Any], run_id: int | None,
                    flow_run_id: str | None) -> int:
-    """Save a view (or find the identical one) and link it to the run; returns the snapshot id."""
+    """Save a view (or find the identical one) and link it to the run; returns the snapshot id. Again if
+    the database was busy: clusters side by side write one SQLite file at once."""
+    return retry_busy(_store_snapshot, cluster_id, kind, payload, run_id, flow_run_id)
+
+
+def _store_snapshot(cluster_id: int, kind: str, payload: dict[str, Any], run_id: int | None,
+                    flow_run_id: str | None) -> int:
     with session_scope(get_engine()) as s:
         snapshot_id, created = cluster_data.save_snapshot(s, cluster_id, kind, payload, run_id=run_id,
                                                           flow_run_id=flow_run_id)
@@ -104,24 +110,36 @@ def read_portraits(snapshot_id: int) -> tuple[pd.DataFrame, dict[str, list[str]]
         return cluster_data.portraits_frame(s, snapshot_id), cluster_data.portrait_feeds(s, snapshot_id)
 
 
+Body = Callable[..., Any]  # body(ctx, run_id, flow_run_id, runner, **kwargs): one cluster's share of a stage
+
+
 def per_cluster(cluster: str | None, flow: str, run_ids: dict[str, int] | None, runner: Runner,
-                body: Callable[[ClusterContext, int, str | None], Any]) -> dict[str, Any]:
+                body: Body, **kwargs: Any) -> dict[str, Any]:
     """Run a stage's ``body`` for one cluster or every cluster; returns its result per cluster code.
 
     A stage started by the pipeline writes into the pipeline's run of each cluster (``run_ids``); a
     stage started on its own opens (and closes) a run per cluster, so history shows it too.
+
+    When several clusters are large enough to be worth a process each (``clusters_side_by_side``),
+    the bodies run at once, cluster ``k`` in worker lane ``k`` (``flows.parallel``), each with the plain
+    runner: the stage is then one task per cluster, and the lines a body logs are logged here when it
+    returns. ``body`` is then pickled to the worker, so it must be a module-level function, and so
+    must ``kwargs``' values be picklable (snapshot ids, names, flags).
     """
     tune_gc()
     out: dict[str, Any] = {}
     flow_run_id = runner.flow_run_id()
-    for code in cluster_codes(cluster):
+    codes = cluster_codes(cluster)
+    if clusters_side_by_side(codes):
+        return _side_by_side(codes, flow, run_ids, runner, body, kwargs)
+    for code in codes:
         ctx = cluster_context(code)
         run_id = (run_ids or {}).get(code)
         own = run_id is None
         if run_id is None:
             run_id = open_run(code, flow, flow_run_id)
         try:
-            out[code] = body(ctx, run_id, flow_run_id)
+            out[code] = body(ctx, run_id, flow_run_id, runner, **kwargs)
         except BaseException as exc:
             if own:
                 close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
@@ -131,19 +149,65 @@ def per_cluster(cluster: str | None, flow: str, run_ids: dict[str, int] | None, 
     return out
 
 
+def clusters_side_by_side(codes: Sequence[str]) -> bool:
+    """Several clusters, more than one local worker, and enough enterprises among them to repay a
+    process each (``SHUZHEN_PARALLEL_MIN``, as for batches): a province's clusters are independent
+    until the research report, so on 2 cores two clusters' portraits, views and workbooks take the
+    time of the larger one. Not on Dask (its batches already spread there), not inside a worker."""
+    if len(codes) < 2 or not parallel.local_workers():
+        return False
+    with session_scope(get_engine()) as s:
+        return cluster_data.enterprise_count(s, codes) >= settings.parallel_min_rows
+
+
+def _side_by_side(codes: list[str], flow: str, run_ids: dict[str, int] | None, runner: Runner, body: Body,
+                  kwargs: dict[str, Any]) -> dict[str, Any]:
+    flow_run_id = runner.flow_run_id()
+    runs = {code: (run_ids or {}).get(code) for code in codes}
+    own = {code for code, run_id in runs.items() if run_id is None}
+    ids = {code: runs[code] or open_run(code, flow, flow_run_id) for code in codes}
+    calls = [(body, code, ids[code], flow_run_id, kwargs) for code in codes]
+    outcomes = runner.lanes(run_in_lane, calls, name=f"{flow}-cluster")
+    out: dict[str, Any] = {}
+    failure: BaseException | None = None
+    for code, outcome in zip(codes, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            failure = failure or outcome
+            if code in own:
+                close_run(ids[code], "failed", error=f"{type(outcome).__name__}: {outcome}"[:500])
+            continue
+        out[code], lines = outcome
+        for line in lines:
+            runner.log(line)
+        if code in own:
+            close_run(ids[code], "completed")
+    if failure is not None:
+        raise failure
+    return out
+
+
+def run_in_lane(body: Body, code: str, run_id: int, flow_run_id: str | None,
+                kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
+    """One cluster's body in a worker lane: plain calls, its log lines kept and handed back."""
+    runner = CollectingRunner()
+    return body(cluster_context(code), run_id, flow_run_id, runner, **kwargs), runner.lines
+
+
 def run_view(cluster: str | None, kind: str, compute: Any, *, portraits: dict[str, int] | None,
              run_ids: dict[str, int] | None, runner: Runner) -> dict[str, int]:
     """The shape every portraits-based view shares: read portraits, compute one payload, store it."""
+    return per_cluster(cluster, kind, run_ids, runner, view_body, kind=kind, compute=compute,
+                       portraits=portraits)
 
-    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> int:
-        source = upstream(ctx.id, "portraits", (portraits or {}).get(ctx.code))
-        frame, feeds = read_portraits(source)  # not a task: in a pipeline run it is a cache hit
-        payload = runner.task(compute, ctx, frame, feeds)
-        snapshot_id = runner.task(store_snapshot, ctx.id, kind, payload, run_id, flow_run_id)
-        runner.log(f"{kind}[{ctx.code}]: snapshot {snapshot_id} from portraits {source}")
-        return snapshot_id
 
-    return per_cluster(cluster, kind, run_ids, runner, body)
+def view_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner, *, kind: str,
+              compute: Callable[..., dict[str, Any]], portraits: dict[str, int] | None) -> int:
+    source = upstream(ctx.id, "portraits", (portraits or {}).get(ctx.code))
+    frame, feeds = read_portraits(source)  # not a task: in a pipeline run it is a cache hit
+    payload = runner.task(compute, ctx, frame, feeds)
+    snapshot_id = runner.task(store_snapshot, ctx.id, kind, payload, run_id, flow_run_id)
+    runner.log(f"{kind}[{ctx.code}]: snapshot {snapshot_id} from portraits {source}")
+    return snapshot_id
 
 
 class Runner:
@@ -173,6 +237,12 @@ class Runner:
                 each(k, results[-1])
         return results
 
+    def lanes(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, name: str) -> list[Any]:
+        """``fn(*args)`` for each tuple of ``calls`` at once, call ``k`` in worker lane ``k``
+        (``flows.parallel``); each one's result, or the exception it raised (``name``: the task's)."""
+        futures = [parallel.pool().submit(fn, *args, lane=k) for k, args in enumerate(calls)]
+        return [_outcome(future.result) for future in futures]
+
     def flow(self, flow_obj: Any, stage: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return stage(*args, runner=self, **kwargs)
 
@@ -184,6 +254,27 @@ class Runner:
 
 
 DIRECT = Runner()
+
+
+def _outcome(get: Callable[[], Any]) -> Any:
+    try:
+        return get()
+    except Exception as exc:  # handed back: the caller closes each cluster's run by its own outcome
+        return exc
+
+
+def _lane_call(lane: int, fn: Callable[..., Any], *args: Any) -> Any:
+    return parallel.pool().submit(fn, *args, lane=lane).result()
+
+
+class CollectingRunner(Runner):
+    """The plain runner, keeping what it logs (a body in a worker lane hands its lines back)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def log(self, message: str) -> None:
+        self.lines.append(message)
 
 
 
@@ -199,6 +290,7 @@ class PrefectRunner(Runner):
 
     def __init__(self) -> None:
         self._tasks: dict[tuple[Callable[..., Any], bool], Any] = {}
+        self._lane_tasks: dict[str, Any] = {}
         self._quiet: tuple[Any, Any] = (None, None)
 
     def _task(self, fn: Callable[..., Any], pooled: bool = False) -> Any:
@@ -235,6 +327,14 @@ class PrefectRunner(Runner):
             if each:
                 each(k, results[-1])
         return results
+
+    def lanes(self, fn: Callable[..., Any], calls: Sequence[tuple[Any, ...]], *, name: str) -> list[Any]:
+        """One task per call, submitted together, each handing its call to its worker lane."""
+        wrapped = self._lane_tasks.get(name)
+        if wrapped is None:
+            wrapped = self._lane_tasks[name] = task(name=name, cache_policy=NO_CACHE, persist_result=False)(_lane_call)
+        futures = [wrapped.submit(k, _quote(fn), *[_quote(a) for a in args]) for k, args in enumerate(calls)]
+        return [_outcome(future.result) for future in futures]
 
     def flow(self, flow_obj: Any, stage: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a stage as a subflow, without its own heartbeat thread.

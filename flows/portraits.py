@@ -17,7 +17,7 @@ from diagnostics import portraits as portraits_mod
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
-from diagnostics.store.db import get_engine, session_scope
+from diagnostics.store.db import get_engine, retry_busy, session_scope
 from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
 
 
@@ -60,6 +60,12 @@ def compute_portraits(ctx: ClusterContext, inputs: PortraitInputs) -> PortraitRo
 
 
 def store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None, flow_run_id: str | None) -> int:
+    """Store the snapshot and its rows in one transaction, again if the database was busy (two clusters'
+    lanes may write one SQLite file at once; a failed try rolled back, and the snapshot is found by hash)."""
+    return retry_busy(_store_portraits, ctx, rows, run_id, flow_run_id)
+
+
+def _store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None, flow_run_id: str | None) -> int:
     records = rows.records
     with session_scope(get_engine()) as s:
         snapshot_id, created = cluster_data.save_snapshot(s, ctx.id, "portraits", rows.payload, run_id=run_id,
@@ -71,18 +77,19 @@ def store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None,
     return snapshot_id
 
 
+def portraits_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner) -> int:
+    inputs = runner.task(read_cluster, ctx, runner.log)
+    rows = runner.task(compute_portraits, ctx, inputs)
+    snapshot_id = runner.task(store_portraits, ctx, rows, run_id, flow_run_id)
+    payload = rows.payload
+    runner.log(f"portraits[{ctx.code}]: {payload['assessed']} of {payload['enterprises']} enterprises, "
+               f"snapshot {snapshot_id}")
+    return snapshot_id
+
+
 def run_portraits(cluster: str | None = None, *, run_ids: dict[str, int] | None = None,
                   runner: Runner = DIRECT) -> dict[str, int]:
-    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> int:
-        inputs = runner.task(read_cluster, ctx, runner.log)
-        rows = runner.task(compute_portraits, ctx, inputs)
-        snapshot_id = runner.task(store_portraits, ctx, rows, run_id, flow_run_id)
-        payload = rows.payload
-        runner.log(f"portraits[{ctx.code}]: {payload['assessed']} of {payload['enterprises']} enterprises, "
-                   f"snapshot {snapshot_id}")
-        return snapshot_id
-
-    return per_cluster(cluster, "portraits", run_ids, runner, body)
+    return per_cluster(cluster, "portraits", run_ids, runner, portraits_body)
 
 
 @flow(name="portraits", persist_result=False)

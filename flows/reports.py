@@ -52,39 +52,40 @@ def write_cluster_workbook(ctx: ClusterContext, snapshots: dict[str, int]) -> st
     return rel
 
 
+def reports_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner, *,
+                 snapshots: dict[str, dict[str, int]] | None, scope: str) -> int:
+    given = (snapshots or {}).get(ctx.code, {})
+    snaps = {k: upstream(ctx.id, k, given.get(k)) for k in KINDS}
+    ids = plan_reports(ctx, snaps, scope)  # a lookup, not worth a task
+    cluster_file = runner.task(write_cluster_workbook, ctx, snaps)
+    paths: dict[str, str] = {}
+    written = [0]
+    size = settings.report_batch_size
+    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
+
+    def progress(k: int, result: tuple[dict[str, str], int]) -> None:
+        paths.update(result[0])
+        written[0] += result[1]
+        runner.log(f"reports[{ctx.code}]: batch {k}/{len(batches)}, {len(paths)}/{len(ids)} enterprise "
+                   f"workbooks ({written[0]} written, {len(paths) - written[0]} unchanged)")
+
+    # a workbook is ~20-30 ms of xlsxwriter: batches side by side when there are many (pool or Dask);
+    # the weight counts each workbook as 20 rows of scoring work
+    runner.map(write_enterprise_batch, [(ctx.code, snaps["portraits"], b) for b in batches], rows=20 * len(ids),
+               each=progress)
+    payload: dict[str, Any] = {"scope": scope, "cluster_workbook": cluster_file,
+                               "enterprise_workbooks": dict(sorted(paths.items(), key=lambda kv: int(kv[0])))}
+    snapshot_id = runner.task(store_snapshot, ctx.id, "reports", payload, run_id, flow_run_id)
+    runner.log(f"reports[{ctx.code}]: {cluster_file} and {len(paths)} enterprise workbooks ({scope}), "
+               f"snapshot {snapshot_id}")
+    return snapshot_id
+
+
 def run_reports(cluster: str | None = None, *, snapshots: dict[str, dict[str, int]] | None = None,
                 run_ids: dict[str, int] | None = None, scope: str | None = None,
                 runner: Runner = DIRECT) -> dict[str, int]:
-    scope = scope or settings.report_scope
-
-    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> int:
-        given = (snapshots or {}).get(ctx.code, {})
-        snaps = {k: upstream(ctx.id, k, given.get(k)) for k in KINDS}
-        ids = plan_reports(ctx, snaps, scope)  # a lookup, not worth a task
-        cluster_file = runner.task(write_cluster_workbook, ctx, snaps)
-        paths: dict[str, str] = {}
-        written = [0]
-        size = settings.report_batch_size
-        batches = [ids[i:i + size] for i in range(0, len(ids), size)]
-
-        def progress(k: int, result: tuple[dict[str, str], int]) -> None:
-            paths.update(result[0])
-            written[0] += result[1]
-            runner.log(f"reports[{ctx.code}]: batch {k}/{len(batches)}, {len(paths)}/{len(ids)} enterprise "
-                       f"workbooks ({written[0]} written, {len(paths) - written[0]} unchanged)")
-
-        # a workbook is ~20-30 ms of xlsxwriter: batches side by side when there are many (pool or Dask);
-        # the weight counts each workbook as 20 rows of scoring work
-        runner.map(write_enterprise_batch, [(ctx.code, snaps["portraits"], b) for b in batches], rows=20 * len(ids),
-                   each=progress)
-        payload: dict[str, Any] = {"scope": scope, "cluster_workbook": cluster_file,
-                                   "enterprise_workbooks": dict(sorted(paths.items(), key=lambda kv: int(kv[0])))}
-        snapshot_id = runner.task(store_snapshot, ctx.id, "reports", payload, run_id, flow_run_id)
-        runner.log(f"reports[{ctx.code}]: {cluster_file} and {len(paths)} enterprise workbooks ({scope}), "
-                   f"snapshot {snapshot_id}")
-        return snapshot_id
-
-    return per_cluster(cluster, "reports", run_ids, runner, body)
+    return per_cluster(cluster, "reports", run_ids, runner, reports_body, snapshots=snapshots,
+                       scope=scope or settings.report_scope)
 
 
 @flow(name="reports", persist_result=False)

@@ -58,24 +58,26 @@ def reuse_documents(ctx: ClusterContext, run_id: int, rows: str | None = None) -
         return found
 
 
+def research_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner, *, force: bool,
+                  rows: dict[str, str] | None) -> dict[str, Any]:
+    known = (rows or {}).get(ctx.code)
+    found = None if force else runner.task(reuse_documents, ctx, run_id, known)
+    if found is not None:
+        runner.log(f"research_report[{ctx.code}]: inputs unchanged, {found[REPORT_KIND]['file']} re-used")
+        return {**found[REPORT_KIND], "survey_report": found[SURVEY_KIND], "reused": True}
+    result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id, known)
+    survey: dict[str, Any] = runner.task(write_survey, ctx, run_id, flow_run_id, known)
+    runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']}); "
+               f"survey report of {survey['firms']} firms: {survey['file']}")
+    return {**result, "survey_report": survey, "reused": False}
+
+
 def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None, force: bool = False,
                         rows: dict[str, str] | None = None, runner: Runner = DIRECT) -> dict[str, Any]:
     """Each cluster's two reports; a cluster whose inputs, snapshots and programme records are those its
     latest reports were written from keeps them (``force`` writes anyway), as the pipeline's other
     stages keep their snapshots. ``rows``: each cluster's rows digest, when the caller computed it."""
-    def body(ctx: ClusterContext, run_id: int, flow_run_id: str | None) -> dict[str, Any]:
-        known = (rows or {}).get(ctx.code)
-        found = None if force else runner.task(reuse_documents, ctx, run_id, known)
-        if found is not None:
-            runner.log(f"research_report[{ctx.code}]: inputs unchanged, {found[REPORT_KIND]['file']} re-used")
-            return {**found[REPORT_KIND], "survey_report": found[SURVEY_KIND], "reused": True}
-        result: dict[str, Any] = runner.task(write_report, ctx, run_id, flow_run_id, known)
-        survey: dict[str, Any] = runner.task(write_survey, ctx, run_id, flow_run_id, known)
-        runner.log(f"research_report[{ctx.code}]: {result['file']} (snapshot {result['snapshot_id']}); "
-                   f"survey report of {survey['firms']} firms: {survey['file']}")
-        return {**result, "survey_report": survey, "reused": False}
-
-    return per_cluster(cluster, "research_report", run_ids, runner, body)
+    return per_cluster(cluster, "research_report", run_ids, runner, research_body, force=force, rows=rows)
 
 
 @flow(name="research-report", persist_result=False)

@@ -65,6 +65,12 @@ def cluster_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Cluster.code).order_by(Cluster.code)))
 
 
+def enterprise_count(session: Session, codes: Sequence[str]) -> int:
+    """How many enterprises these clusters hold (what decides whether they are worth a process each)."""
+    return int(session.scalar(select(func.count(Enterprise.id)).join(Cluster, Enterprise.cluster_id == Cluster.id)
+                              .where(Cluster.code.in_(list(codes)))) or 0)
+
+
 def _read_chunked(session: Session, stmt: Any, columns: Sequence[str], label: str,
                   progress: Progress, json: Sequence[str] = ()) -> pd.DataFrame:
     """Run a ``yield_per`` query chunk by chunk into one DataFrame, with a progress line per chunk;
