@@ -74,8 +74,9 @@ def warm_pool() -> None:
     """Start the process pool's workers before any timed run (each imports the project, ~1 s): the
     first run to score would otherwise pay it, whichever mode it is."""
     if settings.workers > 1:
-        executor = parallel.pool()
-        list(executor.map(abs, range(settings.workers * 4)))
+        lanes = parallel.pool()
+        for future in [lanes.submit(abs, k, lane=k) for k in range(len(lanes))]:
+            future.result()
 
 
 def main() -> None:
@@ -164,6 +165,12 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS of this process, both runs): {peak:.0f} MB "
           "(Prefect's temporary server is a separate child process, not included)")
+    if settings.workers > 1:  # the lanes build the clusters' portraits and scores: their peaks count too
+        lanes = parallel.pool()
+        peaks = [lanes.submit(resource.getrusage, resource.RUSAGE_SELF, lane=k).result().ru_maxrss / 1024
+                 for k in range(len(lanes))]
+        print("peak memory of each worker lane: " + ", ".join(f"{p:.0f} MB" for p in peaks)
+              + f"; all processes together at most {peak + sum(peaks):.0f} MB")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

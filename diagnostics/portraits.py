@@ -354,8 +354,11 @@ def rows_digest(records: list[dict[str, Any]], texts: list[str]) -> str:
     # the indexed columns of all rows as one canonical array (they are plain values already), then the
     # data texts: two serialisations in all, not two per row
     h.update(dump_bytes([[rec[c] for c in ROW_COLUMNS] for rec in records], plain=True))
+    # then the texts one at a time, newline-separated: the same bytes as hashing them joined, without
+    # building that joined copy (200 MB and 0.6 s for a 60 000-firm cluster)
     h.update(b"\n")
-    h.update("\n".join(texts).encode("utf-8"))
+    for i, text in enumerate(texts):
+        h.update(text.encode("utf-8") if i == 0 else b"\n" + text.encode("utf-8"))
     return h.hexdigest()
 
 
