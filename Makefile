@@ -58,8 +58,11 @@ web: translations
 
 run: install fonts translations pipeline web
 
+# two test processes (pytest-xdist), a test file each at a time: the suite is mostly single-threaded
+# Python, and half its time waits on subprocesses (Prefect's server, Chromium, workers)
+TEST_WORKERS ?= 2
 test: install browser translations
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 import flows  # noqa: F401  (Prefect's environment defaults, before any test imports Prefect)
@@ -29,12 +30,29 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
         assert settings.test_database_url is not None
-        url = settings.test_database_url
+        url = _worker_database(settings.test_database_url, getattr(request.config, "workerinput", None))
         _drop_everything(url)
     upgrade(url)
     yield url
     if request.param == "postgresql":
         _drop_everything(url)
+
+
+def _worker_database(url: str, workerinput: dict[str, Any] | None) -> str:
+    """The PostgreSQL database of this test process: ``url`` itself, or under pytest-xdist (``make
+    test`` runs two workers) ``<its name>_<worker id>``, made on first use. Each worker drops and
+    rebuilds its schema at the start and empties tables after every test, which two workers must not
+    do to one database."""
+    if not workerinput:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{workerinput['workerid']}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_everything(url: str) -> None:
