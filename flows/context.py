@@ -60,10 +60,15 @@ def cluster_context(code: str) -> ClusterContext:
         return ClusterContext(c.id, c.code, c.name_zh, c.industry, c.pilot_code)
 
 
-def cluster_codes(code: str | None) -> list[str]:
-    """The one cluster asked for, or every cluster."""
+Clusters = str | list[str] | None  # what a stage runs for: one cluster's code, several, or every cluster
+
+
+def cluster_codes(code: Clusters) -> list[str]:
+    """The one cluster asked for, the several asked for (in that order), or every cluster."""
     with session_scope(get_engine()) as s:
-        return [cluster_data.cluster_by_code(s, code).code] if code else cluster_data.cluster_codes(s)
+        if code is None:
+            return cluster_data.cluster_codes(s)
+        return [cluster_data.cluster_by_code(s, c).code for c in ([code] if isinstance(code, str) else code)]
 
 
 def open_run(cluster: str, flow: str, flow_run_id: str | None) -> int:
@@ -113,9 +118,9 @@ def read_portraits(snapshot_id: int) -> tuple[pd.DataFrame, dict[str, list[str]]
 Body = Callable[..., Any]  # body(ctx, run_id, flow_run_id, runner, **kwargs): one cluster's share of a stage
 
 
-def per_cluster(cluster: str | None, flow: str, run_ids: dict[str, int] | None, runner: Runner,
+def per_cluster(cluster: Clusters, flow: str, run_ids: dict[str, int] | None, runner: Runner,
                 body: Body, **kwargs: Any) -> dict[str, Any]:
-    """Run a stage's ``body`` for one cluster or every cluster; returns its result per cluster code.
+    """Run a stage's ``body`` for one cluster, several or every cluster; returns its result per cluster code.
 
     A stage started by the pipeline writes into the pipeline's run of each cluster (``run_ids``); a
     stage started on its own opens (and closes) a run per cluster, so history shows it too.
@@ -193,7 +198,7 @@ def run_in_lane(body: Body, code: str, run_id: int, flow_run_id: str | None,
     return body(cluster_context(code), run_id, flow_run_id, runner, **kwargs), runner.lines
 
 
-def run_view(cluster: str | None, kind: str, compute: Any, *, portraits: dict[str, int] | None,
+def run_view(cluster: Clusters, kind: str, compute: Any, *, portraits: dict[str, int] | None,
              run_ids: dict[str, int] | None, runner: Runner) -> dict[str, int]:
     """The shape every portraits-based view shares: read portraits, compute one payload, store it."""
     return per_cluster(cluster, kind, run_ids, runner, view_body, kind=kind, compute=compute,

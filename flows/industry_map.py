@@ -10,7 +10,7 @@ from prefect import flow
 from diagnostics.industry_map import build_industry_map
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.programme_data import indicator_measures
-from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
+from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, run_view
 
 
 def compute_map(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
@@ -19,13 +19,13 @@ def compute_map(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, l
     return build_industry_map(ctx.taxonomy, portraits, ctx.targets, programme)
 
 
-def run_industry_map(cluster: str | None = None, *, portraits: dict[str, int] | None = None,
+def run_industry_map(cluster: Clusters = None, *, portraits: dict[str, int] | None = None,
                      run_ids: dict[str, int] | None = None, runner: Runner = DIRECT) -> dict[str, int]:
     return run_view(cluster, "industry_map", compute_map, portraits=portraits, run_ids=run_ids, runner=runner)
 
 
 @flow(name="industry-map", persist_result=False)
-def industry_map_flow(cluster: str | None = None, portraits: dict[str, int] | None = None,
+def industry_map_flow(cluster: Clusters = None, portraits: dict[str, int] | None = None,
                       run_ids: dict[str, int] | None = None) -> dict[str, int]:
     """Build each cluster's industry map; returns the industry_map snapshot id per cluster."""
     return run_industry_map(cluster, portraits=portraits, run_ids=run_ids, runner=PREFECT)

@@ -8,7 +8,7 @@ import pandas as pd
 from prefect import flow
 
 from diagnostics.needs import rank_needs
-from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
+from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, run_view
 
 
 def compute_needs(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
@@ -16,13 +16,13 @@ def compute_needs(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str,
                       common_intensity=ctx.targets.needs.common_intensity)
 
 
-def run_needs(cluster: str | None = None, *, portraits: dict[str, int] | None = None,
+def run_needs(cluster: Clusters = None, *, portraits: dict[str, int] | None = None,
               run_ids: dict[str, int] | None = None, runner: Runner = DIRECT) -> dict[str, int]:
     return run_view(cluster, "needs", compute_needs, portraits=portraits, run_ids=run_ids, runner=runner)
 
 
 @flow(name="needs", persist_result=False)
-def needs_flow(cluster: str | None = None, portraits: dict[str, int] | None = None,
+def needs_flow(cluster: Clusters = None, portraits: dict[str, int] | None = None,
                run_ids: dict[str, int] | None = None) -> dict[str, int]:
     """Rank each cluster's needs (one cluster, or all); returns the needs snapshot id per cluster.
 

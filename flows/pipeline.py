@@ -20,7 +20,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data, inputs_digest, report_data
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import PipelineRun
-from flows.context import DIRECT, PREFECT, Runner, close_run, cluster_codes, open_run
+from flows.context import DIRECT, PREFECT, Clusters, Runner, close_run, cluster_codes, open_run
 from flows.industry_map import industry_map_flow, run_industry_map
 from flows.needs import needs_flow, run_needs
 from flows.portraits import portraits_flow, run_portraits
@@ -75,7 +75,7 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
     cluster and stage would cost more than some stages' work). After scoring, a cluster whose inputs
     digest equals its last completed run's (and whose snapshots and workbooks are all still there) is
     not recomputed at all: the run links those snapshots (``force`` recomputes anyway). When only some
-    clusters changed, the stages run once per changed cluster.
+    clusters changed, the stages run for those (``context.per_cluster``: side by side when worth it).
     """
     timings = dict.fromkeys(STAGES, 0.0)
     scope = scope or settings.report_scope
@@ -106,9 +106,10 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
             runner.log(f"pipeline[{code}]: inputs unchanged since the last run ({digests[code][:12]}), "
                        "its snapshots re-used, nothing recomputed")
         changed = [c for c in codes if c not in reuse]
-        targets: list[str | None] = [cluster] if len(changed) == len(codes) else list(changed)
-        for target in targets if changed else []:
-            ids = {c: run_ids[c] for c in ([target] if target else codes)}
+        # every stage once, for the clusters that changed (side by side when they are worth it)
+        target: Clusters = cluster if len(changed) == len(codes) else changed
+        if changed:
+            ids = {c: run_ids[c] for c in changed}
             p = timed("portraits", portraits_flow, run_portraits, target, run_ids=ids)
             n = timed("needs", needs_flow, run_needs, target, portraits=p, run_ids=ids)
             m = timed("industry_map", industry_map_flow, run_industry_map, target, portraits=p, run_ids=ids)

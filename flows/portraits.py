@@ -18,7 +18,7 @@ from diagnostics.questionnaire import Questionnaire
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, retry_busy, session_scope
-from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
+from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per_cluster
 
 
 @dataclass
@@ -87,12 +87,12 @@ def portraits_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, ru
     return snapshot_id
 
 
-def run_portraits(cluster: str | None = None, *, run_ids: dict[str, int] | None = None,
+def run_portraits(cluster: Clusters = None, *, run_ids: dict[str, int] | None = None,
                   runner: Runner = DIRECT) -> dict[str, int]:
     return per_cluster(cluster, "portraits", run_ids, runner, portraits_body)
 
 
 @flow(name="portraits", persist_result=False)
-def portraits_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None) -> dict[str, int]:
+def portraits_flow(cluster: Clusters = None, run_ids: dict[str, int] | None = None) -> dict[str, int]:
     """Build and store portraits (one cluster, or all); returns the portraits snapshot id per cluster."""
     return run_portraits(cluster, run_ids=run_ids, runner=PREFECT)

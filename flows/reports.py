@@ -23,6 +23,7 @@ from flows.context import (
     DIRECT,
     PREFECT,
     ClusterContext,
+    Clusters,
     Runner,
     per_cluster,
     store_snapshot,
@@ -81,7 +82,7 @@ def reports_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runn
     return snapshot_id
 
 
-def run_reports(cluster: str | None = None, *, snapshots: dict[str, dict[str, int]] | None = None,
+def run_reports(cluster: Clusters = None, *, snapshots: dict[str, dict[str, int]] | None = None,
                 run_ids: dict[str, int] | None = None, scope: str | None = None,
                 runner: Runner = DIRECT) -> dict[str, int]:
     return per_cluster(cluster, "reports", run_ids, runner, reports_body, snapshots=snapshots,
@@ -89,7 +90,7 @@ def run_reports(cluster: str | None = None, *, snapshots: dict[str, dict[str, in
 
 
 @flow(name="reports", persist_result=False)
-def reports_flow(cluster: str | None = None, snapshots: dict[str, dict[str, int]] | None = None,
+def reports_flow(cluster: Clusters = None, snapshots: dict[str, dict[str, int]] | None = None,
                  run_ids: dict[str, int] | None = None, scope: str | None = None) -> dict[str, int]:
     """Write the cluster and enterprise workbooks; returns the reports snapshot id per cluster.
 

@@ -27,7 +27,7 @@ from diagnostics.store.programme_documents import (
     write_research_report,
     write_survey_report,
 )
-from flows.context import DIRECT, PREFECT, ClusterContext, Runner, per_cluster
+from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per_cluster
 
 
 def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def research_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, run
     return {**result, "survey_report": survey, "reused": False}
 
 
-def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] | None = None, force: bool = False,
+def run_research_report(cluster: Clusters = None, *, run_ids: dict[str, int] | None = None, force: bool = False,
                         rows: dict[str, str] | None = None, runner: Runner = DIRECT) -> dict[str, Any]:
     """Each cluster's two reports; a cluster whose inputs, snapshots and programme records are those its
     latest reports were written from keeps them (``force`` writes anyway), as the pipeline's other
@@ -81,7 +81,7 @@ def run_research_report(cluster: str | None = None, *, run_ids: dict[str, int] |
 
 
 @flow(name="research-report", persist_result=False)
-def research_report_flow(cluster: str | None = None, run_ids: dict[str, int] | None = None,
+def research_report_flow(cluster: Clusters = None, run_ids: dict[str, int] | None = None,
                          force: bool = False, rows: dict[str, str] | None = None) -> dict[str, Any]:
     """Write each cluster's research report; returns file, hash and snapshot id per cluster."""
     return run_research_report(cluster, run_ids=run_ids, force=force, rows=rows, runner=PREFECT)

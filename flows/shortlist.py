@@ -10,7 +10,7 @@ from prefect import flow
 from diagnostics.shortlist import select_shortlist
 from diagnostics.store import cluster_data, console
 from diagnostics.store.db import get_engine, session_scope
-from flows.context import DIRECT, PREFECT, ClusterContext, Runner, run_view
+from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, run_view
 
 
 def max_score(portraits: pd.DataFrame) -> float:
@@ -29,13 +29,13 @@ def compute_shortlist(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[
                             pinned=pins["pinned"], excluded_by_official=pins["excluded"])
 
 
-def run_shortlist(cluster: str | None = None, *, portraits: dict[str, int] | None = None,
+def run_shortlist(cluster: Clusters = None, *, portraits: dict[str, int] | None = None,
                   run_ids: dict[str, int] | None = None, runner: Runner = DIRECT) -> dict[str, int]:
     return run_view(cluster, "shortlist", compute_shortlist, portraits=portraits, run_ids=run_ids, runner=runner)
 
 
 @flow(name="shortlist", persist_result=False)
-def shortlist_flow(cluster: str | None = None, portraits: dict[str, int] | None = None,
+def shortlist_flow(cluster: Clusters = None, portraits: dict[str, int] | None = None,
                    run_ids: dict[str, int] | None = None) -> dict[str, int]:
     """Select each cluster's pilot shortlist; returns the shortlist snapshot id per cluster."""
     return run_shortlist(cluster, portraits=portraits, run_ids=run_ids, runner=PREFECT)

@@ -4,6 +4,7 @@ directly and through Prefect; a cluster that fails there fails alone, its run sa
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,3 +113,21 @@ def test_a_cluster_failing_in_its_lane_fails_alone_and_its_run_says_why(
     assert got == {"jingdezhen-ceramics": ("completed", None),
                    "shaoguan-nonferrous": ("failed", "ValueError: no chain links for this cluster")}
     assert "checked jingdezhen-ceramics" in caplog.messages  # the lane's log line, logged by the parent
+
+
+def where_it_ran(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner) -> int:
+    return os.getpid()
+
+
+def test_which_clusters_go_side_by_side(demo: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several clusters (every one, or those named), two workers and enough firms: a lane each, in the
+    order asked; one cluster, or too few firms between them (80 here), stay in this process."""
+    monkeypatch.setattr(settings, "workers", 2)
+    monkeypatch.setattr(settings, "parallel_min_rows", 80)
+    named = ["shaoguan-nonferrous", "jingdezhen-ceramics"]
+    got = per_cluster(named, "check", None, DIRECT, where_it_ran)
+    assert list(got) == named and len(set(got.values())) == 2 and os.getpid() not in got.values()
+    assert per_cluster(["jingdezhen-ceramics"], "check", None, DIRECT, where_it_ran) == {
+        "jingdezhen-ceramics": os.getpid()}
+    monkeypatch.setattr(settings, "parallel_min_rows", 81)
+    assert set(per_cluster(None, "check", None, DIRECT, where_it_ran).values()) == {os.getpid()}
