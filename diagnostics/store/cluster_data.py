@@ -271,13 +271,24 @@ def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, A
     return len(records)
 
 
-_PORTRAIT_CACHE: OrderedDict[tuple[str, int, str], pd.DataFrame] = OrderedDict()
-CACHE_SIZE = 4  # a run needs one portraits frame per cluster; keep a few, drop the oldest
+# (database, cluster) -> (snapshot id, content hash, frame): a run needs one portraits frame per cluster,
+# so a cluster's newer frame replaces its older one (a 60 000-firm frame is ~0.5 GB in memory: a worker
+# lane kept four of them after four runs), and a few clusters are kept, the least recently used dropped
+_PORTRAIT_CACHE: OrderedDict[tuple[str, int | None], tuple[int, str, pd.DataFrame]] = OrderedDict()
+CACHE_SIZE = 4
 
 
-def _remember(key: tuple[str, int, str], frame: pd.DataFrame) -> None:
-    _PORTRAIT_CACHE[key] = frame
-    _PORTRAIT_CACHE.move_to_end(key)
+def _snapshot_key(session: Session, snapshot_id: int) -> tuple[tuple[str, int | None], str] | None:
+    """The cache slot of a snapshot's cluster, and the snapshot's content hash (None: no such snapshot)."""
+    row = session.execute(select(Snapshot.cluster_id, Snapshot.content_hash).where(Snapshot.id == snapshot_id)).first()
+    if row is None:
+        return None
+    return (str(session.get_bind().engine.url), row.cluster_id), row.content_hash
+
+
+def _remember(slot: tuple[str, int | None], snapshot_id: int, content_hash: str, frame: pd.DataFrame) -> None:
+    _PORTRAIT_CACHE[slot] = (snapshot_id, content_hash, frame)
+    _PORTRAIT_CACHE.move_to_end(slot)
     while len(_PORTRAIT_CACHE) > CACHE_SIZE:
         _PORTRAIT_CACHE.popitem(last=False)
 
@@ -289,13 +300,14 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     needs, map, shortlist and reports stages of one run do not read it again (the portraits stage
     primes the cache, ``remember_portraits``).
     """
-    content_hash = session.scalar(select(Snapshot.content_hash).where(Snapshot.id == snapshot_id))
-    if content_hash is None:
+    found = _snapshot_key(session, snapshot_id)
+    if found is None:
         raise LookupError(f"no snapshot {snapshot_id}")
-    key = (str(session.get_bind().engine.url), snapshot_id, content_hash)
-    hit = _PORTRAIT_CACHE.get(key)
-    if hit is not None:
-        return hit.copy()
+    slot, content_hash = found
+    hit = _PORTRAIT_CACHE.get(slot)
+    if hit is not None and hit[:2] == (snapshot_id, content_hash):
+        _PORTRAIT_CACHE.move_to_end(slot)
+        return hit[2].copy()
     P = Portrait
     # ``data`` as JSON text decoded by orjson (``bulk.loads``), not by the column type's ``json.loads``:
     # at 100 000 portraits the stdlib decoder was a third of a cold read
@@ -307,7 +319,7 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     records = [{**dict(zip(cols, r[:-1], strict=True)), "data": bulk.loads(r[-1])}
                for part in session.execute(stmt).partitions() for r in part]
     frame = from_records(records)
-    _remember(key, frame)
+    _remember(slot, snapshot_id, content_hash, frame)
     return frame.copy()
 
 
@@ -315,9 +327,10 @@ def remember_portraits(session: Session, snapshot_id: int, records: list[dict[st
     """Prime the frame cache with rows just stored (or found identical), so the stages after portraits
     in the same process do not read 10 000 rows back. The frame is built from the stored form, exactly
     what ``portraits_frame`` would return."""
-    content_hash = session.scalar(select(Snapshot.content_hash).where(Snapshot.id == snapshot_id))
-    if content_hash is not None:
-        _remember((str(session.get_bind().engine.url), snapshot_id, content_hash), from_records(records))
+    found = _snapshot_key(session, snapshot_id)
+    if found is not None:
+        _PORTRAIT_CACHE.pop(found[0], None)  # the older frame goes before the new one is built
+        _remember(found[0], snapshot_id, found[1], from_records(records))
 
 
 def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:

@@ -103,6 +103,28 @@ def test_portrait_rows_written_once_per_snapshot(session: Session) -> None:
     assert frame.loc[0, "name"] == "=HYPERLINK(1)" and frame.loc[0, "total"] == 45.5
 
 
+def test_the_frame_cache_keeps_one_portraits_snapshot_per_cluster(session: Session) -> None:
+    """A worker lane runs one cluster's stages run after run: each run's frame replaces the last one
+    (a 60 000-firm frame is ~0.5 GB), and either snapshot still reads back right."""
+    cluster, ent, _ = make_world(session)
+    cluster_data.clear_cache()
+    snaps = []
+    for level in (2, 3):
+        snap, _ = cluster_data.save_snapshot(session, cluster.id, "portraits", {"rows_digest": str(level)},
+                                             run_id=None, flow_run_id=None)
+        row = {"enterprise_id": ent.id, "assessment_id": None, "level": level, "total": 40.0 + level,
+               "type_code": None, "size_class": "small", "percentile_cluster": None, "percentile_industry": None,
+               "data": {"name": "甲陶瓷", "weaknesses": []}}
+        cluster_data.save_portraits(session, snap, [row])
+        cluster_data.remember_portraits(session, snap, [row])
+        snaps.append(snap)
+    assert len(cluster_data._PORTRAIT_CACHE) == 1
+    assert cluster_data.portraits_frame(session, snaps[0]).loc[0, "level"] == 2  # read back, and cached
+    assert cluster_data.portraits_frame(session, snaps[1]).loc[0, "level"] == 3
+    assert len(cluster_data._PORTRAIT_CACHE) == 1
+    cluster_data.clear_cache()
+
+
 def test_rows_digest_moves_with_each_input_it_covers(session: Session) -> None:
     """The unchanged check reads the driver's rows directly (``inputs_digest._stream``): each input it
     covers still moves the digest, an untouched cluster keeps it, and another cluster's rows do not count."""
