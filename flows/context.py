@@ -81,6 +81,11 @@ def close_run(run_id: int, status: str, **stats: Any) -> None:
         cluster_data.update_run(s, run_id, status=status, **stats)
 
 
+def fail_run(run_id: int, exc: BaseException) -> None:
+    """Close a run as failed, saying why (the error's type and message, cut to 500 characters)."""
+    close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
+
+
 def store_snapshot(cluster_id: int, kind: str, payload: dict[str, Any], run_id: int | None,
                    flow_run_id: str | None) -> int:
     """Save a view (or find the identical one) and link it to the run; returns the snapshot id. Again if
@@ -136,7 +141,7 @@ def per_cluster(cluster: Clusters, flow: str, run_ids: dict[str, int] | None, ru
     flow_run_id = runner.flow_run_id()
     codes = cluster_codes(cluster)
     if clusters_side_by_side(codes):
-        return _side_by_side(codes, flow, run_ids, runner, body, kwargs)
+        return _side_by_side(codes, flow, flow_run_id, run_ids, runner, body, kwargs)
     for code in codes:
         ctx = cluster_context(code)
         run_id = (run_ids or {}).get(code)
@@ -147,7 +152,7 @@ def per_cluster(cluster: Clusters, flow: str, run_ids: dict[str, int] | None, ru
             out[code] = body(ctx, run_id, flow_run_id, runner, **kwargs)
         except BaseException as exc:
             if own:
-                close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
+                fail_run(run_id, exc)
             raise
         if own:
             close_run(run_id, "completed")
@@ -165,9 +170,8 @@ def clusters_side_by_side(codes: Sequence[str]) -> bool:
         return cluster_data.enterprise_count(s, codes) >= settings.parallel_min_rows
 
 
-def _side_by_side(codes: list[str], flow: str, run_ids: dict[str, int] | None, runner: Runner, body: Body,
-                  kwargs: dict[str, Any]) -> dict[str, Any]:
-    flow_run_id = runner.flow_run_id()
+def _side_by_side(codes: list[str], flow: str, flow_run_id: str | None, run_ids: dict[str, int] | None,
+                  runner: Runner, body: Body, kwargs: dict[str, Any]) -> dict[str, Any]:
     runs = {code: (run_ids or {}).get(code) for code in codes}
     own = {code for code, run_id in runs.items() if run_id is None}
     ids = {code: runs[code] or open_run(code, flow, flow_run_id) for code in codes}
@@ -179,7 +183,7 @@ def _side_by_side(codes: list[str], flow: str, run_ids: dict[str, int] | None, r
         if isinstance(outcome, BaseException):
             failure = failure or outcome
             if code in own:
-                close_run(ids[code], "failed", error=f"{type(outcome).__name__}: {outcome}"[:500])
+                fail_run(ids[code], outcome)
             continue
         out[code], lines = outcome
         for line in lines:

@@ -20,7 +20,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data, inputs_digest, report_data
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.models import PipelineRun
-from flows.context import DIRECT, PREFECT, Clusters, Runner, close_run, cluster_codes, open_run
+from flows.context import DIRECT, PREFECT, Clusters, Runner, close_run, cluster_codes, fail_run, open_run
 from flows.industry_map import industry_map_flow, run_industry_map
 from flows.needs import needs_flow, run_needs
 from flows.portraits import portraits_flow, run_portraits
@@ -122,7 +122,7 @@ def run_pipeline_stages(cluster: str | None = None, *, scope: str | None = None,
               rows=rows)
     except BaseException as exc:
         for run_id in run_ids.values():
-            close_run(run_id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            fail_run(run_id, exc)
         raise
     summary: dict[str, Any] = {"score": scored, "clusters": {}, "residue": residue}
     for code, run_id in run_ids.items():
