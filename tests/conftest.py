@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 import flows  # noqa: F401  (Prefect's environment defaults, before any test imports Prefect)
 from diagnostics.settings import settings
 from diagnostics.store.db import make_engine, session_factory, upgrade
 from diagnostics.store.models import Base
+from tests.databases import sibling_database
 
 BACKENDS = ["sqlite"] + (["postgresql"] if settings.test_database_url else [])
 
@@ -45,14 +46,7 @@ def _worker_database(url: str, workerinput: dict[str, Any] | None) -> str:
     do to one database."""
     if not workerinput:
         return url
-    base = make_url(url)
-    name = f"{base.database}_{workerinput['workerid']}"
-    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return sibling_database(url, f"{make_url(url).database}_{workerinput['workerid']}")
 
 
 def _drop_everything(url: str) -> None:

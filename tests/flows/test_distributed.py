@@ -39,6 +39,7 @@ from diagnostics.store.models_console import RunRequest
 from diagnostics.store.repo import definition_of
 from flows import trigger
 from flows.pipeline import pipeline_flow
+from tests.databases import sibling_database
 
 pytestmark = pytest.mark.prefect
 BIN = Path(sys.executable).parent
@@ -129,11 +130,9 @@ def prefect_database(db_url: str) -> Iterator[str]:
         return
     data = make_url(db_url)
     name = f"{data.database}_prefect"
+    url = make_url(sibling_database(db_url, name))
+    yield url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     admin = create_engine(data.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield data.set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
