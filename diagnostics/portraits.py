@@ -33,14 +33,14 @@ Inputs are plain DataFrames (see ``diagnostics.store.cluster_data`` for how they
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from diagnostics import expr
-from diagnostics.canonical import dump_bytes, dumps, jsonable, jsonable_dict
+from diagnostics.canonical import dump_bytes, jsonable, jsonable_dict
 from diagnostics.industry_codes import lookup
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import scenario_targets
@@ -75,12 +75,27 @@ def _indicator_plan(q: Questionnaire) -> dict[str, Any]:
     }
 
 
-def _positions(mask: np.ndarray) -> list[list[int]]:
-    """For each row of a boolean matrix, the column positions that are True (one vectorised pass)."""
-    rows, cols = np.nonzero(mask)
-    bounds = np.searchsorted(rows, np.arange(mask.shape[0] + 1)).tolist()
-    flat = cols.tolist()  # one conversion, then list slices (np.split made an array per row)
-    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+def shared_items(columns: Sequence[np.ndarray], make: Callable[[int], dict[str, Any]]) -> list[dict[str, Any]]:
+    """One dict per distinct combination of ``columns``' values, handed to every position that has it.
+
+    A portrait's weaknesses, strengths and dimension cells take few distinct values across a cluster
+    (scores are sums of discrete option points): a 60 000-firm cluster has ~1.5 M weakness items but a
+    few thousand distinct ones. Built once each and shared, the portraits frame the later stages hold
+    takes a fraction of the memory of one dict per item (nobody changes a portrait's items in place;
+    every reader builds its own). ``make(i)`` builds the item of position ``i``; positions with equal
+    values in every column get the dict of the first of them, so the values are exactly those
+    ``make`` would have built for each.
+    """
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return []
+    key = np.zeros(n, dtype=np.int64)
+    for col in columns:  # mixed radix over each column's distinct values, compacted after each step
+        _, inv = np.unique(col, return_inverse=True)
+        _, key = np.unique(key * (int(inv.max()) + 1) + inv.reshape(-1), return_inverse=True)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    protos = [make(i) for i in first.tolist()]
+    return [protos[k] for k in inverse.reshape(-1).tolist()]
 
 
 def weakness_order(w: Mapping[str, Any]) -> tuple[float, str, str]:
@@ -148,30 +163,42 @@ def _profile(group: pd.DataFrame, q: Questionnaire, taxonomy: Taxonomy | None, s
     with np.errstate(divide="ignore", invalid="ignore"):
         s_sev = np.round(np.where(short, (tgt - np.nan_to_num(rated)) / np.where(tgt > 0, tgt, 1.0), 0.0), 4)
     qcode = q.code
-    # the per-row lists are built from plain Python lists (the matrices converted once), so a 100 000-firm
-    # cluster costs a few list comprehensions, not millions of numpy scalar calls
+    # each distinct item is built once from the values at its first position (``shared_items``); the
+    # rows' lists are slices of one flat list, so a 100 000-firm cluster costs no per-row numpy calls
     n_rows = len(group)
-    mat_l, sev_l = np.round(mat, 4).tolist(), severity.tolist()
-    lvl_l, tgt_l, ssev_l = np.nan_to_num(rated).astype(int).tolist(), tgt.astype(int).tolist(), s_sev.tolist()
+    rmat = np.round(mat, 4)
     target_l, imax_l = np.round(target, 4).tolist(), np.round(imax, 4).tolist()
     weak_at, short_at = np.nonzero(weak), np.nonzero(short)
-    weaknesses = _ordered_weaknesses(n_rows, weak_at, short_at, severity, s_sev, [
-        {"q": qcode, "code": codes[j], "score": mat_l[r][j], "target": target_l[j], "severity": sev_l[r][j]}
-        for r, j in zip(*(a.tolist() for a in weak_at), strict=True)], [
-        {"q": qcode, "kind": "scenario", "code": scen[k], "level": lvl_l[r][k], "target": tgt_l[r][k],
-         "severity": ssev_l[r][k]} for r, k in zip(*(a.tolist() for a in short_at), strict=True)],
+    rows_i, cols_i = weak_at
+    rows_s, cols_s = short_at
+    w_score, w_sev = rmat[rows_i, cols_i], severity[rows_i, cols_i]
+    s_rated, s_tgt, s_sv = rated[rows_s, cols_s], tgt[rows_s, cols_s], s_sev[rows_s, cols_s]
+    weaknesses = _ordered_weaknesses(n_rows, weak_at, short_at, severity, s_sev, shared_items(
+        (cols_i, w_score, w_sev),
+        lambda i: {"q": qcode, "code": codes[cols_i[i]], "score": float(w_score[i]),
+                   "target": target_l[cols_i[i]], "severity": float(w_sev[i])}), shared_items(
+        (cols_s, s_rated, s_tgt, s_sv),
+        lambda i: {"q": qcode, "kind": "scenario", "code": scen[cols_s[i]], "level": int(np.nan_to_num(s_rated[i])),
+                   "target": int(s_tgt[i]), "severity": float(s_sv[i])}),
         codes + scen)
-    strong_at = _positions(strong)
-    strengths = [[{"q": qcode, "code": codes[j], "score": mat_l[r][j], "max": imax_l[j]} for j in strong_at[r]]
-                 for r in range(n_rows)]
+    strong_r, strong_c = np.nonzero(strong)
+    g_score = rmat[strong_r, strong_c]
+    strong_items = shared_items((strong_c, g_score), lambda i: {
+        "q": qcode, "code": codes[strong_c[i]], "score": float(g_score[i]), "max": imax_l[strong_c[i]]})
+    bounds = np.searchsorted(strong_r, np.arange(n_rows + 1)).tolist()
+    strengths = [strong_items[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     dim_codes = [code for code, _ in plan["dims"]]
     dmat = pd.DataFrame.from_records([d or {} for d in group["dimension_scores"]], columns=dim_codes)
     dvals = np.round(np.nan_to_num(dmat.to_numpy(dtype=float)), 4)
     dmax = np.array([mx for _, mx in plan["dims"]], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         dshare = np.round(np.where(dmax > 0, dvals / np.where(dmax > 0, dmax, 1.0), 0.0), 4)
-    dims = [{code: {"score": float(dvals[r, k]), "max": float(dmax[k]), "share": float(dshare[r, k])}
-             for k, code in enumerate(dim_codes)} for r in range(len(group))]
+    n_dims = len(dim_codes)
+    grid_k = np.tile(np.arange(n_dims), n_rows)
+    flat_v, flat_s = dvals.reshape(-1), dshare.reshape(-1)
+    cells = shared_items((grid_k, flat_v, flat_s), lambda i: {
+        "score": float(flat_v[i]), "max": float(dmax[grid_k[i]]), "share": float(flat_s[i])})
+    dims = [dict(zip(dim_codes, cells[r * n_dims:(r + 1) * n_dims], strict=True)) for r in range(n_rows)]
     return pd.DataFrame({"weaknesses": weaknesses, "strengths": strengths, "sev_sum": severity.sum(axis=1),
                          "n_scored": n_scored, "dimensions": dims}, index=group.index)
 
@@ -341,12 +368,53 @@ def from_records(records: list[dict[str, Any]]) -> pd.DataFrame:
     return df.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
 
 
-def data_texts(records: list[dict[str, Any]]) -> list[str]:
-    """Each record's ``data`` as canonical JSON text: hashed for the digest and stored as it is."""
-    return [dumps(r["data"], plain=True) for r in records]
+SHARED = ("weaknesses", "strengths")
 
 
-def rows_digest(records: list[dict[str, Any]], texts: list[str]) -> str:
+def item_sharer() -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A function that makes equal weakness, strength and dimension items of decoded rows one object.
+
+    JSON decoding builds a dict per item: a 40 000-firm snapshot read back held ~1 M weakness dicts
+    (~760 MB as a frame, most of it those dicts) where a few thousand distinct ones exist. Applied to
+    each row's ``data`` as it is decoded (the duplicates' memory is then reused by the next row's), rows
+    read back take the memory of rows just built (``shared_items``), in the web app's frame cache as in
+    the pipeline's. Items are flat (scalar values); one that is not is left as it is.
+    """
+    seen: dict[Any, dict[str, Any]] = {}
+    keep = seen.setdefault
+
+    def one(item: Any) -> Any:
+        try:
+            return keep(tuple(item.items()), item)
+        except (AttributeError, TypeError):  # not a dict of scalars: kept as decoded
+            return item
+
+    def share(data: dict[str, Any]) -> dict[str, Any]:
+        for col in SHARED:
+            items = data.get(col)
+            if items:
+                try:  # the whole list at once; item by item only when one is not a dict of scalars
+                    data[col] = [keep(tuple(w.items()), w) for w in items]
+                except (AttributeError, TypeError):
+                    data[col] = [one(w) for w in items]
+        dims = data.get("dimensions")
+        if isinstance(dims, dict) and dims:
+            data["dimensions"] = {k: one(v) for k, v in dims.items()}
+        return data
+
+    return share
+
+
+def data_texts(records: list[dict[str, Any]]) -> list[bytes]:
+    """Each record's ``data`` as canonical JSON, UTF-8: hashed for the digest and stored as it is.
+
+    Bytes, not ``str``: a portrait holds Chinese names, so its text as a Python string takes two bytes a
+    character (a 60 000-firm cluster's 200 M characters were ~400 MB while they waited to be stored);
+    ``save_portraits`` decodes them a chunk at a time."""
+    return [dump_bytes(r["data"], plain=True) for r in records]
+
+
+def rows_digest(records: list[dict[str, Any]], texts: Sequence[bytes]) -> str:
     """SHA-256 over every row: its indexed columns and its ``data`` text, in enterprise order."""
     if len(records) != len(texts):
         raise ValueError(f"{len(records)} portrait rows but {len(texts)} data texts")
@@ -356,9 +424,9 @@ def rows_digest(records: list[dict[str, Any]], texts: list[str]) -> str:
     h.update(dump_bytes([[rec[c] for c in ROW_COLUMNS] for rec in records], plain=True))
     # then the texts one at a time, newline-separated: the same bytes as hashing them joined, without
     # building that joined copy (200 MB and 0.6 s for a 60 000-firm cluster)
-    h.update(b"\n")
-    for i, text in enumerate(texts):
-        h.update(text.encode("utf-8") if i == 0 else b"\n" + text.encode("utf-8"))
+    for text in texts:
+        h.update(b"\n")
+        h.update(text)
     return h.hexdigest()
 
 
@@ -450,7 +518,7 @@ def _value_name(axis: str, value: str, link_names: Mapping[str, Any]) -> dict[st
 
 def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: int, primary: str,
             feeds: Mapping[str, list[str]], records: list[dict[str, Any]] | None = None,
-            texts: list[str] | None = None) -> dict[str, Any]:
+            texts: list[bytes] | None = None) -> dict[str, Any]:
     """The portraits snapshot payload: distributions the dashboard draws, plus a digest of every row.
 
     ``rows_digest`` ties the snapshot to the exact portrait rows, so a change in any one enterprise's

@@ -44,7 +44,7 @@ class PortraitRows:
     """Portraits as stored: rows, their ``data`` as JSON text (serialised once), and the payload."""
 
     records: list[dict[str, Any]]
-    texts: list[str]
+    texts: list[bytes]
     payload: dict[str, Any]
 
 

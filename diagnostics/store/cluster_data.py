@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from diagnostics import processes
 from diagnostics.canonical import digest, jsonable
-from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, ROW_COLUMNS, from_records
+from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, ROW_COLUMNS, from_records, item_sharer
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION
 from diagnostics.store import bulk
@@ -241,12 +241,13 @@ def save_snapshot(session: Session, cluster_id: int, kind: str, payload: dict[st
 
 
 def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, Any]], *,
-                   texts: Sequence[str] | None = None, chunk_size: int = DEFAULT_CHUNK,
+                   texts: Sequence[bytes] | None = None, chunk_size: int = DEFAULT_CHUNK,
                    progress: Progress = _noop) -> int:
     """Bulk-insert portrait rows of a new snapshot (a re-used snapshot already has them).
 
     ``texts``: each record's ``data`` already serialised (``portraits.data_texts``, made once for the
-    digest); they are bound as text (cast to JSONB on PostgreSQL) instead of being encoded again.
+    digest, UTF-8); they are bound as text (cast to JSONB on PostgreSQL) instead of being encoded again,
+    decoded a chunk at a time.
     """
     if session.scalar(select(func.count()).select_from(Portrait).where(Portrait.snapshot_id == snapshot_id)):
         return 0
@@ -264,7 +265,7 @@ def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, A
         if texts is None:
             part = [{**r, "snapshot_id": snapshot_id} for r in records[start:end]]
         else:
-            part = [{**{c: r[c] for c in ROW_COLUMNS}, "snapshot_id": snapshot_id, "data": texts[i]}
+            part = [{**{c: r[c] for c in ROW_COLUMNS}, "snapshot_id": snapshot_id, "data": texts[i].decode("utf-8")}
                     for i, r in enumerate(records[start:end], start=start)]
         session.execute(stmt, part)
         progress(f"wrote portraits: {end}/{len(records)}")
@@ -316,7 +317,8 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
             .where(P.snapshot_id == snapshot_id).order_by(P.enterprise_id).execution_options(yield_per=chunk_size))
     cols = ["enterprise_id", "assessment_id", "level", "total", "type_code", "size_class", "percentile_cluster",
             "percentile_industry"]
-    records = [{**dict(zip(cols, r[:-1], strict=True)), "data": bulk.loads(r[-1])}
+    share = item_sharer()  # equal items one object: the frame stays as small as one just built
+    records = [{**dict(zip(cols, r[:-1], strict=True)), "data": share(bulk.loads(r[-1]))}
                for part in session.execute(stmt).partitions() for r in part]
     frame = from_records(records)
     _remember(slot, snapshot_id, content_hash, frame)

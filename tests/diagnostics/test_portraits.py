@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 import pandas as pd
 import pytest
 
@@ -12,7 +13,9 @@ from diagnostics.portraits import (
     cross_tabs,
     feed_map,
     from_records,
+    item_sharer,
     percentile,
+    shared_items,
     summary,
     to_records,
     weakness_order,
@@ -21,6 +24,8 @@ from diagnostics.taxonomy import PortraitType
 from diagnostics.text import Text
 from tests.diagnostics.cluster_fixtures import (
     assessment,
+    enterprise,
+    frames,
     mini_cluster,
     portraits,
     questionnaire,
@@ -156,3 +161,49 @@ def test_portrait_types_read_the_dimension_profile():
     assess.loc[assess["enterprise_id"] == 1, "dimension_scores"] = [{"foundation": 16.0, "management": 2.0}]
     p = build_portraits(ents, assess, {1: questionnaire()}, tx, primary="mini-q").set_index("enterprise_id")
     assert p.loc[1, "type_code"] == "hardware_heavy"  # 16/20 = 0.8 foundation, 2/10 = 0.2 management
+
+
+def test_shared_items_one_dict_per_distinct_combination_with_each_positions_values():
+    """Positions equal in every column share one dict; every position's dict has exactly the values
+    its own ``make`` would have built, so sharing changes memory and nothing a reader sees."""
+    rng = np.random.default_rng(3)
+    cols = (rng.integers(0, 4, 500), rng.choice([0.0, 0.5, 1.25], 500), rng.choice([0.1, 0.2], 500))
+
+    def make(i: int) -> dict[str, object]:
+        return {"c": int(cols[0][i]), "s": float(cols[1][i]), "v": float(cols[2][i])}
+
+    got = shared_items(cols, make)
+    assert got == [make(i) for i in range(500)]
+    for i, j in [(a, b) for a in range(0, 500, 7) for b in range(0, 500, 11)]:
+        same = all(c[i] == c[j] for c in cols)
+        assert (got[i] is got[j]) == same
+    assert len({id(d) for d in got}) == len({(a, b, c) for a, b, c in zip(*cols, strict=True)}) <= 24
+    assert shared_items((np.zeros(0), np.zeros(0)), make) == []
+
+
+def test_firms_with_the_same_profile_share_their_items_and_read_back_shared():
+    """Two firms scored alike hold the same weakness, strength and dimension objects (a 60 000-firm
+    cluster holds ~1.5 M weaknesses, a few thousand distinct), both as built and as read back."""
+    ents = [enterprise(1), enterprise(2), enterprise(3, size="medium")]
+    assess = [assessment(11, 1, (3, 10, 5), level=2, scenarios={"quality": 1}),
+              assessment(12, 2, (3, 10, 5), level=2, scenarios={"quality": 1}),
+              assessment(13, 3, (3, 0, 5), level=1, scenarios={"quality": 1})]
+    p = build_portraits(*frames(ents, assess), {1: questionnaire()}, taxonomy(), primary="mini-q")
+    one, two, three = (p.loc[p["enterprise_id"] == e].iloc[0] for e in (1, 2, 3))
+    assert one["weaknesses"] == two["weaknesses"] and one["weaknesses"]
+    assert all(a is b for a, b in zip(one["weaknesses"], two["weaknesses"], strict=True))
+    assert all(a is b for a, b in zip(one["strengths"], two["strengths"], strict=True)) and one["strengths"]
+    assert one["dimensions"]["management"] is two["dimensions"]["management"]
+    # the quality weakness (score 3 of target 6) is the same for all three; the third firm's equipment
+    # weakness is its own, and its dimension cell of another score is another object
+    quality = [w for w in three["weaknesses"] if w["code"] == "i_quality"][0]
+    assert quality is [w for w in one["weaknesses"] if w["code"] == "i_quality"][0]
+    assert one["dimensions"]["foundation"] is not three["dimensions"]["foundation"]
+    # read back from JSON: equal items become one object again, other values are left as decoded
+    share = item_sharer()
+    back = [share(orjson.loads(orjson.dumps(r["data"]))) for r in to_records(p)]
+    assert [b["weaknesses"] for b in back] == p["weaknesses"].tolist()
+    assert all(a is b for a, b in zip(back[0]["weaknesses"], back[1]["weaknesses"], strict=True))
+    assert back[0]["dimensions"]["management"] is back[1]["dimensions"]["management"]
+    odd = share({"weaknesses": [{"code": "x", "feeds": ["a"]}, "text"], "dimensions": {"d": {"score": 1}}})
+    assert odd["weaknesses"] == [{"code": "x", "feeds": ["a"]}, "text"]

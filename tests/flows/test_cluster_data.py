@@ -95,7 +95,7 @@ def test_portrait_rows_written_once_per_snapshot(session: Session) -> None:
     row = {"enterprise_id": ent.id, "assessment_id": None, "level": 2, "total": 45.5, "type_code": "follower",
            "size_class": "small", "percentile_cluster": 50.0, "percentile_industry": None,
            "data": {"name": "=HYPERLINK(1)", "weaknesses": []}}
-    assert cluster_data.save_portraits(session, snap, [row], texts=['{"name":"=HYPERLINK(1)","weaknesses":[]}']) == 1
+    assert cluster_data.save_portraits(session, snap, [row], texts=[b'{"name":"=HYPERLINK(1)","weaknesses":[]}']) == 1
     assert cluster_data.save_portraits(session, snap, [row]) == 0  # a re-used snapshot already has its rows
     stored = session.scalar(select(Portrait).where(Portrait.snapshot_id == snap))
     assert stored is not None and stored.data == {"name": "=HYPERLINK(1)", "weaknesses": []}  # text stored as JSON
