@@ -41,7 +41,8 @@ def read_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitInputs:
 
 @dataclass
 class PortraitRows:
-    """Portraits as stored: rows, their ``data`` as JSON text (serialised once), and the payload."""
+    """Portraits as stored: rows, their ``data`` as JSON text (serialised once; emptied once stored), and
+    the payload."""
 
     records: list[dict[str, Any]]
     texts: list[bytes]
@@ -49,13 +50,16 @@ class PortraitRows:
 
 
 def compute_portraits(ctx: ClusterContext, inputs: PortraitInputs) -> PortraitRows:
+    """The cluster's portrait rows and snapshot payload. Takes the inputs over: once the portraits are
+    built, the read frames (~270 MB for 60 000 firms) are emptied before the rows are serialised."""
     frame = portraits_mod.build_portraits(inputs.enterprises, inputs.assessments, inputs.definitions, ctx.taxonomy,
                                           primary=ctx.targets.questionnaire)
+    enterprises_total, feeds = len(inputs.enterprises), portraits_mod.feed_map(inputs.definitions)
+    inputs.enterprises = inputs.assessments = pd.DataFrame()
     records = portraits_mod.to_records(frame)
     texts = portraits_mod.data_texts(records)
-    payload = portraits_mod.summary(frame, ctx.taxonomy, enterprises_total=len(inputs.enterprises),
-                                    primary=ctx.targets.questionnaire, feeds=portraits_mod.feed_map(inputs.definitions),
-                                    records=records, texts=texts)
+    payload = portraits_mod.summary(frame, ctx.taxonomy, enterprises_total=enterprises_total,
+                                    primary=ctx.targets.questionnaire, feeds=feeds, records=records, texts=texts)
     return PortraitRows(records, texts, payload)
 
 
@@ -66,14 +70,16 @@ def store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None,
 
 
 def _store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None, flow_run_id: str | None) -> int:
-    records = rows.records
     with session_scope(get_engine()) as s:
         snapshot_id, created = cluster_data.save_snapshot(s, ctx.id, "portraits", rows.payload, run_id=run_id,
                                                           flow_run_id=flow_run_id)
         if created:
-            cluster_data.save_portraits(s, snapshot_id, records, texts=rows.texts,
+            cluster_data.save_portraits(s, snapshot_id, rows.records, texts=rows.texts,
                                         chunk_size=settings.read_chunk_size)
-        cluster_data.remember_portraits(s, snapshot_id, records)
+    # committed: the texts (~200 MB for 60 000 firms) go before the frame cache is built from the rows
+    rows.texts.clear()
+    with session_scope(get_engine()) as s:
+        cluster_data.remember_portraits(s, snapshot_id, rows.records)
     return snapshot_id
 
 

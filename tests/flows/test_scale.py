@@ -20,7 +20,8 @@ from diagnostics.store.assessing import pending_submission_ids, score_submission
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, Portrait, Snapshot, Submission
 from diagnostics.store.repo import definition_of
-from flows.context import DIRECT
+from flows import portraits as flow_portraits
+from flows.context import DIRECT, cluster_context
 from flows.pipeline import run_pipeline_stages
 from flows.score import run_score
 
@@ -127,3 +128,25 @@ def test_an_unchanged_cluster_is_not_recomputed(demo: dict[str, Any], session: S
     assert run_pipeline_stages("jingdezhen-ceramics", runner=DIRECT)["clusters"]["jingdezhen-ceramics"]["reused"]
     assert not run_pipeline_stages("jingdezhen-ceramics", force=True, runner=DIRECT)[
         "clusters"]["jingdezhen-ceramics"]["reused"]
+
+
+def test_the_portraits_stage_lets_go_of_what_it_no_longer_needs(demo: dict[str, Any], session: Session) -> None:
+    """Memory at 100 000 firms: the read frames go once the portraits are built, the stored texts once
+    they are committed; the frame the later stages get from the cache is the one a cold read gives."""
+    run_score(None, runner=DIRECT)
+    ctx = cluster_context("jingdezhen-ceramics")
+    inputs = flow_portraits.read_cluster(ctx)
+    assert len(inputs.enterprises) and len(inputs.assessments)
+    rows = flow_portraits.compute_portraits(ctx, inputs)
+    assert inputs.enterprises.empty and inputs.assessments.empty
+    assert rows.payload["enterprises"] == len(rows.records) + rows.payload["not_assessed"] > 0
+    snapshot_id = flow_portraits.store_portraits(ctx, rows, None, None)
+    assert rows.texts == []
+    assert count(session, Portrait) == len(rows.records)
+    primed = cluster_data.portraits_frame(session, snapshot_id)
+    cluster_data.clear_cache()
+    cold = cluster_data.portraits_frame(session, snapshot_id)
+    assert primed.equals(cold) and primed["weaknesses"].map(len).sum() > 0
+    rebuilt = portraits_mod.summary(cold, ctx.taxonomy, enterprises_total=rows.payload["enterprises"],
+                                    primary=ctx.targets.questionnaire, feeds=rows.payload["feeds"])
+    assert rebuilt["rows_digest"] == rows.payload["rows_digest"]  # the stored rows are the rows hashed
