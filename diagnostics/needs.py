@@ -104,22 +104,27 @@ def _carry(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list
     # one pass over the stored weakness lists: (row, key, severity); a weakness is never skipped
     keys: dict[str, int] = {}
     samples: list[Mapping[str, Any]] = []
-    rows_l: list[int] = []
     key_l: list[int] = []
     sev_l: list[float] = []
-    for r, weak in enumerate(portraits["weaknesses"].tolist()):
+    # equal weaknesses are one shared object (``portraits.shared_items``): each is read once, by identity
+    # (the frame keeps every item alive, so an id stands for one item throughout)
+    seen: dict[int, tuple[int, float]] = {}
+    lists = portraits["weaknesses"].tolist()
+    for weak in lists:
         for w in weak or ():
-            k = weakness_key(w)
-            n = keys.get(k)
-            if n is None:
-                n = keys[k] = len(samples)
-                samples.append(w)
-            rows_l.append(r)
-            key_l.append(n)
-            sev_l.append(float(w["severity"]))
-    if not rows_l:
+            got = seen.get(id(w))
+            if got is None:
+                k = weakness_key(w)
+                n = keys.get(k)
+                if n is None:
+                    n = keys[k] = len(samples)
+                    samples.append(w)
+                got = seen[id(w)] = (n, float(w["severity"]))
+            key_l.append(got[0])
+            sev_l.append(got[1])
+    if not key_l:
         return empty
-    w_row = np.asarray(rows_l, dtype=np.int64)
+    w_row = np.repeat(np.arange(len(lists), dtype=np.int64), [len(weak or ()) for weak in lists])
     w_key = np.asarray(key_l, dtype=np.int64)
     w_sev = np.asarray(sev_l, dtype=float)
     key_names = list(keys)
