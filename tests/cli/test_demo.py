@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from cli import cli
 from diagnostics.demo import synth_answers, synth_enterprises
 from diagnostics.scoring import score_answers
 from diagnostics.settings import settings
+from diagnostics.store import demo_data
 from diagnostics.store.db import make_engine, session_factory
 from diagnostics.store.models import Assignment, Cluster, Enterprise, Submission, User
 from diagnostics.store.models_field import AnswerCheck, Visit
@@ -99,3 +101,21 @@ def test_cli_upgrade_and_demo_seed_once(sqlite_env: str) -> None:
                    for v in under_way)
         assert s.scalar(select(func.count()).select_from(AnswerCheck)) == 6
     engine.dispose()
+
+
+def test_enterprises_inserted_in_chunks_keep_their_own_submissions(session: Session,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo inserts firms a chunk at a time (a 300 000-firm cluster in one statement never finished);
+    each firm's module answers still name its own registered chain links, so no id slipped across a
+    chunk boundary."""
+    monkeypatch.setattr(demo_data, "INSERT_CHUNK", 7)
+    seeded = demo_data.seed_demo(session, enterprises=60)
+    assert seeded["enterprises"] == session.scalar(select(func.count()).select_from(Enterprise)) == 60
+    links = dict(session.execute(select(Enterprise.id, Enterprise.chain_links)).all())
+    checked = 0
+    for eid, answers in session.execute(select(Submission.enterprise_id, Submission.answers)):
+        for qid in demo_data.MODULE_LINK_QUESTIONS:
+            if qid in answers:
+                assert sorted(answers[qid]) == sorted(links[eid])
+                checked += 1
+    assert checked >= 15  # about half the firms answer their cluster's module
