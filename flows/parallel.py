@@ -33,6 +33,7 @@ from typing import Any
 from diagnostics.settings import settings
 from flows import tune_gc
 
+PRELOAD = "flows.dask_preload"  # each Dask worker takes the collector setting as it starts
 BATCH_FLOWS = frozenset({"score", "reports"})  # the subflows whose batches may run side by side
 _POOL: tuple[tuple[Any, ...], Lanes] | None = None
 # Prefect runs a stage's batch tasks in threads that all ask for the pool at once: without the lock each
@@ -128,4 +129,4 @@ def dask_task_runner() -> Any:
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)
     return DaskTaskRunner(cluster_kwargs={"n_workers": settings.workers, "threads_per_worker": 1,
-                                          "processes": True})
+                                          "processes": True, "preload": [PRELOAD]})

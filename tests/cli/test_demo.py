@@ -111,7 +111,8 @@ def test_enterprises_inserted_in_chunks_keep_their_own_submissions(session: Sess
     monkeypatch.setattr(demo_data, "INSERT_CHUNK", 7)
     seeded = demo_data.seed_demo(session, enterprises=60)
     assert seeded["enterprises"] == session.scalar(select(func.count()).select_from(Enterprise)) == 60
-    links = dict(session.execute(select(Enterprise.id, Enterprise.chain_links)).all())
+    rows = session.execute(select(Enterprise.id, Enterprise.chain_links))
+    links: dict[int, list[str]] = {eid: cl for eid, cl in rows}
     checked = 0
     for eid, answers in session.execute(select(Submission.enterprise_id, Submission.answers)):
         for qid in demo_data.MODULE_LINK_QUESTIONS:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from diagnostics.settings import ROOT, Settings
+from flows import parallel
 
 COMPOSE = ROOT / "docker-compose.yml"
 OURS = ("migrate", "worker", "web", "dask-scheduler", "dask-worker")  # services running the Shuzhen image
@@ -102,6 +103,7 @@ def test_the_settings_the_services_get_point_at_each_other(compose: dict[str, An
     assert "--pool shuzhen" in services["worker"]["command"]
     assert "8786" in services["dask-scheduler"]["command"]
     assert "tcp://dask-scheduler:8786" in services["dask-worker"]["command"]
+    assert f"--preload {parallel.PRELOAD}" in services["dask-worker"]["command"]  # the collector setting
 
     prefect_db = urlsplit(env_of(compose, "prefect-server")["PREFECT_API_DATABASE_CONNECTION_URL"])
     assert prefect_db.scheme == "postgresql+asyncpg" and prefect_db.hostname == "db"

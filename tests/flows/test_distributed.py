@@ -10,6 +10,7 @@ process group and the whole group is killed at the end, checked against ``/proc`
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -37,7 +38,7 @@ from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
 from diagnostics.store.models_console import RunRequest
 from diagnostics.store.repo import definition_of
-from flows import trigger
+from flows import parallel, trigger
 from flows.pipeline import pipeline_flow
 from tests.databases import sibling_database
 
@@ -216,7 +217,7 @@ def test_pipeline_through_a_server_a_process_worker_and_dask(
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_API_URL": api,
         "DATABASE_URL": db_url, "SHUZHEN_REPORTS": str(tmp_path / "distributed"), "SHUZHEN_TASK_RUNNER": "dask",
         "SHUZHEN_DASK_ADDRESS": dask, "SHUZHEN_WORK_POOL": pool, "SHUZHEN_FLOW_SOURCE": str(ROOT),
-        "SHUZHEN_SCORE_BATCH": "50", "SHUZHEN_REPORT_BATCH": "40",
+        "SHUZHEN_SCORE_BATCH": "50", "SHUZHEN_REPORT_BATCH": "40", "SHUZHEN_GC_YOUNG": "60000",
     })
     server_env = {**env, "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database, "PREFECT_UI_ENABLED": "false"}
     server_env.pop("PREFECT_API_URL")
@@ -226,10 +227,12 @@ def test_pipeline_through_a_server_a_process_worker_and_dask(
         procs.start("dask-scheduler", [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
                                        "--port", str(dask_port), "--no-dashboard"], env)
         procs.start("dask-workers", [sys.executable, "-m", "distributed.cli.dask_worker", dask, "--nworkers", "2",
-                                     "--nthreads", "1", "--no-dashboard"], env)
+                                     "--nthreads", "1", "--no-dashboard", "--preload", parallel.PRELOAD], env)
         wait_for(lambda: httpx.get(f"{api}/health", timeout=2).json() is True, "Prefect server", 120, procs, "server")
         with Client(dask, timeout=60) as client:
             client.wait_for_workers(2, timeout=60)
+            young = {t[0] for t in client.run(gc.get_threshold).values()}
+        assert young == {60_000}  # the preload gave each worker the pipeline's collector setting
 
         deployed = subprocess.run([sys.executable, "-m", "flows.deploy"], env=env, cwd=ROOT, capture_output=True,
                                   text=True, timeout=120)

@@ -36,3 +36,16 @@ def test_pool_workers_take_the_setting(thresholds: None, monkeypatch: pytest.Mon
     monkeypatch.setattr(settings, "gc_young", 40_000)
     got = parallel.pool().submit(gc.get_threshold).result(timeout=120)
     assert got[0] == 40_000
+
+
+def test_dask_workers_take_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local Dask cluster the score and report batches run on preloads ``flows.dask_preload``: each
+    worker process applies the setting as it starts (it reads it from the environment, like any worker)."""
+    from distributed import Client, LocalCluster  # noqa: PLC0415  (Dask only for this test)
+
+    monkeypatch.setenv("SHUZHEN_GC_YOUNG", "40000")
+    monkeypatch.setattr(settings, "workers", 1)
+    runner = parallel.dask_task_runner()
+    with LocalCluster(**{**runner.cluster_kwargs, "dashboard_address": None}) as cluster, Client(cluster) as client:
+        got = client.run(gc.get_threshold)
+    assert [t[0] for t in got.values()] == [40_000]
