@@ -91,11 +91,22 @@ def read_table_file(path: str | Path, excel_engine: Literal["calamine", "openpyx
             raise TableFileProblem(name, f"CSV 格式有误：{exc}", f"malformed CSV: {exc}") from None
     if len(frame.columns) == 0:
         raise TableFileProblem(name, "文件没有表头或数据", "the file has no header row or data")
+    if text is not None and not _may_hold_controls(text):  # a clean CSV: one search of its text
+        frame.attrs["controls_removed"] = 0
+        return frame
     return _without_controls(frame)
 
 
 # a control character as it reaches us: itself, or as an XLSX cell stores it (``_x0001_``)
 _CONTROL_CELL = re.compile(f"{CONTROL.pattern}|_x00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])_")
+# the characters ``CONTROL`` matches (it names ASCII controls and U+FFFD only), each found by a plain
+# substring search: a 33 MB census text in ~0.25 s, against ~0.6 s for the regex scan
+_CONTROL_CHARS = tuple(c for c in map(chr, [*range(0x20), 0x7F, 0xFFFD]) if CONTROL.match(c))
+
+
+def _may_hold_controls(text: str) -> bool:
+    """False only when no cell of ``text`` can hold a control character or an XLSX escape of one."""
+    return "_x00" in text or any(c in text for c in _CONTROL_CHARS)
 
 
 def _without_controls(frame: pd.DataFrame) -> pd.DataFrame:
@@ -104,6 +115,10 @@ def _without_controls(frame: pd.DataFrame) -> pd.DataFrame:
     removed = 0
     for col in frame.columns:
         values = frame[col]
+        # the column joined is searched first (no pattern spans a newline, so joining cannot make a match):
+        # cell by cell, 36 columns of a 500 000-row census took 10 s, almost all of it on clean columns
+        if not _may_hold_controls("\n".join(map(str, values.tolist()))):
+            continue
         has = values.str.contains(_CONTROL_CELL, na=False)
         if has.any():
             removed += int(has.sum())

@@ -8,12 +8,20 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from cli import cli
 from diagnostics.census_template import census_questions
-from diagnostics.table_files import TableFileProblem, read_table_file
+from diagnostics.table_files import (
+    _CONTROL_CHARS,
+    TableFileProblem,
+    _may_hold_controls,
+    _without_controls,
+    read_table_file,
+)
+from diagnostics.text import CONTROL
 from diagnostics.uscc import make_uscc
 from tests.cli.test_census_cli import as_cells
 from tests.diagnostics.sme import SME, answers, full_foundation, scenarios
@@ -119,3 +127,26 @@ def test_a_1_mb_cell_in_xlsx_output_is_cut_with_a_warning_and_a_note(tmp_path: P
     assert openpyxl.load_workbook(out)["scores"]["B2"].value == "青花瓷业有限公司"
     with zipfile.ZipFile(out) as archive:
         assert not [n for n in archive.namelist() if b"_x00" in archive.read(n)]
+
+
+def test_control_characters_are_found_in_any_column_and_nowhere_else() -> None:
+    """Each column is scanned joined (one regex pass) before its cells are: a clean column is left as
+    it is; a dirty one loses exactly its control characters and XLSX escapes, counted per cell; two
+    cells whose ends only look like an escape when joined (``_x00`` then ``1_``) are not touched."""
+    frame = pd.DataFrame({
+        "clean": ["景德镇", "瓷业", ""] * 2,
+        "split": ["a_x00", "1_b", "c"] * 2,
+        "dirty": ["青花\x01瓷", "ok", "_x001F_x"] * 2,
+    })
+    out = _without_controls(frame.copy())
+    assert out["clean"].tolist() == frame["clean"].tolist() and out["split"].tolist() == frame["split"].tolist()
+    assert out["dirty"].tolist() == ["青花瓷", "ok", "x"] * 2
+    assert out.attrs["controls_removed"] == 4
+
+
+def test_the_quick_search_knows_every_character_the_control_rule_removes() -> None:
+    """``_may_hold_controls`` looks for the characters of ``text.CONTROL`` one by one: if the rule ever
+    names another character, the list must hold it too, or a clean-looking file would keep it."""
+    named = [chr(i) for i in range(0x10000) if CONTROL.match(chr(i))]
+    assert sorted(_CONTROL_CHARS) == named
+    assert not _may_hold_controls("景德镇,3;4,是\n_x0,01_\n") and _may_hold_controls("a_x001F_b")
