@@ -36,7 +36,7 @@ SME_CODE = "sme-digital-2024-mfg"
 MODULES = {"ceramics": "ceramics-module", "nonferrous": "nonferrous-module"}
 MODULE_LINK_QUESTIONS = ("links_operated", "segments_operated")  # options are the taxonomy's chain-link codes
 DEMO_PASSWORD = "shuzhen-demo"
-INSERT_CHUNK = 5000
+INSERT_CHUNK = 5000  # rows per INSERT statement of the demo (firms and submissions)
 BASE_TIME = datetime(2026, 3, 1, 9, 0, 0)
 
 
@@ -117,8 +117,8 @@ def _submissions(session: Session, ids: list[int], maturity: np.ndarray, version
         for k, j in enumerate(with_module.tolist()):
             rows.append(_row(ids[j], module.id, mod_answers[k], "submitted", "self",
                              BASE_TIME + timedelta(days=40 + j % 60)))
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(Submission), rows[start:start + 5000])
+    for start in range(0, len(rows), INSERT_CHUNK):
+        session.execute(insert(Submission), rows[start:start + INSERT_CHUNK])
     return len(rows)
 
 
