@@ -24,6 +24,8 @@ from diagnostics.settings import settings
 
 TOLERANCE = 1e-6
 M = TypeVar("M", bound=BaseModel)
+# the same constructor and resolver as SafeLoader over libyaml's parser; PyYAML without libyaml has only the latter
+FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def validate_yaml(text: str, file: str, model: type[M], fields_hint: str) -> M:
     column and a pydantic error by its path into the file, in the same words.
     """
     try:
-        data = yaml.safe_load(text)
+        data = _parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -109,6 +111,16 @@ def validate_yaml(text: str, file: str, model: type[M], fields_hint: str) -> M:
     except ValidationError as exc:
         errors = [DefinitionError(file, format_loc(e["loc"]), _clean_msg(e)) for e in exc.errors()]
         raise DefinitionInvalid(errors) from None
+
+
+def _parse_yaml(text: str) -> Any:
+    """YAML ``text`` through libyaml's safe loader (about 10x faster than the pure-Python one: 0.1 s a
+    questionnaire file, paid by every ``load_all``); a file it refuses is parsed again by the pure-Python
+    ``safe_load``, whose error says where and why in the words the error report has always quoted."""
+    try:
+        return yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 (safe: CSafeLoader is SafeLoader's C twin)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
 
 
 def read_text(path: Path) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from diagnostics.questionnaire_loader import DefinitionInvalid, load_all, parse_text, shipped_files
+from diagnostics.questionnaire_loader import FAST_LOADER, DefinitionInvalid, load_all, parse_text, shipped_files
 from diagnostics.taxonomy import ELEMENT_KINDS, load_taxonomy, shipped_taxonomies
 
 MINI: dict[str, Any] = {
@@ -150,3 +150,16 @@ def test_yaml_syntax_error_gives_the_line(tmp_path: Path) -> None:
     with pytest.raises(DefinitionInvalid) as exc:
         parse_text("code: x\nversion: [1\n", "broken.yaml")
     assert "line" in exc.value.errors[0].path
+    assert exc.value.errors[0].path == "line 3, column 1"
+    assert exc.value.errors[0].message.startswith("YAML syntax: expected ',' or ']'")
+
+
+def test_every_definition_file_reads_the_same_through_the_fast_yaml_loader() -> None:
+    """libyaml's loader must give what the pure-Python safe loader gives, or a definition would change
+    its content hash (and its stored versions) depending on how PyYAML was built."""
+    root = Path(__file__).resolve().parents[2] / "questionnaires"
+    files = sorted(root.rglob("*.yaml"))
+    assert len(files) >= 5
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=FAST_LOADER) == yaml.safe_load(text), path.name  # noqa: S506
