@@ -223,3 +223,64 @@ def test_level_1_gate_decision_is_written_in_the_file() -> None:
     # the choice (no scenario gate for level 1) and its source are in the questionnaire file
     assert SME.level(1) is not None and SME.level(1).gates == []  # type: ignore[union-attr]
     assert SME.source is not None and any("一级是否设场景门槛" in r.zh for r in SME.source.reconstructed)
+
+
+def reference_record(result, i: int) -> dict:  # type: ignore[no-untyped-def]
+    """What an assessment stores for submission ``i``, read off the result's arrays one cell at a time:
+    the plain reference the column-wise ``ScoreResult.records`` must reproduce exactly."""
+    c, eps = result.compiled, 1e-9
+    applicable = result.applicable[i]
+    explanation = {
+        "v": 1,
+        "points": {qid: round(float(result.points[i, k]), 4) for k, qid in enumerate(c.plan_ids)},
+        "raw": {code: round(float(result.indicator_raw[i, j]), 4) for j, code in enumerate(c.ind_codes)},
+        "skipped": [qid for qid, mask in result.applied.items() if not mask[i]],
+        "computed": {q.id: (None if np.isnan(result.arrays.number[q.id][i])
+                            else round(float(result.arrays.number[q.id][i]), 4)) for q in c.dynamic if q.formula},
+        "weak": [code for j, code in enumerate(c.ind_codes) if result.weak[i, j]],
+        "strong": [code for j, code in enumerate(c.ind_codes) if result.strong[i, j]],
+        "gates": {f"{lv}/{gid}": [bool(ok[i]), round(float(actual[i]), 4)]
+                  for (lv, gid), (ok, actual) in result.gates.items()},
+    }
+    if c.applicability:
+        explanation["na"] = [code for j, code in enumerate(c.ind_codes) if not applicable[j]]
+        explanation["avail"] = {code: round(float(result.ind_max[i, j]), 4) for j, code in enumerate(c.ind_codes)
+                                if eps < result.ind_max[i, j] < c.ind_max[j] - eps}
+        explanation["raw_total"] = round(float(result.raw_total[i]), 4)
+        explanation["applicable_max"] = round(float(result.applicable_max[i]), 4)
+    return {
+        "total": float(result.total[i]), "level": int(result.level[i]), "band_level": int(result.band_level[i]),
+        "dimension_scores": {d.code: (float(result.dimension[i, k])
+                                      if result.dimension_max[i, k] > eps or not c.applicability else None)
+                             for k, d in enumerate(c.dimensions) if d.scored},
+        "indicator_scores": {code: float(result.indicator[i, j]) if applicable[j] else None
+                             for j, code in enumerate(c.ind_codes)},
+        "scenario_levels": {(s.scenario or s.id): int(result.scenarios[i, k]) if applicable[c.scenario_ind[k]]
+                            else None for k, s in enumerate(c.scenarios)},
+        "explanation": explanation, "scorer_version": SCORER_VERSION,
+    }
+
+
+@pytest.mark.parametrize("code", ["sme-digital-2024-mfg", "ceramics-module", "nonferrous-module"])
+def test_the_batch_records_are_what_each_submission_alone_would_store(code: str) -> None:
+    """``records`` builds a batch's assessment rows column by column; cell for cell they must be the
+    plain per-submission reading (not-applicable scores as None, rounding, skipped and computed answers,
+    gates), for every row and for a picked subset, and serialise to the same JSON."""
+    import orjson  # noqa: PLC0415
+
+    from diagnostics.questionnaire_loader import resolve  # noqa: PLC0415
+
+    q = resolve(code).definition
+    maturity = np.random.default_rng(5).uniform(0, 1, 400)
+    result = score_answers(q, synth_answers(q, maturity, seed=3))
+    want = [reference_record(result, i) for i in range(result.n)]
+    got = result.records()
+    assert got == want
+    assert [orjson.dumps(r) for r in got] == [orjson.dumps(r) for r in want]
+    pick = np.array([399, 0, 17])
+    assert result.records(pick) == [want[i] for i in pick]
+    # the corpus reaches what the columns must get right
+    assert any(r["explanation"]["skipped"] for r in want) and any(r["explanation"]["weak"] for r in want)
+    if result.compiled.applicability:
+        assert any(v is None for r in want for v in r["indicator_scores"].values())
+        assert any(r["explanation"]["na"] for r in want) and any(None in r["scenario_levels"].values() for r in want)
