@@ -212,8 +212,13 @@ def write_research_report(session: Session, cluster: Cluster, report_dir: Path, 
                            run_id=run_id, flow_run_id=flow_run_id)
 
 
-def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None) -> tuple[Source, list[SurveyFirm]]:
-    """The deep-survey firms (verified on site) of the run's (else the latest) portraits, as report sections."""
+def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None, *,
+                 detailed: int | None = None) -> tuple[Source, list[SurveyFirm]]:
+    """The deep-survey firms (verified on site) of the run's (else the latest) portraits, as report sections,
+    highest level and score first. With ``detailed``, only the first ``detailed`` firms carry their section
+    (dimensions, weaknesses, strengths, scenarios); the rest carry what the overview table prints. The
+    report spells out 300 sections, and a census verifies tens of thousands of firms on site: building
+    every firm's section cost the 60 000-firm demo cluster a second for nothing."""
     snap = source_snapshots(session, cluster.id, run_id)["portraits"]
     if snap is None:
         raise LookupError(f"no portraits snapshot for cluster {cluster.code}: run the pipeline first / 请先运行流水线")
@@ -228,24 +233,28 @@ def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None) 
         q = cluster_data.definitions(session, [version_id])[version_id]
         titles.update({i.code: i.title.zh for i in q.indicators()})
         dims.update({d.code: d.title.zh for d in q.dimensions})
-    firms = []
     records = [{str(k): v for k, v in r.items()} for r in frame[frame["trusted"]].to_dict(orient="records")]
-    for row in records:
-        firms.append(_survey_firm(row, feeds, links, scen, titles, dims))
+    records.sort(key=lambda r: (-int(r["level"]), -float(r["total"]), str(r["name"])))
+    cut = len(records) if detailed is None else max(0, detailed)
+    firms = [_survey_firm(row, feeds, links, scen, titles, dims, detailed=k < cut) for k, row in enumerate(records)]
     source = _source(snap)
     assert source is not None
-    return source, sorted(firms, key=lambda f: (-f.level, -f.total, f.name))
+    return source, firms
 
 
 def _survey_firm(row: dict[str, Any], feeds: dict[str, list[str]], links: dict[str, str], scen: dict[str, str],
-                 titles: dict[str, str], dims: dict[str, str]) -> SurveyFirm:
+                 titles: dict[str, str], dims: dict[str, str], *, detailed: bool = True) -> SurveyFirm:
+    size = SIZE_LABELS.get(str(row.get("size_class")), {}).get("zh", "规模未知")
+    firm_links = tuple(links.get(str(c), str(c)) for c in (row.get("chain_links") or []))
+    if not detailed:
+        return SurveyFirm(name=str(row["name"]), uscc=str(row["uscc"]), size=size, links=firm_links,
+                          level=int(row["level"]), total=float(row["total"]), dimensions=(), weaknesses=(),
+                          strengths=(), scenarios=())
     weak = [w for w in (row.get("weaknesses") or []) if isinstance(w, dict)]
     pointed = sorted({s for w in weak for s in feeds.get(f"{w.get('q')}:{w.get('code')}", [])})
     dimensions = row.get("dimensions") or {}
     return SurveyFirm(
-        name=str(row["name"]), uscc=str(row["uscc"]),
-        size=SIZE_LABELS.get(str(row.get("size_class")), {}).get("zh", "规模未知"),
-        links=tuple(links.get(str(c), str(c)) for c in (row.get("chain_links") or [])),
+        name=str(row["name"]), uscc=str(row["uscc"]), size=size, links=firm_links,
         level=int(row["level"]), total=float(row["total"]),
         dimensions=tuple((dims.get(k, k), float(v.get("share", 0.0))) for k, v in dimensions.items()),
         weaknesses=tuple((titles.get(str(w.get("code")), str(w.get("code"))), float(w.get("severity", 0.0)))
@@ -259,7 +268,7 @@ def write_survey_report(session: Session, cluster: Cluster, report_dir: Path, *,
                         flow_run_id: str | None = None, rows: str | None = None) -> dict[str, Any]:
     """Write ``<report_dir>/<cluster>/survey-report-<hash>.docx`` and its ``survey_report`` snapshot."""
     key = documents_digest(session, cluster, run_id, rows=rows)
-    source, firms = survey_firms(session, cluster, run_id)
+    source, firms = survey_firms(session, cluster, run_id, detailed=settings.survey_sections)
     data = survey_report_docx(cluster.name_zh, source, firms, sections=settings.survey_sections)
     return _store_document(session, cluster, report_dir, SURVEY_KIND, "survey-report", data, [source], key,
                            run_id=run_id, flow_run_id=flow_run_id, firms=len(firms))

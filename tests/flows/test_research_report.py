@@ -60,3 +60,33 @@ def test_research_report_flow_writes_one_traceable_report_per_cluster(
     assert again["jingdezhen-ceramics"]["snapshot_id"] == jdz["snapshot_id"]  # unchanged data: same report
     assert session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "research_report")) == 2
     assert session.scalar(select(func.count()).select_from(Snapshot).where(Snapshot.kind == "survey_report")) == 2
+
+
+def test_a_capped_survey_report_spells_out_its_best_firms_and_lists_every_one(
+        session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With fewer sections than verified firms, the sections are those of the highest level and score,
+    each as full as when every firm gets one; the overview table still lists every firm."""
+    from diagnostics.store.programme_documents import survey_firms, write_survey_report  # noqa: PLC0415
+
+    monkeypatch.setattr(settings, "database_url", db_url)
+    monkeypatch.setattr(settings, "report_dir", tmp_path)
+    cluster_data.clear_cache()
+    seed_demo(session, enterprises=120)
+    session.commit()
+    run_pipeline_stages(None, runner=DIRECT)
+    cluster = session.scalars(select(Cluster).where(Cluster.code == "jingdezhen-ceramics")).one()
+    _, every = survey_firms(session, cluster)
+    assert len(every) > 4 and every == sorted(every, key=lambda f: (-f.level, -f.total, f.name))
+    _, capped = survey_firms(session, cluster, detailed=3)
+    assert capped[:3] == every[:3] and any(f.dimensions for f in capped[:3])
+    assert [(f.name, f.uscc, f.size, f.links, f.level, f.total) for f in capped] == [
+        (f.name, f.uscc, f.size, f.links, f.level, f.total) for f in every]
+
+    monkeypatch.setattr(settings, "survey_sections", 3)
+    written = write_survey_report(session, cluster, tmp_path)
+    survey = docx.Document(str(tmp_path / written["file"]))
+    headings = [p.text for p in survey.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    assert headings == ["调研企业一览", *[f.name for f in every[:3]]]
+    overview = survey.tables[0]
+    assert [r.cells[1].text for r in overview.rows[1:]] == [f.uscc for f in every]
+    assert len(survey.tables) > 1 and survey.tables[1].rows[0].cells[0].text == "维度"
