@@ -23,14 +23,19 @@ from flows.research_report import research_report_flow
 pytestmark = pytest.mark.prefect
 
 
-def test_research_report_flow_writes_one_traceable_report_per_cluster(
-        prefect_harness: None, session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def pipelined(session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 120-firm demo with the pipeline run once, reports written under ``tmp_path``."""
     monkeypatch.setattr(settings, "database_url", db_url)
     monkeypatch.setattr(settings, "report_dir", tmp_path)
     cluster_data.clear_cache()
     seed_demo(session, enterprises=120)
     session.commit()
     run_pipeline_stages(None, runner=DIRECT)
+
+
+def test_research_report_flow_writes_one_traceable_report_per_cluster(
+        prefect_harness: None, pipelined: None, session: Session, tmp_path: Path) -> None:
 
     first = research_report_flow()
     assert set(first) == {"jingdezhen-ceramics", "shaoguan-nonferrous"}
@@ -63,17 +68,11 @@ def test_research_report_flow_writes_one_traceable_report_per_cluster(
 
 
 def test_a_capped_survey_report_spells_out_its_best_firms_and_lists_every_one(
-        session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        pipelined: None, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With fewer sections than verified firms, the sections are those of the highest level and score,
     each as full as when every firm gets one; the overview table still lists every firm."""
     from diagnostics.store.programme_documents import survey_firms, write_survey_report  # noqa: PLC0415
 
-    monkeypatch.setattr(settings, "database_url", db_url)
-    monkeypatch.setattr(settings, "report_dir", tmp_path)
-    cluster_data.clear_cache()
-    seed_demo(session, enterprises=120)
-    session.commit()
-    run_pipeline_stages(None, runner=DIRECT)
     cluster = session.scalars(select(Cluster).where(Cluster.code == "jingdezhen-ceramics")).one()
     _, every = survey_firms(session, cluster)
     assert len(every) > 4 and every == sorted(every, key=lambda f: (-f.level, -f.total, f.name))
