@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from diagnostics.answers import check_answers, computed_values, relevance, visible_questions
 from diagnostics.demo import synth_answers
 from diagnostics.explain import explain_row
-from diagnostics.scoring import SCORER_VERSION, score_answers
+from diagnostics.scoring import SCORER_VERSION, ScoreResult, score_answers
 from tests.diagnostics.sme import BINDING, GUIDING, SME, answers, full_foundation, full_management, scenarios
 from tests.diagnostics.sme import question as sme_question
 
@@ -225,7 +227,7 @@ def test_level_1_gate_decision_is_written_in_the_file() -> None:
     assert SME.source is not None and any("一级是否设场景门槛" in r.zh for r in SME.source.reconstructed)
 
 
-def reference_record(result, i: int) -> dict:  # type: ignore[no-untyped-def]
+def reference_record(result: ScoreResult, i: int) -> dict[str, Any]:
     """What an assessment stores for submission ``i``, read off the result's arrays one cell at a time:
     the plain reference the column-wise ``ScoreResult.records`` must reproduce exactly."""
     c, eps = result.compiled, 1e-9
@@ -243,6 +245,7 @@ def reference_record(result, i: int) -> dict:  # type: ignore[no-untyped-def]
                   for (lv, gid), (ok, actual) in result.gates.items()},
     }
     if c.applicability:
+        assert result.raw_total is not None
         explanation["na"] = [code for j, code in enumerate(c.ind_codes) if not applicable[j]]
         explanation["avail"] = {code: round(float(result.ind_max[i, j]), 4) for j, code in enumerate(c.ind_codes)
                                 if eps < result.ind_max[i, j] < c.ind_max[j] - eps}
