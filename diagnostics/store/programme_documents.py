@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -244,18 +245,18 @@ def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None, 
 
 def _survey_firm(row: dict[str, Any], feeds: dict[str, list[str]], links: dict[str, str], scen: dict[str, str],
                  titles: dict[str, str], dims: dict[str, str], *, detailed: bool = True) -> SurveyFirm:
-    size = SIZE_LABELS.get(str(row.get("size_class")), {}).get("zh", "规模未知")
-    firm_links = tuple(links.get(str(c), str(c)) for c in (row.get("chain_links") or []))
+    overview = SurveyFirm(
+        name=str(row["name"]), uscc=str(row["uscc"]),
+        size=SIZE_LABELS.get(str(row.get("size_class")), {}).get("zh", "规模未知"),
+        links=tuple(links.get(str(c), str(c)) for c in (row.get("chain_links") or [])),
+        level=int(row["level"]), total=float(row["total"]), dimensions=(), weaknesses=(), strengths=(), scenarios=())
     if not detailed:
-        return SurveyFirm(name=str(row["name"]), uscc=str(row["uscc"]), size=size, links=firm_links,
-                          level=int(row["level"]), total=float(row["total"]), dimensions=(), weaknesses=(),
-                          strengths=(), scenarios=())
+        return overview
     weak = [w for w in (row.get("weaknesses") or []) if isinstance(w, dict)]
     pointed = sorted({s for w in weak for s in feeds.get(f"{w.get('q')}:{w.get('code')}", [])})
     dimensions = row.get("dimensions") or {}
-    return SurveyFirm(
-        name=str(row["name"]), uscc=str(row["uscc"]), size=size, links=firm_links,
-        level=int(row["level"]), total=float(row["total"]),
+    return replace(
+        overview,
         dimensions=tuple((dims.get(k, k), float(v.get("share", 0.0))) for k, v in dimensions.items()),
         weaknesses=tuple((titles.get(str(w.get("code")), str(w.get("code"))), float(w.get("severity", 0.0)))
                          for w in weak[:8]),
