@@ -392,6 +392,7 @@ def _none_where(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     out[mask] = None
     return out
 
+
 def compact_row(result: ScoreResult, i: int) -> dict[str, Any]:
     """What an assessment stores to explain itself: numbers only (about 1.5 KB, built in microseconds).
 
@@ -457,6 +458,7 @@ def compact_rows(result: ScoreResult, rows: np.ndarray | None = None) -> list[di
             row["applicable_max"] = applicable_max[r]
         out.append(row)
     return out
+
 
 def score(q: Questionnaire, arrays: AnswerArrays) -> ScoreResult:
     """Score every submission in ``arrays`` against definition ``q``."""

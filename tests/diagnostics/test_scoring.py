@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 
 from diagnostics.answers import check_answers, computed_values, relevance, visible_questions
 from diagnostics.demo import synth_answers
 from diagnostics.explain import explain_row
+from diagnostics.questionnaire_loader import resolve
 from diagnostics.scoring import SCORER_VERSION, ScoreResult, score_answers
 from tests.diagnostics.sme import BINDING, GUIDING, SME, answers, full_foundation, full_management, scenarios
 from tests.diagnostics.sme import question as sme_question
@@ -269,10 +271,6 @@ def test_the_batch_records_are_what_each_submission_alone_would_store(code: str)
     """``records`` builds a batch's assessment rows column by column; cell for cell they must be the
     plain per-submission reading (not-applicable scores as None, rounding, skipped and computed answers,
     gates), for every row and for a picked subset, and serialise to the same JSON."""
-    import orjson  # noqa: PLC0415
-
-    from diagnostics.questionnaire_loader import resolve  # noqa: PLC0415
-
     q = resolve(code).definition
     maturity = np.random.default_rng(5).uniform(0, 1, 400)
     result = score_answers(q, synth_answers(q, maturity, seed=3))

@@ -16,6 +16,7 @@ from diagnostics.store import cluster_data
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Cluster, Snapshot
 from diagnostics.store.programme_data import programme_counts
+from diagnostics.store.programme_documents import survey_firms, write_survey_report
 from flows.context import DIRECT
 from flows.pipeline import run_pipeline_stages
 from flows.research_report import research_report_flow
@@ -36,7 +37,6 @@ def pipelined(session: Session, db_url: str, tmp_path: Path, monkeypatch: pytest
 
 def test_research_report_flow_writes_one_traceable_report_per_cluster(
         prefect_harness: None, pipelined: None, session: Session, tmp_path: Path) -> None:
-
     first = research_report_flow()
     assert set(first) == {"jingdezhen-ceramics", "shaoguan-nonferrous"}
     jdz = first["jingdezhen-ceramics"]
@@ -71,8 +71,6 @@ def test_a_capped_survey_report_spells_out_its_best_firms_and_lists_every_one(
         pipelined: None, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With fewer sections than verified firms, the sections are those of the highest level and score,
     each as full as when every firm gets one; the overview table still lists every firm."""
-    from diagnostics.store.programme_documents import survey_firms, write_survey_report  # noqa: PLC0415
-
     cluster = session.scalars(select(Cluster).where(Cluster.code == "jingdezhen-ceramics")).one()
     _, every = survey_firms(session, cluster)
     assert len(every) > 4 and every == sorted(every, key=lambda f: (-f.level, -f.total, f.name))
