@@ -23,12 +23,15 @@ Figures (``DEFINITION`` is printed beside every table):
   size class (``by_size``, shares of the firms of that size).
 
 The weaknesses are read into columns once (``_carry``), the rule is applied per distinct weakness key
-and scenario code, and rows are expanded, filtered and grouped as arrays.
+and scenario code, and rows are expanded, filtered and grouped as arrays, a part of the cluster at a
+time (``CHUNK_FIRMS`` firms): between parts only counts, sums and maxima per scenario, link and size
+class are kept (``_Tally``), so the stage's working set does not grow with the cluster.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -203,9 +206,67 @@ def enterprise_scenario_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds
     return needs, {str(f): int(n) for f, n in zip(unmapped["feed"], unmapped["enterprises"], strict=True)}
 
 
-def _sizes(frame: pd.DataFrame) -> dict[str, int]:
-    counts = frame.drop_duplicates("enterprise_id")["size_class"].value_counts()
-    return {s: int(counts.get(s, 0)) for s in SIZE_ORDER if counts.get(s, 0)}
+# firms per pass of ``_carry``: its working set is several times the weaknesses it expands (a 60 000-firm
+# cluster's ~1.5 M weaknesses took ~650 MB at once), so a cluster goes through in parts of this many
+# firms, and only the tallies below (tens of rows per scenario and link) are kept between parts
+CHUNK_FIRMS = 10_000
+
+
+@dataclass
+class _Tally:
+    """What ``rank_needs`` reads of the (enterprise, scenario) needs, summed over parts of the cluster.
+
+    Every figure is a count or a sum over firms (a firm is in exactly one part), or a maximum, so the
+    parts add up to what one pass over the whole cluster gives, whatever the part size."""
+
+    scenarios: list[pd.DataFrame] = field(default_factory=list)  # scenario: enterprises, need_score, max
+    scenario_sizes: list[pd.DataFrame] = field(default_factory=list)  # (scenario, size): enterprises, score
+    links: list[pd.DataFrame] = field(default_factory=list)  # link: enterprises, need_score (firm's max)
+    link_sizes: list[pd.DataFrame] = field(default_factory=list)  # (link, size): enterprises
+    sources: list[pd.DataFrame] = field(default_factory=list)
+    unmapped: list[pd.DataFrame] = field(default_factory=list)
+    with_needs: int = 0
+
+    def add(self, needs: pd.DataFrame, sources: pd.DataFrame, unmapped: pd.DataFrame) -> None:
+        self.sources.append(sources)
+        self.unmapped.append(unmapped)
+        if needs.empty:
+            return
+        self.with_needs += int(needs["enterprise_id"].nunique())
+        # a need row is one (enterprise, scenario): counting rows counts firms
+        self.scenarios.append(needs.groupby("scenario", sort=False).agg(
+            enterprises=("severity", "size"), need_score=("severity", "sum"), severity_max=("severity", "max")))
+        self.scenario_sizes.append(needs.groupby(["scenario", "size_class"], sort=False).agg(
+            enterprises=("severity", "size"), need_score=("severity", "sum")))
+        per_link = needs.groupby(["link", "enterprise_id"], sort=False).agg(
+            severity=("severity", "max"), size_class=("size_class", "first"))
+        self.links.append(per_link.groupby(level="link", sort=False).agg(
+            enterprises=("severity", "size"), need_score=("severity", "sum")))
+        self.link_sizes.append(per_link.groupby(["link", "size_class"], sort=False).agg(
+            enterprises=("severity", "size")))
+
+    @staticmethod
+    def total(parts: list[pd.DataFrame], by: str | list[str], **how: str) -> pd.DataFrame:
+        """The parts' rows summed (or ``how``: another reduction per column) per key, sorted by key."""
+        both = pd.concat(parts)
+        return both.groupby(level=by, sort=True).agg({c: how.get(c, "sum") for c in both.columns})
+
+
+def _tally(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], chunk_firms: int) -> _Tally:
+    tally = _Tally()
+    step = max(int(chunk_firms), 1)
+    for start in range(0, max(len(portraits), 1), step):  # an empty cluster: one empty part
+        tally.add(*_carry(portraits.iloc[start:start + step], taxonomy, feeds))
+    return tally
+
+
+def _by_size(counts: pd.Series) -> dict[str, dict[str, int]]:
+    """Firms per size class of each key, from counts indexed by (key, size class); the size classes in
+    the vocabulary's order, zeros left out."""
+    got: dict[str, dict[str, int]] = {}
+    for (key, size), n in zip(counts.index.tolist(), counts.tolist(), strict=True):
+        got.setdefault(str(key), {})[str(size)] = int(n)
+    return {key: {s: here[s] for s in SIZE_ORDER if here.get(s, 0)} for key, here in got.items()}
 
 
 def _ranked(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -217,24 +278,30 @@ def _ranked(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], *,
                common_share: float = 0.5, common_intensity: float = 0.0, top_sources: int = 5,
-               top: int = 5) -> dict[str, Any]:
-    """The needs snapshot payload (see the module docstring for every figure's definition)."""
+               top: int = 5, chunk_firms: int = CHUNK_FIRMS) -> dict[str, Any]:
+    """The needs snapshot payload (see the module docstring for every figure's definition).
+
+    The weaknesses are carried ``chunk_firms`` firms at a time (``CHUNK_FIRMS``); the payload is the
+    same for any part size."""
     assessed = len(portraits)
-    needs, sources, unmapped = _carry(portraits, taxonomy, feeds)
+    tally = _tally(portraits, taxonomy, feeds, chunk_firms)
     scen = {s.code: s for s in taxonomy.scenarios}
     links = {c.code: c for c in taxonomy.chain_links}
     ent_links = portraits[["enterprise_id", "chain_links"]].explode("chain_links").dropna(subset=["chain_links"])
     in_link = ent_links.groupby("chain_links")["enterprise_id"].nunique().to_dict()
     size_n = portraits["size_class"].fillna(UNKNOWN).value_counts().to_dict()
+    sources = pd.concat(tally.sources).groupby(["scenario", "key"], sort=True)["enterprises"].sum().reset_index()
     src = {code: g.sort_values(["enterprises", "key"], ascending=[False, True]).head(top_sources)
            for code, g in sources.groupby("scenario")} if not sources.empty else {}
 
     scenario_rows: list[dict[str, Any]] = []
-    if not needs.empty:
-        agg = needs.groupby("scenario", sort=True).agg(
-            enterprises=("enterprise_id", "nunique"), severity_mean=("severity", "mean"),
-            severity_max=("severity", "max"), need_score=("severity", "sum"))
-        sizes = {str(code): _sizes(g) for code, g in needs.groupby("scenario", sort=True)}
+    link_rows: list[dict[str, Any]] = []
+    by_link: dict[str, list[str]] = {}
+    by_size: dict[str, list[dict[str, Any]]] = {}
+    if tally.scenarios:
+        agg = tally.total(tally.scenarios, "scenario", severity_max="max")
+        scen_size = tally.total(tally.scenario_sizes, ["scenario", "size_class"])
+        scen_sizes = _by_size(scen_size["enterprises"])
         for key, r in agg.iterrows():  # one row per scenario (tens), not per enterprise
             code = str(key)
             s = scen[code]
@@ -245,39 +312,33 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
             scenario_rows.append({
                 "scenario": code, "name": s.name.model_dump(), "link": s.link, "activity": s.activity,
                 "enterprises": n, "share": n / assessed if assessed else 0.0, "enterprises_in_link": base,
-                "share_in_link": share_link, "sizes": sizes[code],
-                "severity_mean": float(r["severity_mean"]), "severity_max": float(r["severity_max"]),
+                "share_in_link": share_link, "sizes": scen_sizes[code],
+                "severity_mean": float(r["need_score"]) / n, "severity_max": float(r["severity_max"]),
                 "need_score": float(r["need_score"]), "intensity": intensity,
                 "common": bool(share_link >= common_share - 1e-9 and intensity >= common_intensity - 1e-9),
                 "sources": [] if g is None else [{"code": k, "enterprises": int(v)}
                                                  for k, v in zip(g["key"], g["enterprises"], strict=True)],
             })
-    scenario_rows = _ranked(jsonable(scenario_rows), "scenario")
+        scenario_rows = _ranked(jsonable(scenario_rows), "scenario")
 
-    link_rows: list[dict[str, Any]] = []
-    by_link: dict[str, list[str]] = {}
-    if not needs.empty:
-        per_link = needs.groupby(["link", "enterprise_id"], sort=True).agg(
-            severity=("severity", "max"), size_class=("size_class", "first")).reset_index()
-        for link_key, g in per_link.groupby("link", sort=True):
+        per_link = tally.total(tally.links, "link")
+        link_sizes = _by_size(tally.total(tally.link_sizes, ["link", "size_class"])["enterprises"])
+        for link_key, r in per_link.iterrows():
             code = str(link_key)
-            ranked_here = [r for r in scenario_rows if r["link"] == code]
-            by_link[str(code)] = [r["scenario"] for r in ranked_here[:top]]
-            n, base = int(g["enterprise_id"].nunique()), int(in_link.get(code, 0))
+            ranked_here = [row for row in scenario_rows if row["link"] == code]
+            by_link[code] = [row["scenario"] for row in ranked_here[:top]]
+            n, base = int(r["enterprises"]), int(in_link.get(code, 0))
             link_rows.append({
-                "link": code, "name": links[str(code)].name.model_dump(), "position": links[str(code)].position,
+                "link": code, "name": links[code].name.model_dump(), "position": links[code].position,
                 "enterprises": n, "enterprises_in_link": base, "share": n / assessed if assessed else 0.0,
-                "share_in_link": n / base if base else 0.0, "sizes": _sizes(g),
-                "severity_mean": float(g["severity"].mean()), "need_score": float(g["severity"].sum()),
-                "top_scenarios": [r["scenario"] for r in ranked_here[:3]],
-                "common": [r["scenario"] for r in ranked_here if r["common"]],
+                "share_in_link": n / base if base else 0.0, "sizes": link_sizes[code],
+                "severity_mean": float(r["need_score"]) / n, "need_score": float(r["need_score"]),
+                "top_scenarios": [row["scenario"] for row in ranked_here[:3]],
+                "common": [row["scenario"] for row in ranked_here if row["common"]],
             })
-    link_rows = _ranked(jsonable(link_rows), "link")
+        link_rows = _ranked(jsonable(link_rows), "link")
 
-    by_size: dict[str, list[dict[str, Any]]] = {}
-    if not needs.empty:
-        per_size = needs.groupby(["size_class", "scenario"], sort=True).agg(
-            enterprises=("enterprise_id", "nunique"), need_score=("severity", "sum")).reset_index()
+        per_size = scen_size.reset_index()
         for size, g in per_size.groupby("size_class", sort=True):
             g = g.sort_values(["need_score", "enterprises", "scenario"], ascending=[False, False, True]).head(top)
             base = int(size_n.get(size, 0))
@@ -286,14 +347,14 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
                                    "need_score": float(v)}
                                   for c, e, v in zip(g["scenario"], g["enterprises"], g["need_score"], strict=True)]
         by_size = {s: by_size[s] for s in SIZE_ORDER if s in by_size}
-    unmapped_pairs = sorted(((str(f), int(n)) for f, n in zip(unmapped["feed"], unmapped["enterprises"], strict=True)),
-                            key=lambda fn: (-fn[1], fn[0]))
+    unmapped = pd.concat(tally.unmapped).groupby("feed", sort=True)["enterprises"].sum()
+    unmapped_pairs = sorted(((str(f), int(n)) for f, n in unmapped.items()), key=lambda fn: (-fn[1], fn[0]))
     unmapped_rows = [{"feed": f, "enterprises": n} for f, n in unmapped_pairs]
     return jsonable_dict({
         "assessed": assessed, "common_share": common_share, "common_intensity": common_intensity,
         "definition": {"zh": DEFINITION["zh"].format(share=common_share, intensity=common_intensity),
                        "en": DEFINITION["en"].format(share=common_share, intensity=common_intensity)},
-        "enterprises_with_needs": int(needs["enterprise_id"].nunique()) if not needs.empty else 0,
+        "enterprises_with_needs": tally.with_needs,
         "scenarios": scenario_rows, "links": link_rows, "by_link": by_link,
         "by_size": by_size, "size_names": {s: size_text(s) for s in by_size},
         "unmapped": unmapped_rows,

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from diagnostics.canonical import jsonable, jsonable_dict
 from diagnostics.demo import synth_answers, synth_enterprises
 from diagnostics.needs import NEED_COLUMNS, _carry, enterprise_scenario_needs, rank_needs
-from diagnostics.portraits import build_portraits, feed_map
+from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, build_portraits, feed_map
 from diagnostics.questionnaire_loader import resolve
 from diagnostics.recommend import weakness_feeds, weakness_key
 from diagnostics.scoring import score_answers
-from diagnostics.size_class import UNKNOWN
+from diagnostics.size_class import SIZE_ORDER, UNKNOWN
 from diagnostics.taxonomy import Taxonomy, load_taxonomy
 from tests.diagnostics.cluster_fixtures import portraits, questionnaire, taxonomy
 
@@ -130,10 +133,9 @@ def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
 
 
-@pytest.mark.parametrize("n", [1, 12, 400])
-def test_the_columnar_carry_matches_the_frame_joins_row_for_row(n: int) -> None:
-    """On a synthetic cluster of each size (indicator and scenario weaknesses, firms in one to several
-    links, a feed with no scenario in the map): the same needs, sources and unmapped counts."""
+def _synthetic(n: int) -> tuple[pd.DataFrame, Taxonomy, dict[str, list[str]]]:
+    """A synthetic cluster of ``n`` firms (indicator and scenario weaknesses, firms in one to several
+    links, every size class) with a feed that has no scenario in the map: (portraits, taxonomy, feeds)."""
     tax = load_taxonomy("nonferrous")
     synth = synth_enterprises(n, "nonferrous", [c.code for c in tax.chain_links], seed=n)
     ents = pd.DataFrame([{"enterprise_id": 10 + i, "uscc": e.uscc, "name": e.name, "industry_code": e.industry_code,
@@ -150,11 +152,100 @@ def test_the_columnar_carry_matches_the_frame_joins_row_for_row(n: int) -> None:
     feeds = {**feed_map({1: SME}), f"{SME.code}:nowhere": ["no-such-scenario"]}
     portraits.loc[portraits.index[0], "weaknesses"].append(
         {"q": SME.code, "code": "nowhere", "score": 0.0, "target": 1.0, "severity": 1.0})
+    return portraits, tax, feeds
+
+
+@pytest.mark.parametrize("n", [1, 12, 400])
+def test_the_columnar_carry_matches_the_frame_joins_row_for_row(n: int) -> None:
+    """On a synthetic cluster of each size: the same needs, sources and unmapped counts."""
+    portraits, tax, feeds = _synthetic(n)
     got, want = _carry(portraits, tax, feeds), _reference_carry(portraits, tax, feeds)
     assert len(got[0]) > (0 if n == 1 else n)
     for g, w in zip(got, want, strict=True):
         _same(g, w)
     assert "no-such-scenario" in set(got[2]["feed"])
+
+
+def _reference_rank(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: dict[str, list[str]]) -> dict[str, Any]:
+    """The figures of ``rank_needs`` from one frame of every (enterprise, scenario) need of the whole
+    cluster, with pandas' own distinct counts and means (how it was written before it went through the
+    cluster in parts): the oracle the tallies must match, ``common_share=0.4``, ``top=3``."""
+    needs, sources, unmapped = _carry(portraits, taxonomy, feeds)
+    n_all = len(portraits)
+    in_link = (portraits[["enterprise_id", "chain_links"]].explode("chain_links").dropna()
+               .groupby("chain_links")["enterprise_id"].nunique())
+    size_n = portraits["size_class"].fillna(UNKNOWN).value_counts()
+
+    def sizes(g: pd.DataFrame) -> dict[str, int]:
+        counts = g.drop_duplicates("enterprise_id")["size_class"].value_counts()
+        return {s: int(counts[s]) for s in SIZE_ORDER if counts.get(s, 0)}
+
+    def ranked(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        rows = sorted(rows, key=lambda r: (-r["need_score"], -r["enterprises"], r[key]))
+        return [{**r, "rank": i} for i, r in enumerate(rows, start=1)]
+
+    scen = {s.code: s for s in taxonomy.scenarios}
+    rows = []
+    for key, g in needs.groupby("scenario"):
+        code = str(key)
+        s, base = scen[code], int(in_link.get(scen[code].link, 0))
+        n, score = g["enterprise_id"].nunique(), g["severity"].sum()
+        top_src = sources[sources["scenario"] == code].sort_values(["enterprises", "key"], ascending=[False, True])
+        rows.append({"scenario": code, "name": s.name.model_dump(), "link": s.link, "activity": s.activity,
+                     "enterprises": n, "share": n / n_all, "enterprises_in_link": base, "share_in_link": n / base,
+                     "sizes": sizes(g), "severity_mean": g["severity"].mean(), "severity_max": g["severity"].max(),
+                     "need_score": score, "intensity": score / base,
+                     "common": bool(n / base >= 0.4 - 1e-9 and score / base >= -1e-9),
+                     "sources": [{"code": k, "enterprises": int(v)} for k, v in
+                                 zip(top_src["key"].head(5), top_src["enterprises"].head(5), strict=True)]})
+    scenario_rows = ranked(jsonable(rows), "scenario")
+    links = []
+    for key, g in needs.groupby(["link", "enterprise_id"]).agg(severity=("severity", "max"), size_class=(
+            "size_class", "first")).reset_index().groupby("link"):
+        code = str(key)
+        here = [r for r in scenario_rows if r["link"] == code]
+        link, base = {c.code: c for c in taxonomy.chain_links}[code], int(in_link.get(code, 0))
+        links.append({"link": code, "name": link.name.model_dump(), "position": link.position,
+                      "enterprises": len(g), "enterprises_in_link": base, "share": len(g) / n_all,
+                      "share_in_link": len(g) / base, "sizes": sizes(g), "severity_mean": g["severity"].mean(),
+                      "need_score": g["severity"].sum(), "top_scenarios": [r["scenario"] for r in here[:3]],
+                      "common": [r["scenario"] for r in here if r["common"]]})
+    by_size = {}
+    for size, g in needs.groupby(["size_class", "scenario"]).agg(enterprises=("enterprise_id", "nunique"), need_score=(
+            "severity", "sum")).reset_index().groupby("size_class"):
+        g = g.sort_values(["need_score", "enterprises", "scenario"], ascending=[False, False, True]).head(3)
+        by_size[size] = [{"scenario": c, "name": scen[c].name.model_dump(), "link": scen[c].link, "enterprises": e,
+                          "share_in_size": e / size_n[size], "need_score": v}
+                         for c, e, v in zip(g["scenario"], g["enterprises"], g["need_score"], strict=True)]
+    lost = sorted(zip(unmapped["feed"], unmapped["enterprises"], strict=True), key=lambda fn: (-fn[1], fn[0]))
+    return jsonable_dict({
+        "enterprises_with_needs": needs["enterprise_id"].nunique(), "scenarios": scenario_rows,
+        "links": ranked(jsonable(links), "link"), "by_link": {r["link"]: [
+            s["scenario"] for s in scenario_rows if s["link"] == r["link"]][:3] for r in links},
+        "by_size": {s: by_size[s] for s in SIZE_ORDER if s in by_size},
+        "unmapped": [{"feed": f, "enterprises": n} for f, n in lost],
+        "common": [r["scenario"] for r in scenario_rows if r["common"]]})
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 10_000])
+@pytest.mark.parametrize("n", [12, 400])
+def test_needs_ranked_in_parts_equal_the_whole_cluster_at_once(n: int, chunk: int) -> None:
+    """``rank_needs`` carries a cluster ``chunk`` firms at a time and keeps only tallies: every figure
+    equals the one computed from all the cluster's needs at once, for parts of one firm, of a few and of
+    the whole cluster (so the snapshot's hash does not depend on the part size)."""
+    portraits, tax, feeds = _synthetic(n)
+    got = rank_needs(portraits, tax, feeds, common_share=0.4, top=3, chunk_firms=chunk)
+    want = _reference_rank(portraits, tax, feeds)
+    assert got["scenarios"] and got["links"] and got["by_size"] and got["unmapped"]
+    assert {k: got[k] for k in want} == want
+    assert got == rank_needs(portraits, tax, feeds, common_share=0.4, top=3, chunk_firms=n)
+
+
+def test_an_empty_cluster_has_no_needs() -> None:
+    empty = build_portraits(pd.DataFrame(columns=ENTERPRISE_COLUMNS), pd.DataFrame(columns=ASSESSMENT_COLUMNS),
+                            {}, taxonomy(), primary=questionnaire().code)
+    got = rank_needs(empty, taxonomy(), FEEDS)
+    assert (got["assessed"], got["scenarios"], got["links"], got["unmapped"]) == (0, [], [], [])
 
 
 def test_the_columnar_carry_matches_the_frame_joins_on_the_mini_cluster() -> None:
