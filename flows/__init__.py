@@ -20,8 +20,12 @@ inherits this environment). This is the one place outside ``diagnostics.settings
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
+from collections.abc import Callable
+from typing import cast
 
 from diagnostics.settings import settings
 
@@ -41,3 +45,28 @@ def tune_gc() -> None:
     if settings.gc_young > 0:
         _, middle, old = gc.get_threshold()
         gc.set_threshold(settings.gc_young, middle, old)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    try:
+        return cast(Callable[[int], int], ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim)
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def give_back_memory() -> bool:
+    """Hand the pages the C allocator holds free back to the system, after a cluster's stage.
+
+    What a stage frees (the read frames, the serialised rows) goes back to glibc's heap, and glibc
+    returns little of it by itself: a worker lane stayed at 995 MB after a 60 000-firm portraits stage
+    whose results hold ~365 MB; ``malloc_trim(0)`` brought it to 520 MB (``bench/stage_memory.py``).
+    Between clusters and stages that is memory the other lane and the database can use. True when the
+    call was made (glibc)."""
+    if _TRIM is None:
+        return False
+    _TRIM(0)
+    return True

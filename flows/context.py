@@ -30,7 +30,7 @@ from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, retry_busy, session_scope
 from diagnostics.taxonomy import Taxonomy, load_taxonomy
-from flows import parallel, tune_gc
+from flows import give_back_memory, parallel, tune_gc
 
 log = logging.getLogger("shuzhen.flows")
 
@@ -154,6 +154,8 @@ def per_cluster(cluster: Clusters, flow: str, run_ids: dict[str, int] | None, ru
             if own:
                 fail_run(run_id, exc)
             raise
+        finally:
+            give_back_memory()
         if own:
             close_run(run_id, "completed")
     return out
@@ -199,7 +201,10 @@ def run_in_lane(body: Body, code: str, run_id: int, flow_run_id: str | None,
                 kwargs: dict[str, Any]) -> tuple[Any, list[str]]:
     """One cluster's body in a worker lane: plain calls, its log lines kept and handed back."""
     runner = CollectingRunner()
-    return body(cluster_context(code), run_id, flow_run_id, runner, **kwargs), runner.lines
+    try:
+        return body(cluster_context(code), run_id, flow_run_id, runner, **kwargs), runner.lines
+    finally:
+        give_back_memory()
 
 
 def run_view(cluster: Clusters, kind: str, compute: Any, *, portraits: dict[str, int] | None,
