@@ -405,13 +405,19 @@ def item_sharer() -> Callable[[dict[str, Any]], dict[str, Any]]:
     return share
 
 
-def data_texts(records: list[dict[str, Any]]) -> list[bytes]:
-    """Each record's ``data`` as canonical JSON, UTF-8: hashed for the digest and stored as it is.
+def data_text(record: dict[str, Any]) -> bytes:
+    """A record's ``data`` as canonical JSON, UTF-8: hashed for the digest and stored as it is.
 
     Bytes, not ``str``: a portrait holds Chinese names, so its text as a Python string takes two bytes a
     character (a 60 000-firm cluster's 200 M characters were ~400 MB while they waited to be stored);
-    ``save_portraits`` decodes them a chunk at a time."""
-    return [dump_bytes(r["data"], plain=True) for r in records]
+    ``save_portraits`` decodes them a chunk at a time, and the pipeline keeps them in a file meanwhile
+    (``diagnostics.spool``)."""
+    return dump_bytes(record["data"], plain=True)
+
+
+def data_texts(records: list[dict[str, Any]]) -> list[bytes]:
+    """Every record's ``data_text``."""
+    return [data_text(r) for r in records]
 
 
 def rows_digest(records: list[dict[str, Any]], texts: Sequence[bytes]) -> str:
@@ -518,7 +524,7 @@ def _value_name(axis: str, value: str, link_names: Mapping[str, Any]) -> dict[st
 
 def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: int, primary: str,
             feeds: Mapping[str, list[str]], records: list[dict[str, Any]] | None = None,
-            texts: list[bytes] | None = None) -> dict[str, Any]:
+            texts: Sequence[bytes] | None = None) -> dict[str, Any]:
     """The portraits snapshot payload: distributions the dashboard draws, plus a digest of every row.
 
     ``rows_digest`` ties the snapshot to the exact portrait rows, so a change in any one enterprise's

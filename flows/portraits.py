@@ -16,6 +16,7 @@ from prefect import flow
 from diagnostics import portraits as portraits_mod
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.settings import settings
+from diagnostics.spool import TextSpool
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, retry_busy, session_scope
 from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per_cluster
@@ -41,11 +42,11 @@ def read_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitInputs:
 
 @dataclass
 class PortraitRows:
-    """Portraits as stored: rows, their ``data`` as JSON text (serialised once; emptied once stored), and
-    the payload."""
+    """Portraits as stored: rows, their ``data`` as JSON text (serialised once, spooled to a temporary
+    file until stored, then dropped), and the payload."""
 
     records: list[dict[str, Any]]
-    texts: list[bytes]
+    texts: TextSpool
     payload: dict[str, Any]
 
 
@@ -57,7 +58,7 @@ def compute_portraits(ctx: ClusterContext, inputs: PortraitInputs) -> PortraitRo
     enterprises_total, feeds = len(inputs.enterprises), portraits_mod.feed_map(inputs.definitions)
     inputs.enterprises = inputs.assessments = pd.DataFrame()
     records = portraits_mod.to_records(frame)
-    texts = portraits_mod.data_texts(records)
+    texts = TextSpool(portraits_mod.data_text(r) for r in records)
     payload = portraits_mod.summary(frame, ctx.taxonomy, enterprises_total=enterprises_total,
                                     primary=ctx.targets.questionnaire, feeds=feeds, records=records, texts=texts)
     return PortraitRows(records, texts, payload)
@@ -76,8 +77,8 @@ def _store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None
         if created:
             cluster_data.save_portraits(s, snapshot_id, rows.records, texts=rows.texts,
                                         chunk_size=settings.read_chunk_size)
-    # committed: the texts (~200 MB for 60 000 firms) go before the frame cache is built from the rows
-    rows.texts.clear()
+    # committed: the texts (~200 MB for 60 000 firms) are dropped before the frame cache is built
+    rows.texts.close()
     with session_scope(get_engine()) as s:
         cluster_data.remember_portraits(s, snapshot_id, rows.records)
     return snapshot_id

@@ -260,13 +260,15 @@ def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, A
             data = cast(data, JSONB)
         stmt = insert(table).values({**{c: bindparam(c) for c in ROW_COLUMNS},
                                         "snapshot_id": bindparam("snapshot_id"), "data": data})
+    if texts is not None and len(texts) != len(records):
+        raise ValueError(f"{len(records)} portrait rows but {len(texts)} data texts")
     for start in range(0, len(records), chunk_size):
         end = min(start + chunk_size, len(records))
         if texts is None:
             part = [{**r, "snapshot_id": snapshot_id} for r in records[start:end]]
-        else:
-            part = [{**{c: r[c] for c in ROW_COLUMNS}, "snapshot_id": snapshot_id, "data": texts[i].decode("utf-8")}
-                    for i, r in enumerate(records[start:end], start=start)]
+        else:  # a run of texts at a time (a spool reads it in one go)
+            part = [{**{c: r[c] for c in ROW_COLUMNS}, "snapshot_id": snapshot_id, "data": text.decode("utf-8")}
+                    for r, text in zip(records[start:end], texts[start:end], strict=True)]
         session.execute(stmt, part)
         progress(f"wrote portraits: {end}/{len(records)}")
     return len(records)

@@ -141,7 +141,7 @@ def test_the_portraits_stage_lets_go_of_what_it_no_longer_needs(demo: dict[str, 
     assert inputs.enterprises.empty and inputs.assessments.empty
     assert rows.payload["enterprises"] == len(rows.records) + rows.payload["not_assessed"] > 0
     snapshot_id = flow_portraits.store_portraits(ctx, rows, None, None)
-    assert rows.texts == []
+    assert rows.texts.closed and len(rows.texts) == 0
     assert count(session, Portrait) == len(rows.records)
     primed = cluster_data.portraits_frame(session, snapshot_id)
     cluster_data.clear_cache()
