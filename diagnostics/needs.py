@@ -24,7 +24,7 @@ Figures (``DEFINITION`` is printed beside every table):
 
 The weaknesses are read into columns once (``_carry``), the rule is applied per distinct weakness key
 and scenario code, and rows are expanded, filtered and grouped as arrays, a part of the cluster at a
-time (``CHUNK_FIRMS`` firms): between parts only counts, sums and maxima per scenario, link and size
+time (``SHUZHEN_PART_FIRMS`` firms): between parts only counts, sums and maxima per scenario, link and size
 class are kept (``_Tally``), so the stage's working set does not grow with the cluster.
 """
 
@@ -39,6 +39,7 @@ import pandas as pd
 
 from diagnostics.canonical import jsonable, jsonable_dict
 from diagnostics.recommend import weakness_feeds, weakness_key
+from diagnostics.settings import settings
 from diagnostics.size_class import SIZE_ORDER, UNKNOWN, size_text
 from diagnostics.taxonomy import Taxonomy
 
@@ -206,12 +207,6 @@ def enterprise_scenario_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds
     return needs, {str(f): int(n) for f, n in zip(unmapped["feed"], unmapped["enterprises"], strict=True)}
 
 
-# firms per pass of ``_carry``: its working set is several times the weaknesses it expands (a 60 000-firm
-# cluster's ~1.5 M weaknesses took ~650 MB at once), so a cluster goes through in parts of this many
-# firms, and only the tallies below (tens of rows per scenario and link) are kept between parts
-CHUNK_FIRMS = 10_000
-
-
 @dataclass
 class _Tally:
     """What ``rank_needs`` reads of the (enterprise, scenario) needs, summed over parts of the cluster.
@@ -278,13 +273,15 @@ def _ranked(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
 
 def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], *,
                common_share: float = 0.5, common_intensity: float = 0.0, top_sources: int = 5,
-               top: int = 5, chunk_firms: int = CHUNK_FIRMS) -> dict[str, Any]:
+               top: int = 5, chunk_firms: int | None = None) -> dict[str, Any]:
     """The needs snapshot payload (see the module docstring for every figure's definition).
 
-    The weaknesses are carried ``chunk_firms`` firms at a time (``CHUNK_FIRMS``); the payload is the
-    same for any part size."""
+    The weaknesses are carried ``chunk_firms`` firms at a time (default ``SHUZHEN_PART_FIRMS``): its
+    working set is several times the weaknesses it expands (a 60 000-firm cluster's ~1.5 M took ~650 MB
+    at once), and only tallies (tens of rows per scenario and link) are kept between parts. The payload
+    is the same for any part size."""
     assessed = len(portraits)
-    tally = _tally(portraits, taxonomy, feeds, chunk_firms)
+    tally = _tally(portraits, taxonomy, feeds, chunk_firms or settings.part_firms)
     scen = {s.code: s for s in taxonomy.scenarios}
     links = {c.code: c for c in taxonomy.chain_links}
     ent_links = portraits[["enterprise_id", "chain_links"]].explode("chain_links").dropna(subset=["chain_links"])

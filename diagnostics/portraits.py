@@ -33,7 +33,7 @@ Inputs are plain DataFrames (see ``diagnostics.store.cluster_data`` for how they
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -248,8 +248,33 @@ def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
 def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, definitions: Mapping[int, Questionnaire],
                     taxonomy: Taxonomy, *, primary: str) -> pd.DataFrame:
     """One portrait per enterprise that has an assessment of the ``primary`` questionnaire."""
-    if assessments.empty:
+    return build_in_parts([(enterprises, assessments, definitions)], taxonomy, primary=primary)
+
+
+Part = tuple[pd.DataFrame, pd.DataFrame, Mapping[int, Questionnaire]]
+
+
+def build_in_parts(parts: Iterable[Part], taxonomy: Taxonomy, *, primary: str) -> pd.DataFrame:
+    """``build_portraits`` of a cluster read in parts: (enterprises, their assessments, definitions) of
+    disjoint sets of firms, in enterprise-id order. Each part is profiled as it comes and can be let go
+    (a part's decoded score dicts are most of what a cold read holds); only what compares a firm with
+    the whole cluster, the percentiles and the portrait type that reads them, waits for every part."""
+    built = [_part_portraits(ents, assess, defs, taxonomy, primary=primary) for ents, assess, defs in parts]
+    built = [b for b in built if len(b)]
+    if not built:
         return pd.DataFrame(columns=PORTRAIT_COLUMNS)
+    out = pd.concat(built, ignore_index=True) if len(built) > 1 else built[0]
+    out["percentile_cluster"] = percentile(out["total"])
+    out["percentile_industry"] = percentile(out["total"], out["industry_code"])
+    out["type_code"] = classify(out, taxonomy)
+    return out.sort_values("enterprise_id", kind="stable").reset_index(drop=True)[PORTRAIT_COLUMNS]
+
+
+def _part_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, definitions: Mapping[int, Questionnaire],
+                    taxonomy: Taxonomy, *, primary: str) -> pd.DataFrame:
+    """The portraits of one part's firms, every column but the cluster-wide ones (percentiles, type)."""
+    if assessments.empty:
+        return pd.DataFrame()
     sizes = enterprises.set_index("enterprise_id")["size_class"]
     parts = [_profile(g, definitions[int(cast(int, vid))], taxonomy, sizes)
              for vid, g in assessments.groupby("questionnaire_version_id")]
@@ -313,10 +338,7 @@ def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
         "modules": modules,
         "need": np.round(np.array(sev, dtype=float) / np.clip(np.array(cnt, dtype=float), 1, None), 4),
     })
-    out["percentile_cluster"] = percentile(out["total"])
-    out["percentile_industry"] = percentile(out["total"], out["industry_code"])
-    out["type_code"] = classify(out, taxonomy)
-    return out.sort_values("enterprise_id", kind="stable").reset_index(drop=True)[PORTRAIT_COLUMNS]
+    return out
 
 
 NESTED = {"chain_links", "positions", "tags", "dimensions", "strengths", "weaknesses", "scenario_levels", "modules"}

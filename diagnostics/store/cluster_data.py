@@ -90,13 +90,27 @@ def _read_chunked(session: Session, stmt: Any, columns: Sequence[str], label: st
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(columns))
 
 
+IdRange = tuple[int, int]  # (first, last) enterprise id, both included
+
+
+def enterprise_id_ranges(session: Session, cluster_id: int, firms: int) -> list[IdRange]:
+    """The cluster's enterprise ids in runs of ``firms`` firms, in id order: what a stage reads a part of
+    the cluster at a time by (``enterprise_frame`` and ``assessment_frame``'s ``ids``)."""
+    ids = session.scalars(select(Enterprise.id).where(Enterprise.cluster_id == cluster_id)
+                          .order_by(Enterprise.id)).all()
+    step = max(int(firms), 1)
+    return [(ids[i], ids[min(i + step, len(ids)) - 1]) for i in range(0, len(ids), step)]
+
+
 def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEFAULT_CHUNK,
-                     progress: Progress = _noop) -> pd.DataFrame:
-    """Every enterprise of the cluster, columns ``portraits.ENTERPRISE_COLUMNS``, by id."""
+                     progress: Progress = _noop, ids: IdRange | None = None) -> pd.DataFrame:
+    """Every enterprise of the cluster (``ids``: those in that id range), columns
+    ``portraits.ENTERPRISE_COLUMNS``, by id."""
     E = Enterprise
     stmt = (select(E.id, E.uscc, E.name, E.industry_code, E.region, E.size_class, bulk.json_text(E.chain_links),
                    bulk.json_text(E.tags), E.group_name, E.pilot_willing)
-            .where(E.cluster_id == cluster_id).order_by(E.id).execution_options(yield_per=chunk_size))
+            .where(E.cluster_id == cluster_id, *_in_range(E.id, ids)).order_by(E.id)
+            .execution_options(yield_per=chunk_size))
     df = _read_chunked(session, stmt, ENTERPRISE_COLUMNS, "enterprises", progress, json=("chain_links", "tags"))
     if df.empty:
         return df
@@ -107,9 +121,14 @@ def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEF
     return df
 
 
+def _in_range(column: Any, ids: IdRange | None) -> list[Any]:
+    return [] if ids is None else [column.between(ids[0], ids[1])]
+
+
 def assessment_frame(session: Session, cluster_id: int, codes: Sequence[str], *, chunk_size: int = DEFAULT_CHUNK,
-                     progress: Progress = _noop) -> pd.DataFrame:
-    """The assessment that speaks for each (enterprise, questionnaire code) of the cluster.
+                     progress: Progress = _noop, ids: IdRange | None = None) -> pd.DataFrame:
+    """The assessment that speaks for each (enterprise, questionnaire code) of the cluster (``ids``: of
+    the enterprises in that id range).
 
     Order of preference (one SQL window, no per-enterprise queries): current scorer version first, then
     verified on site (``trusted``) over self-assessed, then the newest. Columns
@@ -126,7 +145,8 @@ def assessment_frame(session: Session, cluster_id: int, codes: Sequence[str], *,
                     bulk.json_text(A.scenario_levels),
                     rank.label("rn"))
              .join(QV, QV.id == A.questionnaire_version_id).join(Enterprise, Enterprise.id == A.enterprise_id)
-             .where(Enterprise.cluster_id == cluster_id, QV.code.in_(list(codes))).subquery())
+             .where(Enterprise.cluster_id == cluster_id, QV.code.in_(list(codes)), *_in_range(A.enterprise_id, ids))
+             .subquery())
     stmt = (select(*[inner.c[c] for c in ASSESSMENT_COLUMNS]).where(inner.c.rn == 1)
             .order_by(inner.c.enterprise_id, inner.c.questionnaire_code).execution_options(yield_per=chunk_size))
     df = _read_chunked(session, stmt, ASSESSMENT_COLUMNS, "assessments", progress,

@@ -94,13 +94,13 @@ def test_an_unchanged_cluster_is_not_recomputed(demo: dict[str, Any], session: S
     rows = (count(session, Assessment), count(session, Portrait), count(session, Snapshot))
 
     built: list[int] = []
-    real_build = portraits_mod.build_portraits
+    real_build = portraits_mod.build_in_parts
 
-    def watched(enterprises: Any, *args: Any, **kwargs: Any) -> Any:
-        built.append(len(enterprises))
-        return real_build(enterprises, *args, **kwargs)
+    def watched(parts: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(1)
+        return real_build(parts, *args, **kwargs)
 
-    monkeypatch.setattr(portraits_mod, "build_portraits", watched)
+    monkeypatch.setattr(portraits_mod, "build_in_parts", watched)
     second = run_pipeline_stages(None, runner=DIRECT)
     assert built == []  # no stage ran: not even portraits
     assert all(c["reused"] for c in second["clusters"].values())
@@ -130,16 +130,30 @@ def test_an_unchanged_cluster_is_not_recomputed(demo: dict[str, Any], session: S
         "clusters"]["jingdezhen-ceramics"]["reused"]
 
 
-def test_the_portraits_stage_lets_go_of_what_it_no_longer_needs(demo: dict[str, Any], session: Session) -> None:
-    """Memory at 100 000 firms: the read frames go once the portraits are built, the stored texts once
-    they are committed; the frame the later stages get from the cache is the one a cold read gives."""
+def test_the_portraits_stage_reads_the_cluster_in_parts_and_lets_go_of_what_it_stored(
+        demo: dict[str, Any], session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory at 100 000 firms: the cluster is read and profiled a part of ``SHUZHEN_PART_FIRMS`` firms at
+    a time, with the same rows and payload (percentiles and types are the whole cluster's) as in one
+    part; the stored texts go once they are committed; the frame the later stages get from the cache is
+    the one a cold read gives."""
     run_score(None, runner=DIRECT)
     ctx = cluster_context("jingdezhen-ceramics")
-    inputs = flow_portraits.read_cluster(ctx)
-    assert len(inputs.enterprises) and len(inputs.assessments)
-    rows = flow_portraits.compute_portraits(ctx, inputs)
-    assert inputs.enterprises.empty and inputs.assessments.empty
+    whole = flow_portraits.build_cluster(ctx)
+    read: list[int] = []
+    real_read = cluster_data.assessment_frame
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        out = real_read(*args, **kwargs)
+        read.append(out["enterprise_id"].nunique())
+        return out
+
+    monkeypatch.setattr(cluster_data, "assessment_frame", watched)
+    monkeypatch.setattr(settings, "part_firms", 7)
+    rows = flow_portraits.build_cluster(ctx)
+    assert len(read) > 3 and max(read) <= 7
+    assert rows.records == whole.records and rows.payload == whole.payload
     assert rows.payload["enterprises"] == len(rows.records) + rows.payload["not_assessed"] > 0
+    assert {r["percentile_cluster"] for r in rows.records} >= {0.0, 100.0}
     snapshot_id = flow_portraits.store_portraits(ctx, rows, None, None)
     assert rows.texts.closed and len(rows.texts) == 0
     assert count(session, Portrait) == len(rows.records)
