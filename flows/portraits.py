@@ -54,6 +54,7 @@ def build_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitRows:
             yield ents, assess, here
 
     with session_scope(get_engine()) as s:
+        cluster_data.forget_portraits(s, ctx.id)
         frame = portraits_mod.build_in_parts(parts(s), ctx.taxonomy, primary=ctx.targets.questionnaire)
     records = portraits_mod.to_records(frame)
     texts = TextSpool(portraits_mod.data_text(r) for r in records)

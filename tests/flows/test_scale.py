@@ -134,11 +134,14 @@ def test_the_portraits_stage_reads_the_cluster_in_parts_and_lets_go_of_what_it_s
         demo: dict[str, Any], session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory at 100 000 firms: the cluster is read and profiled a part of ``SHUZHEN_PART_FIRMS`` firms at
     a time, with the same rows and payload (percentiles and types are the whole cluster's) as in one
-    part; the stored texts go once they are committed; the frame the later stages get from the cache is
-    the one a cold read gives."""
+    part; the last run's cached frame goes before the next one is built; the stored texts go once they
+    are committed; the frame the later stages get from the cache is the one a cold read gives."""
     run_score(None, runner=DIRECT)
     ctx = cluster_context("jingdezhen-ceramics")
     whole = flow_portraits.build_cluster(ctx)
+    cluster_data.clear_cache()
+    flow_portraits.store_portraits(ctx, whole, None, None)  # stored, and the cache primed with its frame
+    assert len(cluster_data._PORTRAIT_CACHE) == 1
     read: list[int] = []
     real_read = cluster_data.assessment_frame
 
@@ -150,6 +153,7 @@ def test_the_portraits_stage_reads_the_cluster_in_parts_and_lets_go_of_what_it_s
     monkeypatch.setattr(cluster_data, "assessment_frame", watched)
     monkeypatch.setattr(settings, "part_firms", 7)
     rows = flow_portraits.build_cluster(ctx)
+    assert not cluster_data._PORTRAIT_CACHE  # the last run's frame went before the next one was built
     assert len(read) > 3 and max(read) <= 7
     assert rows.records == whole.records and rows.payload == whole.payload
     assert rows.payload["enterprises"] == len(rows.records) + rows.payload["not_assessed"] > 0
