@@ -21,7 +21,6 @@ inherits this environment). This is the one place outside ``diagnostics.settings
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
 from collections.abc import Callable
@@ -48,9 +47,11 @@ def tune_gc() -> None:
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS). Looked up among the
+    symbols the process already has (``dlopen(NULL)``): ``ctypes.util.find_library`` would run a
+    subprocess in every process that imports ``flows``, the web app's included."""
     try:
-        return cast(Callable[[int], int], ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim)
+        return cast(Callable[[int], int], ctypes.CDLL(None).malloc_trim)
     except (OSError, AttributeError):
         return None
 
