@@ -48,10 +48,10 @@ def build_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitRows:
         for ids in cluster_data.enterprise_id_ranges(s, ctx.id, settings.part_firms):
             ents = cluster_data.enterprise_frame(s, ctx.id, chunk_size=chunk, progress=log, ids=ids)
             assess = cluster_data.assessment_frame(s, ctx.id, codes, chunk_size=chunk, progress=log, ids=ids)
-            here = cluster_data.definitions(s, assess["questionnaire_version_id"].tolist() if len(assess) else [])
-            defs.update(here)
+            # each questionnaire version is read once, by the first part whose firms answered it
+            defs.update(cluster_data.definitions(s, set(assess["questionnaire_version_id"].tolist()) - defs.keys()))
             firms += len(ents)
-            yield ents, assess, here
+            yield ents, assess, defs
 
     with session_scope(get_engine()) as s:
         cluster_data.forget_portraits(s, ctx.id)
