@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from diagnostics.pilot import METRICS, load_targets
 from diagnostics.programme.baseline import participant_changes, pilot_acceptance, project_acceptance
+from diagnostics.settings import settings
 from diagnostics.store import programme_data as pd_
 from diagnostics.store.models import Snapshot
 from diagnostics.store.models_programme import Checkpoint, CheckpointAssessment, ProjectMember
@@ -113,7 +115,12 @@ def test_project_facts_feed_the_rules_from_the_database(session: Session) -> Non
     assert facts[0].groups == {"红叶集团"} and facts[0].landing_enterprise_ids == (firm.id,)
 
 
-def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_their_history(session: Session) -> None:
+@pytest.mark.parametrize("chunk", [1, 5000])
+def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_their_history(
+        session: Session, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Non-participants compare their first and last assessment: the history is read a chunk of rows at
+    a time, so with chunks of one row an enterprise's first, middle and last arrive in separate chunks."""
+    monkeypatch.setattr(settings, "read_chunk_size", chunk)
     c = b.cluster(session)
     v1, v2 = b.version(session), b.version(session, v="2025.1")
     part, moved, other, once, switched = (b.enterprise(session, c, n) for n in (1, 2, 3, 4, 5))
@@ -126,6 +133,7 @@ def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_th
     pd_.link_assessment(session, cps["t0"], b.assess(session, moved, v1, 40, 2))
     pd_.link_assessment(session, cps["one_year"], b.assess(session, moved, v2, 55, 2, datetime(2026, 3, 1)))
     b.assess(session, other, v1, 30, 1)
+    b.assess(session, other, v1, 33, 1, datetime(2026, 1, 1))  # in between: neither the first nor the last
     b.assess(session, other, v1, 36, 1, datetime(2026, 3, 1))
     b.assess(session, once, v1, 50, 2)  # one assessment only: no change to measure
     b.assess(session, switched, v1, 50, 2)
@@ -135,6 +143,7 @@ def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_th
     assert sorted(rows.index) == sorted([part.id, other.id])
     assert bool(rows.loc[part.id, "participant"]) and rows.loc[part.id, "t1_total"] == 55
     assert not bool(rows.loc[other.id, "participant"]) and rows.loc[other.id, "t1_total"] == 36
+    assert rows.loc[other.id, "t0_total"] == 30
     assert scenarios == {"kiln_control": [part.id]} and solutions == {"方案kiln": [part.id]}
 
 
