@@ -27,23 +27,30 @@ from diagnostics.store.programme_documents import (
     write_research_report,
     write_survey_report,
 )
+from flows import drop_documents
 from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per_cluster
 
 
 def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
-    with session_scope(get_engine()) as s:
-        cluster = s.get(Cluster, ctx.id)
-        assert cluster is not None
-        return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
-                                     rows=rows)
+    try:
+        with session_scope(get_engine()) as s:
+            cluster = s.get(Cluster, ctx.id)
+            assert cluster is not None
+            return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
+                                         rows=rows)
+    finally:
+        drop_documents()  # before the survey report is built beside it
 
 
 def write_survey(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
-    with session_scope(get_engine()) as s:
-        cluster = s.get(Cluster, ctx.id)
-        assert cluster is not None
-        return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
-                                   rows=rows)
+    try:
+        with session_scope(get_engine()) as s:
+            cluster = s.get(Cluster, ctx.id)
+            assert cluster is not None
+            return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
+                                       rows=rows)
+    finally:
+        drop_documents()
 
 
 def reuse_documents(ctx: ClusterContext, run_id: int, rows: str | None = None) -> dict[str, dict[str, Any]] | None:
