@@ -14,6 +14,7 @@ from diagnostics.portraits import (
     feed_map,
     from_records,
     item_sharer,
+    one_of_each,
     percentile,
     shared_items,
     summary,
@@ -126,6 +127,21 @@ def test_records_round_trip_and_summary():
         ("leader", 2), ("follower", 1), ("beginner", 0), ("not_started", 1), (None, 0)]
     assert s["rows_digest"] == summary(back, taxonomy(), enterprises_total=5, primary="mini-q",
                                      feeds=feeds)["rows_digest"]
+
+
+def test_a_frame_holds_each_repeated_code_and_code_list_once():
+    """Rows decoded one by one (from the store) each bring their own strings and lists; the frame a lane
+    keeps for the later stages holds one object per distinct code and code list, with the same values."""
+    decoded = [orjson.loads(orjson.dumps(r)) for r in to_records(portraits()) * 50]
+    back = from_records(decoded)
+    by_id = sorted(decoded, key=lambda r: r["enterprise_id"])
+    for column in ("chain_links", "positions", "tags", "region"):
+        values = back[column].tolist()
+        assert values == [r["data"][column] for r in by_id]
+        assert len({id(v) for v in values}) == len({repr(v) for v in values}) < len(values)
+    assert back["size_class"].tolist() == [r["size_class"] for r in by_id]
+    kept_apart = one_of_each([1, 1.0, True, None, ["a"], ["a"], [{"b": 1}]])
+    assert [type(v) for v in kept_apart[:3]] == [int, float, bool] and kept_apart[4] is kept_apart[5]
 
 
 def test_cross_tabs_classify_by_every_axis_and_grade_by_level():
