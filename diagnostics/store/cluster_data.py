@@ -28,7 +28,15 @@ from sqlalchemy.orm import Session
 
 from diagnostics import processes
 from diagnostics.canonical import digest, jsonable
-from diagnostics.portraits import ASSESSMENT_COLUMNS, ENTERPRISE_COLUMNS, ROW_COLUMNS, from_records, item_sharer
+from diagnostics.portraits import (
+    ASSESSMENT_COLUMNS,
+    ENTERPRISE_COLUMNS,
+    REPEATED,
+    ROW_COLUMNS,
+    from_records,
+    item_sharer,
+    one_of_each,
+)
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION
 from diagnostics.store import bulk
@@ -47,6 +55,8 @@ from diagnostics.store.repo import audit, definition_of
 
 Progress = Callable[[str], None]
 DEFAULT_CHUNK = 5000
+# the enterprise columns a portrait carries on that take a few values across a cluster (``portraits.REPEATED``)
+SHARED_ENTERPRISE_COLUMNS = [c for c in ENTERPRISE_COLUMNS if c in REPEATED]
 
 
 def _noop(_msg: str) -> None:
@@ -118,6 +128,8 @@ def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEF
     df["tags"] = df["tags"].map(lambda v: sorted(v or []))
     df["pilot_willing"] = df["pilot_willing"].fillna(False).astype(bool)
     df["group_name"] = df["group_name"].astype(object).where(df["group_name"].notna(), None)
+    for c in SHARED_ENTERPRISE_COLUMNS:  # read row by row, each row has its own copy of the same few codes
+        df[c] = pd.Series(one_of_each(df[c].tolist()), index=df.index, dtype=df[c].dtype)
     return df
 
 

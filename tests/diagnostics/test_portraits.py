@@ -140,6 +140,10 @@ def test_a_frame_holds_each_repeated_code_and_code_list_once():
         assert values == [r["data"][column] for r in by_id]
         assert len({id(v) for v in values}) == len({repr(v) for v in values}) < len(values)
     assert back["size_class"].tolist() == [r["size_class"] for r in by_id]
+    built = portraits()  # enterprises 1 and 4 are both at the firing link (midstream), neither has tags
+    for column in ("chain_links", "positions"):
+        assert built.loc[0, column] == built.loc[3, column] and built.loc[0, column] is built.loc[3, column]
+    assert built.loc[0, "tags"] == built.loc[2, "tags"] == [] and built.loc[0, "tags"] is built.loc[2, "tags"]
     kept_apart = one_of_each([1, 1.0, True, None, ["a"], ["a"], [{"b": 1}]])
     assert [type(v) for v in kept_apart[:3]] == [int, float, bool] and kept_apart[4] is kept_apart[5]
 

@@ -160,3 +160,18 @@ def test_rows_digest_moves_with_each_input_it_covers(session: Session) -> None:
         now = digest()
         assert now not in seen, change
         seen.add(now)
+
+
+def test_enterprises_read_back_share_their_repeated_codes(session: Session) -> None:
+    """Each row read brings its own strings and decoded lists; the frame keeps one of each equal value."""
+    cluster, _, _ = make_world(session)
+    for n in range(2, 5):
+        session.add(Enterprise(uscc=f"91360200MA35TEST0{n}", name=f"企业{n}", cluster_id=cluster.id,
+                               chain_links=["firing"], tags=["srdi"], size_class="small", region="珠山区"))
+    session.flush()
+    ents = cluster_data.enterprise_frame(session, cluster.id, chunk_size=2)
+    assert len(ents) == 4
+    for column in ("chain_links", "tags", "size_class"):
+        values = ents[column].tolist()
+        assert all(v == values[0] for v in values) and len({id(v) for v in values}) == 1, column
+    assert ents["region"].tolist()[1:] == ["珠山区"] * 3 and ents.loc[1, "region"] is ents.loc[3, "region"]
