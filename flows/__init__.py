@@ -80,7 +80,10 @@ def drop_documents() -> None:
     package...), so a built document does not go when its builder returns: it is cyclic garbage, left
     for a full collection that ``tune_gc``'s larger young generation makes rare. The 60 000-firm demo
     cluster's survey report (15 011 firms in its overview table) left ~90 MB resident that way, and the
-    research report's leftovers were still held while the survey report was built (+47 MB on the stage's
-    peak, ``bench/stage_memory.py``). One full collection costs ~0.2 s with that cluster's frame cached."""
+    research report's leftovers were still held while the survey report was built: the stage ended at
+    622 MB, 465 MB with this, and its peak went from 645 to 630 MB (``bench/stage_memory.py``). A full
+    collection, 0.3-0.5 s with that cluster's frame cached: the younger generations alone found both
+    documents there, but a bigger document can outlive enough young collections to reach the oldest
+    generation while it is built."""
     gc.collect()
     give_back_memory()

@@ -67,6 +67,21 @@ def reuse_documents(ctx: ClusterContext, run_id: int, rows: str | None = None) -
 
 def research_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner, *, force: bool,
                   rows: dict[str, str] | None) -> dict[str, Any]:
+    try:
+        return _research(ctx, run_id, flow_run_id, runner, force=force, rows=rows)
+    finally:
+        # the pipeline's last reader of the cluster's portraits frame: a worker lane or a serving process
+        # would hold it (~110 MB for 60 000 firms) until the cluster's next portraits stage
+        forget_frame(ctx)
+
+
+def forget_frame(ctx: ClusterContext) -> None:
+    with session_scope(get_engine()) as s:
+        cluster_data.forget_portraits(s, ctx.id)
+
+
+def _research(ctx: ClusterContext, run_id: int, flow_run_id: str | None, runner: Runner, *, force: bool,
+              rows: dict[str, str] | None) -> dict[str, Any]:
     known = (rows or {}).get(ctx.code)
     found = None if force else runner.task(reuse_documents, ctx, run_id, known)
     if found is not None:

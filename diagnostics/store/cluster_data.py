@@ -377,9 +377,10 @@ def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:
 
 
 def forget_portraits(session: Session, cluster_id: int) -> None:
-    """Drop a cluster's cached frame, as its portraits stage starts to build the next one: held meanwhile,
-    the last run's frame (~185 MB for 60 000 firms) would add to the stage's peak in a process that runs
-    the pipeline again and again (a worker lane, ``flows.serve``). The stage primes the cache again."""
+    """Drop a cluster's cached frame: when its portraits stage starts to build the next one (held meanwhile,
+    the last run's frame, ~110 MB for 60 000 firms, would add to the stage's peak in a process that runs
+    the pipeline again and again: a worker lane, ``flows.serve``; the stage primes the cache again), and
+    after its research report, the pipeline's last stage to read it."""
     _PORTRAIT_CACHE.pop((str(session.get_bind().engine.url), cluster_id), None)
 
 

@@ -104,3 +104,15 @@ def test_the_word_documents_a_stage_built_do_not_outlive_it(pipelined: None) -> 
         gc.enable()
     assert out["jingdezhen-ceramics"]["survey_report"]["firms"] > 0
     assert alive == 0
+
+
+def test_the_last_stage_lets_go_of_the_clusters_portraits_frame(pipelined: None, session: Session) -> None:
+    """The research report is the pipeline's last reader of a cluster's portraits: afterwards the process
+    (a worker lane, a serving process) holds no frame of it until its next portraits stage."""
+    cluster_id = session.scalars(select(Cluster.id).where(Cluster.code == "jingdezhen-ceramics")).one()
+    snap = cluster_data.latest_snapshot(session, cluster_id, "portraits")
+    assert snap is not None
+    cluster_data.portraits_frame(session, snap.id)
+    assert len(cluster_data._PORTRAIT_CACHE) == 1
+    run_research_report("jingdezhen-ceramics", runner=DIRECT)
+    assert not cluster_data._PORTRAIT_CACHE
