@@ -7,8 +7,10 @@ import io
 import docx
 import openpyxl
 import pandas as pd
+from docx.oxml.ns import qn
 
 from diagnostics.programme.config import EvaluationSettings
+from diagnostics.programme.docx_parts import save, table
 from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import (
     CaseInfo,
@@ -141,3 +143,18 @@ def test_survey_report_lists_every_firm_and_spells_out_the_first_ones() -> None:
     blocks = list(document.element.body)
     assert blocks[-1].tag.endswith("}sectPr")
     assert len(document.tables) == 1 + 5 * 2
+
+
+def test_a_long_table_copies_its_rows_without_repeating_each_cells_width() -> None:
+    """Every row of a long table reads back with its texts; rows copied from the first (all but the
+    header, the first data row and any row python-docx must build itself) carry no cell properties,
+    which held only the width the table's grid already gives each column (half the table's memory)."""
+    document = docx.Document()
+    rows = [[f"企业{i}", f"9136{i:04d}", "小型", "烧成", "二级", f"{50 + i}.5"] for i in range(40)]
+    rows[7][0] = "带\t制表符的企业"  # a tab: python-docx's own path, with its properties
+    table(document, ["企业", "代码", "规模", "环节", "等级", "总分"], rows)
+    read = docx.Document(io.BytesIO(save(document))).tables[0]
+    assert [[c.text for c in r.cells] for r in read.rows] == [["企业", "代码", "规模", "环节", "等级", "总分"], *rows]
+    with_props = [k for k, tr in enumerate(read._tbl.tr_lst) if tr.find(f"{qn('w:tc')}/{qn('w:tcPr')}") is not None]
+    assert with_props == [0, 1, 8]
+    assert [col.w for col in read._tbl.tblGrid.gridCol_lst] == [1440 * 635] * 6  # six equal columns, in EMU
