@@ -25,10 +25,10 @@ from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per
 
 @dataclass
 class PortraitRows:
-    """Portraits as stored: rows, their ``data`` as JSON text (serialised once, spooled to a temporary
-    file until stored, then dropped), and the payload."""
+    """Portraits as stored: rows (kept as columns, ``portraits.PortraitRecords``), their ``data`` as JSON
+    text (serialised once, spooled to a temporary file until stored, then dropped), and the payload."""
 
-    records: list[dict[str, Any]]
+    records: portraits_mod.PortraitRecords
     texts: TextSpool
     payload: dict[str, Any]
 

@@ -272,7 +272,7 @@ def save_snapshot(session: Session, cluster_id: int, kind: str, payload: dict[st
     return int(existing), created
 
 
-def save_portraits(session: Session, snapshot_id: int, records: list[dict[str, Any]], *,
+def save_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]], *,
                    texts: Sequence[bytes] | None = None, chunk_size: int = DEFAULT_CHUNK,
                    progress: Progress = _noop) -> int:
     """Bulk-insert portrait rows of a new snapshot (a re-used snapshot already has them).
@@ -360,7 +360,7 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     return frame.copy()
 
 
-def remember_portraits(session: Session, snapshot_id: int, records: list[dict[str, Any]]) -> None:
+def remember_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]]) -> None:
     """Prime the frame cache with rows just stored (or found identical), so the stages after portraits
     in the same process do not read 10 000 rows back. The frame is built from the stored form, exactly
     what ``portraits_frame`` would return."""

@@ -8,14 +8,18 @@ import pandas as pd
 import pytest
 
 from diagnostics.portraits import (
+    DATA_COLUMNS,
+    ROW_COLUMNS,
     _ordered_weaknesses,
     build_portraits,
     cross_tabs,
+    data_texts,
     feed_map,
     from_records,
     item_sharer,
     one_of_each,
     percentile,
+    rows_digest,
     shared_items,
     summary,
     to_records,
@@ -129,10 +133,28 @@ def test_records_round_trip_and_summary():
                                      feeds=feeds)["rows_digest"]
 
 
+def test_rows_kept_as_columns_read_as_the_rows_they_stand_for():
+    """``to_records`` keeps the table's rows as their columns; each row, slice, the digest and the frame
+    read back are what rows held as dicts give."""
+    p = portraits()
+    kept = to_records(p)
+    rows = list(kept)
+    assert len(kept) == len(rows) == 4 and kept == rows and kept == to_records(p)
+    assert kept[-1] == rows[3] and kept[1:3] == rows[1:3] and kept[::-2] == rows[::-2]
+    assert set(rows[0]) == {*ROW_COLUMNS, "data"} and set(rows[0]["data"]) == set(DATA_COLUMNS)
+    with pytest.raises(IndexError):
+        kept[4]
+    texts = data_texts(rows)
+    assert rows_digest(kept, texts) == rows_digest(rows, texts)
+    links = kept.columns["chain_links"]
+    pd.testing.assert_frame_equal(from_records(kept), from_records(rows))
+    assert kept.columns["chain_links"] is links  # the frame's shared codes are its own: the rows are as they were
+
+
 def test_a_frame_holds_each_repeated_code_and_code_list_once():
     """Rows decoded one by one (from the store) each bring their own strings and lists; the frame a lane
     keeps for the later stages holds one object per distinct code and code list, with the same values."""
-    decoded = [orjson.loads(orjson.dumps(r)) for r in to_records(portraits()) * 50]
+    decoded = [orjson.loads(orjson.dumps(r)) for r in list(to_records(portraits())) * 50]
     back = from_records(decoded)
     by_id = sorted(decoded, key=lambda r: r["enterprise_id"])
     for column in ("chain_links", "positions", "tags", "region"):
