@@ -12,6 +12,7 @@ was built from. The officials' page links the latest file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow
@@ -32,23 +33,22 @@ from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per
 
 
 def write_report(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
-    try:
-        with session_scope(get_engine()) as s:
-            cluster = s.get(Cluster, ctx.id)
-            assert cluster is not None
-            return write_research_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
-                                         rows=rows)
-    finally:
-        drop_documents()  # before the survey report is built beside it
+    return _document(write_research_report, ctx, run_id, flow_run_id, rows)
 
 
 def write_survey(ctx: ClusterContext, run_id: int, flow_run_id: str | None, rows: str | None = None) -> dict[str, Any]:
+    return _document(write_survey_report, ctx, run_id, flow_run_id, rows)
+
+
+def _document(write: Callable[..., dict[str, Any]], ctx: ClusterContext, run_id: int, flow_run_id: str | None,
+              rows: str | None) -> dict[str, Any]:
+    """One document written and recorded, then freed at once (``drop_documents``): the research report's
+    before the survey report is built beside it, the survey report's before the next stage."""
     try:
         with session_scope(get_engine()) as s:
             cluster = s.get(Cluster, ctx.id)
             assert cluster is not None
-            return write_survey_report(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id,
-                                       rows=rows)
+            return write(s, cluster, settings.report_dir, run_id=run_id, flow_run_id=flow_run_id, rows=rows)
     finally:
         drop_documents()
 
