@@ -312,7 +312,7 @@ def _part_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     for i in merged:  # each assessment's own list is in order already (``_ordered_weaknesses``)
         weaknesses[i] = sorted(weaknesses[i], key=weakness_order)
     link_pos = {c.code: c.position for c in taxonomy.chain_links}
-    tags = _one_each(ents["tags"].map(lambda t: sorted(t or [])))
+    tags = _shared_codes(ents["tags"].map(lambda t: sorted(t or [])))
     out = pd.DataFrame({
         "enterprise_id": ents.index.astype(int),
         "assessment_id": main["assessment_id"].astype(int).to_numpy(),
@@ -321,8 +321,8 @@ def _part_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
         "size_class": ents["size_class"].fillna(UNKNOWN).to_numpy(),
         "uscc": ents["uscc"].to_numpy(), "name": ents["name"].to_numpy(),
         "industry_code": ents["industry_code"].to_numpy(), "region": ents["region"].to_numpy(),
-        "chain_links": _one_each(ents["chain_links"].map(lambda c: sorted(c or []))).to_numpy(),
-        "positions": _one_each(ents["chain_links"].map(
+        "chain_links": _shared_codes(ents["chain_links"].map(lambda c: sorted(c or []))).to_numpy(),
+        "positions": _shared_codes(ents["chain_links"].map(
             lambda c: sorted({link_pos[x] for x in c or [] if x in link_pos}))).to_numpy(),
         "tags": tags.to_numpy(),
         "chain_leader": tags.map(lambda t: "chain_leader" in t).to_numpy(dtype=bool),
@@ -449,7 +449,7 @@ SHARED = ("weaknesses", "strengths")
 REPEATED = ("type_code", "size_class", "industry_code", "region", "group_name", "chain_links", "positions", "tags")
 
 
-def _one_each(column: pd.Series) -> pd.Series:
+def _shared_codes(column: pd.Series) -> pd.Series:
     """A column of code lists with equal lists made one object (``one_of_each``)."""
     return pd.Series(one_of_each(column.tolist()), index=column.index, dtype=object)
 

@@ -124,8 +124,9 @@ def table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[An
     first row is built by python-docx and each further plain-text row is a copy of it with its texts
     replaced (an lxml deep copy). The copies leave out the cells' properties, which hold only the width
     the table's grid (``w:tblGrid``) already gives each column: a 15 000-row table took 128 MB in lxml
-    with them, 60 MB without (a ``w:tc`` need not have ``w:tcPr``: ECMA-376 Part 1, 17.4.66). A value with a tab, a
-    line break or edge spaces, which python-docx writes as extra elements, takes python-docx's own path.
+    with them, 60 MB without (a ``w:tc`` need not have ``w:tcPr``: ECMA-376 Part 1, 17.4.66). A value
+    with a tab, a line break or edge spaces, which python-docx writes as extra elements, takes
+    python-docx's own path.
     """
     t = doc.add_table(rows=1, cols=len(header))
     t.style = "Table Grid"
