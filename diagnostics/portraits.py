@@ -312,7 +312,7 @@ def _part_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
     for i in merged:  # each assessment's own list is in order already (``_ordered_weaknesses``)
         weaknesses[i] = sorted(weaknesses[i], key=weakness_order)
     link_pos = {c.code: c.position for c in taxonomy.chain_links}
-    tags = _shared_codes(ents["tags"].map(lambda t: sorted(t or [])))
+    tags = shared_codes(ents["tags"].map(lambda t: sorted(t or [])))
     out = pd.DataFrame({
         "enterprise_id": ents.index.astype(int),
         "assessment_id": main["assessment_id"].astype(int).to_numpy(),
@@ -321,8 +321,8 @@ def _part_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, defini
         "size_class": ents["size_class"].fillna(UNKNOWN).to_numpy(),
         "uscc": ents["uscc"].to_numpy(), "name": ents["name"].to_numpy(),
         "industry_code": ents["industry_code"].to_numpy(), "region": ents["region"].to_numpy(),
-        "chain_links": _shared_codes(ents["chain_links"].map(lambda c: sorted(c or []))).to_numpy(),
-        "positions": _shared_codes(ents["chain_links"].map(
+        "chain_links": shared_codes(ents["chain_links"].map(lambda c: sorted(c or []))).to_numpy(),
+        "positions": shared_codes(ents["chain_links"].map(
             lambda c: sorted({link_pos[x] for x in c or [] if x in link_pos}))).to_numpy(),
         "tags": tags.to_numpy(),
         "chain_leader": tags.map(lambda t: "chain_leader" in t).to_numpy(dtype=bool),
@@ -395,9 +395,17 @@ class PortraitRecords(Sequence[dict[str, Any]]):
             return list(self) == other
         return NotImplemented
 
-    def row_values(self) -> list[list[Any]]:
-        """Every row's indexed columns (``ROW_COLUMNS``), in order."""
-        return [list(v) for v in zip(*(self.columns[c] for c in ROW_COLUMNS), strict=True)]
+
+
+def record_columns(records: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows as ``PORTRAIT_COLUMNS`` lists: a new dict, the columns of records kept as columns themselves
+    (not copied, and not to be changed), else gathered from each row and its ``data``."""
+    if isinstance(records, PortraitRecords):
+        return {c: records.columns[c] for c in PORTRAIT_COLUMNS}
+    datas = [r.get("data") or {} for r in records]
+    columns = {c: [r.get(c) for r in records] for c in ROW_COLUMNS}
+    columns.update({c: [d.get(c) for d in datas] for c in DATA_COLUMNS})
+    return columns
 
 
 def to_records(portraits: pd.DataFrame) -> PortraitRecords:
@@ -427,13 +435,8 @@ def from_records(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
     columns give theirs."""
     if not records:
         return pd.DataFrame(columns=PORTRAIT_COLUMNS)
-    if isinstance(records, PortraitRecords):
-        columns = {c: records.columns[c] for c in PORTRAIT_COLUMNS}  # a new dict: the lists are not changed
-    else:
-        datas = [r.get("data") or {} for r in records]
-        columns = {c: [r.get(c) for r in records] for c in ROW_COLUMNS}
-        columns.update({c: [d.get(c) for d in datas] for c in DATA_COLUMNS})
-    for c in REPEATED:
+    columns = record_columns(records)
+    for c in REPEATED:  # replaced in this dict, not in the records' own lists
         columns[c] = one_of_each(columns[c])
     df = pd.DataFrame(columns, columns=PORTRAIT_COLUMNS)
     for col in ("chain_leader", "srdi", "listed", "pilot_willing", "trusted"):
@@ -449,9 +452,9 @@ SHARED = ("weaknesses", "strengths")
 REPEATED = ("type_code", "size_class", "industry_code", "region", "group_name", "chain_links", "positions", "tags")
 
 
-def _shared_codes(column: pd.Series) -> pd.Series:
-    """A column of code lists with equal lists made one object (``one_of_each``)."""
-    return pd.Series(one_of_each(column.tolist()), index=column.index, dtype=object)
+def shared_codes(column: pd.Series) -> pd.Series:
+    """The column with equal codes or code lists made one object (``one_of_each``), of the same type."""
+    return pd.Series(one_of_each(column.tolist()), index=column.index, dtype=column.dtype)
 
 
 def one_of_each(values: list[Any]) -> list[Any]:
@@ -527,9 +530,8 @@ def rows_digest(records: Sequence[dict[str, Any]], texts: Sequence[bytes]) -> st
     h = hashlib.sha256()
     # the indexed columns of all rows as one canonical array (they are plain values already), then the
     # data texts: two serialisations in all, not two per row
-    values = (records.row_values() if isinstance(records, PortraitRecords)
-              else [[rec[c] for c in ROW_COLUMNS] for rec in records])
-    h.update(dump_bytes(values, plain=True))
+    columns = record_columns(records)
+    h.update(dump_bytes([list(v) for v in zip(*(columns[c] for c in ROW_COLUMNS), strict=True)], plain=True))
     # then the texts one at a time, newline-separated: the same bytes as hashing them joined, without
     # building that joined copy (200 MB and 0.6 s for a 60 000-firm cluster)
     for text in texts:

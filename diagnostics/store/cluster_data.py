@@ -35,7 +35,7 @@ from diagnostics.portraits import (
     ROW_COLUMNS,
     from_records,
     item_sharer,
-    one_of_each,
+    shared_codes,
 )
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION
@@ -129,7 +129,7 @@ def enterprise_frame(session: Session, cluster_id: int, *, chunk_size: int = DEF
     df["pilot_willing"] = df["pilot_willing"].fillna(False).astype(bool)
     df["group_name"] = df["group_name"].astype(object).where(df["group_name"].notna(), None)
     for c in SHARED_ENTERPRISE_COLUMNS:  # read row by row, each row has its own copy of the same few codes
-        df[c] = pd.Series(one_of_each(df[c].tolist()), index=df.index, dtype=df[c].dtype)
+        df[c] = shared_codes(df[c])
     return df
 
 
