@@ -26,6 +26,7 @@ import argparse
 import logging
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +46,11 @@ from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portra
 from flows import parallel
 from flows.context import DIRECT
 from flows.pipeline import pipeline_flow, run_pipeline_stages
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the bench package, from a script
+
+from bench.memory import resident, restart_peak  # noqa: E402
 
 STAGES = ("score", "portraits", "needs", "industry_map", "shortlist", "reports", "research_report")
 
@@ -78,22 +84,9 @@ def peak_mb() -> float:
     the fork, kept across ``exec``, so lanes started after a 500 000-firm seed each reported the seeding
     process's 2 041 MB."""
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+        return resident()[0]
     except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def restart_peak() -> None:
-    """Count this process's peak from what it holds now (Linux; elsewhere the peak includes the seed)."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")
-    except OSError:
-        pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def warm_pool() -> None:
@@ -138,7 +131,7 @@ def main() -> None:
                       "submissions": s.scalar(select(func.count()).select_from(Submission))}
     print(f"demo: {seeded['enterprises']} enterprises, {seeded['submissions']} submissions "
           f"in {time.perf_counter() - t0:.1f} s  ({db})")
-    restart_peak()  # the runs' peak, not the seed's
+    restart_peak()  # the runs' peak, not the seed's (where it cannot, the peak includes the seed)
 
     @flow(name="bench-warmup")
     def warmup() -> None:

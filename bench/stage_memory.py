@@ -11,6 +11,7 @@ line shows what that stage alone took at its peak, and what it left resident. Pr
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,25 +24,18 @@ from diagnostics.settings import settings
 from flows import pipeline
 from flows.context import DIRECT
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the bench package, from a script
+
+from bench.memory import resident, restart_peak  # noqa: E402
+
 STAGES = ("run_score", "run_portraits", "run_needs", "run_industry_map", "run_shortlist", "run_reports",
           "run_research_report")
 
 
-def resident() -> tuple[int, int]:
-    """(peak, current) resident set of this process in MB."""
-    got = {}
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                got[key] = int(value.split()[0]) // 1024
-    return got["VmHWM"], got["VmRSS"]
-
-
 def measured(name: str, stage: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")  # the peak starts again from what is resident now
+        restart_peak()  # the peak starts again from what is resident now
         start = resident()[1]
         t0 = time.perf_counter()
         out = stage(*args, **kwargs)
