@@ -25,30 +25,46 @@ import pandas as pd
 
 from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import PilotTargets, indicator_table
+from diagnostics.portraits import PortraitSet, as_set
 from diagnostics.size_class import SIZE_CLASSES
 from diagnostics.taxonomy import ELEMENT_KINDS, Taxonomy
 
 LEVELS = (1, 2, 3, 4)
 
 
-def scenario_practice(portraits: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
-    """enterprise x scenario matrix of practice levels (0 = not practised or not in the link)."""
-    n = len(portraits)
+def scenario_practice(portraits: pd.DataFrame | PortraitSet, taxonomy: Taxonomy) -> pd.DataFrame:
+    """enterprise x scenario matrix of practice levels (0 = not practised or not in the link).
+
+    A scenario's level is the firm's rating of that scenario when any firm of the cluster rated it,
+    else the best of its SME scenarios' ratings (none rated: 0). Read a part of a ``PortraitSet`` at a
+    time: each part gives both candidates, and which one counts is decided once every part is in."""
+    everyone = as_set(portraits)
+    n = len(everyone)
     codes = [s.code for s in taxonomy.scenarios]
-    out = np.zeros((n, len(codes)), dtype=np.int16)
     if n == 0:
-        return pd.DataFrame(out, columns=codes)
-    levels = pd.DataFrame.from_records(list(portraits["scenario_levels"].map(lambda d: d or {}))).fillna(0)
-    links = portraits["chain_links"].map(lambda c: set(c or [])).tolist()
-    for k, s in enumerate(taxonomy.scenarios):
-        in_link = np.fromiter((s.link in ls for ls in links), dtype=bool, count=n)
-        if s.code in levels.columns:
-            lv = levels[s.code].to_numpy(dtype=float)
-        else:
-            cols = [c for c in s.sme_scenarios if c in levels.columns]
-            lv = levels[cols].to_numpy(dtype=float).max(axis=1) if cols else np.zeros(n)
-        out[:, k] = np.where(in_link, lv, 0).astype(np.int16)
-    return pd.DataFrame(out, columns=codes, index=portraits.index)
+        return pd.DataFrame(np.zeros((0, len(codes)), dtype=np.int16), columns=codes)
+    rated: set[str] = set()
+    own_parts: list[np.ndarray] = []
+    sme_parts: list[np.ndarray] = []
+    for part in everyone.parts(["scenario_levels"]):
+        m = len(part)
+        levels = pd.DataFrame.from_records(list(part["scenario_levels"].map(lambda d: d or {}))).fillna(0)
+        rated.update(levels.columns)
+        links = part["chain_links"].map(lambda c: set(c or [])).tolist()
+        own = np.zeros((m, len(codes)), dtype=np.int16)
+        sme = np.zeros((m, len(codes)), dtype=np.int16)
+        for k, s in enumerate(taxonomy.scenarios):
+            in_link = np.fromiter((s.link in ls for ls in links), dtype=bool, count=m)
+            if s.code in levels.columns:
+                own[:, k] = np.where(in_link, levels[s.code].to_numpy(dtype=float), 0).astype(np.int16)
+            cols = [c for c in s.sme_scenarios if c in levels.columns]  # ratings are >= 0: a column
+            if cols:  # no firm of this part rated counts as 0 in the max, as leaving it out does
+                sme[:, k] = np.where(in_link, levels[cols].to_numpy(dtype=float).max(axis=1), 0).astype(np.int16)
+        own_parts.append(own)
+        sme_parts.append(sme)
+    own_all, sme_all = np.concatenate(own_parts), np.concatenate(sme_parts)
+    use_own = np.array([s.code in rated for s in taxonomy.scenarios], dtype=bool)
+    return pd.DataFrame(np.where(use_own, own_all, sme_all), columns=codes, index=everyone.light.index)
 
 
 def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate: float) -> dict[str, float | None]:
@@ -81,7 +97,7 @@ def measured_metrics(taxonomy: Taxonomy, portraits: pd.DataFrame, coverage_rate:
     }
 
 
-def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: PilotTargets,
+def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame | PortraitSet, targets: PilotTargets,
                        programme: Mapping[str, float | None] | None = None) -> dict[str, Any]:
     """The industry-map snapshot payload (grid, scenarios, four lists, coverage, indicator table).
 
@@ -90,7 +106,8 @@ def build_industry_map(taxonomy: Taxonomy, portraits: pd.DataFrame, targets: Pil
     those rows of the indicator table say "no data".
     """
     practice_level = targets.map.practice_level
-    practice = scenario_practice(portraits, taxonomy)
+    practice = scenario_practice(portraits, taxonomy)  # the one step that reads the nested profiles
+    portraits = as_set(portraits).light
     assessed = len(portraits)
     solutions_by_scenario: dict[str, list[str]] = {}
     for sol in taxonomy.solutions:

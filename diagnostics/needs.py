@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from diagnostics.canonical import jsonable, jsonable_dict
+from diagnostics.portraits import PortraitSet, as_set
 from diagnostics.recommend import weakness_feeds, weakness_key
 from diagnostics.settings import settings
 from diagnostics.size_class import SIZE_ORDER, UNKNOWN, size_text
@@ -247,11 +248,15 @@ class _Tally:
         return both.groupby(level=by, sort=True).agg({c: how.get(c, "sum") for c in both.columns})
 
 
-def _tally(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], chunk_firms: int) -> _Tally:
+def _tally(portraits: PortraitSet, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], chunk_firms: int) -> _Tally:
+    """The tallies over the set's parts (their weaknesses read one part at a time), ``chunk_firms`` at a time."""
     tally = _Tally()
     step = max(int(chunk_firms), 1)
-    for start in range(0, max(len(portraits), 1), step):  # an empty cluster: one empty part
-        tally.add(*_carry(portraits.iloc[start:start + step], taxonomy, feeds))
+    if portraits.empty:  # an empty cluster: one empty part
+        tally.add(*_carry(portraits.frame(), taxonomy, feeds))
+    for part in portraits.parts(["weaknesses"]):
+        for start in range(0, len(part), step):
+            tally.add(*_carry(part.iloc[start:start + step], taxonomy, feeds))
     return tally
 
 
@@ -271,7 +276,7 @@ def _ranked(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return rows
 
 
-def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], *,
+def rank_needs(portraits: pd.DataFrame | PortraitSet, taxonomy: Taxonomy, feeds: Mapping[str, list[str]], *,
                common_share: float = 0.5, common_intensity: float = 0.0, top_sources: int = 5,
                top: int = 5, chunk_firms: int | None = None) -> dict[str, Any]:
     """The needs snapshot payload (see the module docstring for every figure's definition).
@@ -279,11 +284,13 @@ def rank_needs(portraits: pd.DataFrame, taxonomy: Taxonomy, feeds: Mapping[str, 
     The weaknesses are carried ``chunk_firms`` firms at a time (default ``SHUZHEN_PART_FIRMS``): its
     working set is several times the weaknesses it expands (a 60 000-firm cluster's ~1.5 M took ~650 MB
     at once), and only tallies (tens of rows per scenario and link) are kept between parts. The payload
-    is the same for any part size."""
-    assessed = len(portraits)
-    tally = _tally(portraits, taxonomy, feeds, chunk_firms or settings.part_firms)
+    is the same for any part size. A ``PortraitSet``'s weaknesses are read a part of it at a time."""
+    everyone = as_set(portraits)
+    assessed = len(everyone)
+    tally = _tally(everyone, taxonomy, feeds, chunk_firms or settings.part_firms)
     scen = {s.code: s for s in taxonomy.scenarios}
     links = {c.code: c for c in taxonomy.chain_links}
+    portraits = everyone.light
     ent_links = portraits[["enterprise_id", "chain_links"]].explode("chain_links").dropna(subset=["chain_links"])
     in_link = ent_links.groupby("chain_links")["enterprise_id"].nunique().to_dict()
     size_n = portraits["size_class"].fillna(UNKNOWN).value_counts().to_dict()

@@ -33,8 +33,8 @@ Inputs are plain DataFrames (see ``diagnostics.store.cluster_data`` for how they
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, cast, overload
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, cast, overload
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,10 @@ DATA_COLUMNS = ["uscc", "name", "industry_code", "region", "chain_links", "posit
                 "listed", "group_name", "pilot_willing", "questionnaire_version_id", "trusted", "band_level",
                 "dimensions", "strengths", "weaknesses", "scenario_levels", "modules", "need"]
 PORTRAIT_COLUMNS = ROW_COLUMNS + DATA_COLUMNS
+# the nested profiles: most of a portrait's memory (~3 KB a firm as Python objects), read by few steps, so
+# kept a part at a time (``PortraitSet``); the rest of a portrait is its "light" row
+HEAVY = ("dimensions", "strengths", "weaknesses", "scenario_levels", "modules")
+LIGHT_COLUMNS = [c for c in PORTRAIT_COLUMNS if c not in HEAVY]
 
 
 def _indicator_plan(q: Questionnaire) -> dict[str, Any]:
@@ -215,11 +219,19 @@ def percentile(values: pd.Series, groups: pd.Series | None = None) -> pd.Series:
     return pd.Series(np.round(out, 2), index=values.index).where(ranks.notna())
 
 
-def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
+def dimension_shares(dimensions: pd.Series) -> pd.DataFrame:
+    """Each row's share of each dimension's maximum (firms x dimension codes, NaN where a firm's
+    profile has no such dimension), columns in the order the codes first appear."""
+    return pd.DataFrame.from_records([{k: v["share"] for k, v in (d or {}).items()} for d in dimensions],
+                                     index=dimensions.index)
+
+
+def classify(frame: pd.DataFrame, taxonomy: Taxonomy, shares: pd.DataFrame | None = None) -> pd.Series:
     """The taxonomy portrait type of each row (first matching rule wins; None when none matches).
 
     Rules read ``level``, ``total``, the percentiles, ``size``, ``chain_leader``, ``srdi`` and
-    ``share_<dimension>`` (the share of each scored dimension's maximum, e.g. ``share_foundation``).
+    ``share_<dimension>`` (the share of each scored dimension's maximum, e.g. ``share_foundation``),
+    from ``shares`` when given (``dimension_shares``, rows as ``frame``'s), else from its ``dimensions``.
     """
     n = len(frame)
     columns = {
@@ -232,8 +244,8 @@ def classify(frame: pd.DataFrame, taxonomy: Taxonomy) -> pd.Series:
         "srdi": expr.VectorColumn("bool", frame["srdi"].to_numpy(dtype=np.int8)),
     }
     # the dimension profile (share of each scored dimension's maximum): types beyond the level
-    shares = pd.DataFrame.from_records([{k: v["share"] for k, v in (d or {}).items()} for d in frame["dimensions"]],
-                                       index=frame.index) if n else pd.DataFrame(index=frame.index)
+    if shares is None:
+        shares = dimension_shares(frame["dimensions"]) if n else pd.DataFrame(index=frame.index)
     for code in shares.columns:
         columns[f"share_{code}"] = expr.VectorColumn("number", shares[code].to_numpy(dtype=float))
     out = np.full(n, None, dtype=object)
@@ -255,19 +267,142 @@ Part = tuple[pd.DataFrame, pd.DataFrame, Mapping[int, Questionnaire]]
 
 
 def build_in_parts(parts: Iterable[Part], taxonomy: Taxonomy, *, primary: str) -> pd.DataFrame:
-    """``build_portraits`` of a cluster read in parts: (enterprises, their assessments, definitions) of
-    disjoint sets of firms, in enterprise-id order. Each part is profiled as it comes and can be let go
-    (a part's decoded score dicts are most of what a cold read holds); only what compares a firm with
-    the whole cluster, the percentiles and the portrait type that reads them, waits for every part."""
-    built = [_part_portraits(ents, assess, defs, taxonomy, primary=primary) for ents, assess, defs in parts]
-    built = [b for b in built if len(b)]
-    if not built:
-        return pd.DataFrame(columns=PORTRAIT_COLUMNS)
-    out = pd.concat(built, ignore_index=True) if len(built) > 1 else built[0]
-    out["percentile_cluster"] = percentile(out["total"])
-    out["percentile_industry"] = percentile(out["total"], out["industry_code"])
-    out["type_code"] = classify(out, taxonomy)
-    return out.sort_values("enterprise_id", kind="stable").reset_index(drop=True)[PORTRAIT_COLUMNS]
+    """``build_portraits`` of a cluster read in parts (``build_set``), as one frame."""
+    return build_set(parts, taxonomy, primary=primary).frame()
+
+
+class HeavyStore(Protocol):
+    """Where a ``PortraitSet`` keeps its parts' nested profiles: a list, or a ``spool.FrameSpool``."""
+
+    def append(self, frame: pd.DataFrame) -> None: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> pd.DataFrame: ...
+
+
+def build_set(parts: Iterable[Part], taxonomy: Taxonomy, *, primary: str,
+              heavy: HeavyStore | None = None) -> PortraitSet:
+    """The portraits of a cluster read in parts: (enterprises, their assessments, definitions) of
+    disjoint sets of firms, in enterprise-id order.
+
+    Each part is profiled as it comes and let go: its light rows stay, its nested profiles go to
+    ``heavy`` (a list unless given: the pipeline gives a file, ``spool.FrameSpool``), so building a
+    cluster holds one part's inputs and profiles, not the cluster's. What compares a firm with the whole
+    cluster (the percentiles, and the portrait type that reads them and the dimension shares) is made
+    from the light rows once every part is in."""
+    store: HeavyStore = [] if heavy is None else heavy
+    lights: list[pd.DataFrame] = []
+    shares: list[pd.DataFrame] = []
+    sizes: list[int] = []
+    for ents, assess, defs in parts:
+        built = _part_portraits(ents, assess, defs, taxonomy, primary=primary)
+        if not len(built):
+            continue
+        built = built.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
+        shares.append(dimension_shares(built["dimensions"]))
+        store.append(built[list(HEAVY)])
+        # a copy: ``drop`` may give views of the part's blocks, which would keep its profiles alive
+        lights.append(built.drop(columns=list(HEAVY)).copy())
+        sizes.append(len(built))
+        del built, ents, assess  # gone before the next part is read
+    if not lights:
+        return PortraitSet(pd.DataFrame(columns=LIGHT_COLUMNS), store, [], columns=PORTRAIT_COLUMNS)
+    light = pd.concat(lights, ignore_index=True) if len(lights) > 1 else lights[0]
+    if not light["enterprise_id"].is_monotonic_increasing:
+        raise ValueError("portrait parts must come in enterprise-id order, each its own firms")
+    light["percentile_cluster"] = percentile(light["total"])
+    light["percentile_industry"] = percentile(light["total"], light["industry_code"])
+    share = pd.concat(shares, ignore_index=True) if len(shares) > 1 else shares[0]
+    light["type_code"] = classify(light, taxonomy, share)
+    out = PortraitSet(light[LIGHT_COLUMNS], store, sizes, columns=PORTRAIT_COLUMNS)
+    out.memo["shares"] = share
+    return out
+
+
+class PortraitSet:
+    """A cluster's portraits, their nested profiles (``HEAVY``) kept a part at a time.
+
+    ``light``: every other column, one row per firm in enterprise order: what compares, counts or lists
+    firms (levels, totals, types, names, links). ``heavy[k]``: the ``HEAVY`` columns of the ``sizes[k]``
+    rows after part ``k - 1``'s, row for row. The steps that read profiles go through ``parts`` (a
+    stage then holds one part's, ~3 KB a firm, not a cluster's) or ``frame(ids)`` for the firms they
+    spell out; ``frame()`` is every column of every firm, for small clusters and the web's pages.
+    """
+
+    def __init__(self, light: pd.DataFrame, heavy: HeavyStore, sizes: Sequence[int], *,
+                 columns: Sequence[str]) -> None:
+        if len(sizes) != len(heavy) or sum(sizes) != len(light):
+            raise ValueError(f"{len(light)} portraits but parts of {list(sizes)} rows")
+        self.light = light
+        self.heavy = heavy
+        self.sizes = list(sizes)
+        self.columns = list(columns)  # a frame's columns, in order
+        self.memo: dict[str, Any] = {}  # what is made once from every part (``dimension_shares``), views share it
+
+    @classmethod
+    def of_frame(cls, frame: pd.DataFrame) -> PortraitSet:
+        """A frame at hand as one part (its columns and index as they are; any of ``HEAVY`` may be missing)."""
+        heavy = [c for c in frame.columns if c in HEAVY]
+        store: list[pd.DataFrame] = [frame[heavy]] if len(frame) else []
+        return cls(frame.drop(columns=heavy), store, [len(frame)] if len(frame) else [], columns=list(frame.columns))
+
+    def view(self) -> PortraitSet:
+        """The same portraits with a light frame of its own (a reader may add columns to it)."""
+        out = PortraitSet(self.light.copy(), self.heavy, self.sizes, columns=self.columns)
+        out.memo = self.memo
+        return out
+
+    def __len__(self) -> int:
+        return len(self.light)
+
+    @property
+    def empty(self) -> bool:
+        return len(self.light) == 0
+
+    def _join(self, light: pd.DataFrame, heavy: pd.DataFrame, columns: Sequence[str] | None) -> pd.DataFrame:
+        part = light.copy()
+        for c in heavy.columns if columns is None else columns:
+            part[c] = heavy[c].to_numpy()
+        return part[[c for c in self.columns if c in part.columns]]
+
+    def parts(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        """Runs of consecutive rows, each with its nested profiles (``columns`` of them; default all)."""
+        at = 0
+        for k, n in enumerate(self.sizes):
+            yield self._join(self.light.iloc[at:at + n], self.heavy[k], columns)
+            at += n
+
+    def frame(self, ids: Iterable[int] | None = None) -> pd.DataFrame:
+        """Every column of every firm, or of the firms ``ids`` names (reading only the parts they are in)."""
+        if ids is None:
+            got = list(self.parts())
+        else:
+            wanted = self.light["enterprise_id"].isin(list(ids)).to_numpy()
+            got, at = [], 0
+            for k, n in enumerate(self.sizes):
+                here = wanted[at:at + n]
+                if here.any():
+                    got.append(self._join(self.light.iloc[at:at + n][here], self.heavy[k].iloc[here], None))
+                at += n
+        if not got:
+            return pd.DataFrame(columns=self.columns)
+        return pd.concat(got) if len(got) > 1 else got[0]
+
+    def dimension_shares(self) -> pd.DataFrame:
+        """``dimension_shares`` of every firm, rows as ``light``'s (made once, a part at a time)."""
+        if "shares" not in self.memo:
+            got, at = [], 0
+            for k, n in enumerate(self.sizes):
+                got.append(dimension_shares(self.heavy[k]["dimensions"].set_axis(self.light.index[at:at + n])))
+                at += n
+            self.memo["shares"] = (pd.concat(got) if len(got) > 1 else got[0] if got
+                                   else pd.DataFrame(index=self.light.index))
+        shares: pd.DataFrame = self.memo["shares"]
+        return shares
+
+
+def as_set(portraits: pd.DataFrame | PortraitSet) -> PortraitSet:
+    """``portraits`` as a ``PortraitSet`` (a frame at hand becomes one part)."""
+    return portraits if isinstance(portraits, PortraitSet) else PortraitSet.of_frame(portraits)
 
 
 def _part_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, definitions: Mapping[int, Questionnaire],
@@ -358,8 +493,9 @@ class PortraitRecords(Sequence[dict[str, Any]]):
     """Rows for the ``portraits`` table, kept as the plain columns they are made of: row ``i`` (its
     indexed columns, and its ``data`` dict) is made when it is read. Held as two dicts a row, a
     60 000-firm cluster's rows took 53 MB beside its frame at the portraits stage's peak, while each
-    is only read once or twice (its text, its table row) and the cached frame is made from the
-    columns themselves (``from_records``)."""
+    is only read once or twice (its text, its table row) and the cached light rows are made from the
+    columns themselves (``from_records``). Rows of some columns only (``LIGHT_COLUMNS``) give the
+    ``data`` of those."""
 
     __hash__ = None  # type: ignore[assignment]  # equal by value, like the list it stands for
 
@@ -372,7 +508,7 @@ class PortraitRecords(Sequence[dict[str, Any]]):
 
     def row(self, i: int) -> dict[str, Any]:
         c = self.columns
-        return {**{k: c[k][i] for k in ROW_COLUMNS}, "data": {k: c[k][i] for k in DATA_COLUMNS}}
+        return {**{k: c[k][i] for k in ROW_COLUMNS}, "data": {k: c[k][i] for k in DATA_COLUMNS if k in c}}
 
     @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
@@ -397,25 +533,24 @@ class PortraitRecords(Sequence[dict[str, Any]]):
 
 
 
-def record_columns(records: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows as ``PORTRAIT_COLUMNS`` lists: a new dict, the columns of records kept as columns themselves
-    (not copied, and not to be changed), else gathered from each row and its ``data``."""
+def record_columns(records: Sequence[dict[str, Any]], names: Sequence[str] = PORTRAIT_COLUMNS
+                   ) -> dict[str, list[Any]]:
+    """Rows as lists of the columns ``names``: a new dict, the columns of records kept as columns
+    themselves (not copied, and not to be changed), else gathered from each row and its ``data``."""
     if isinstance(records, PortraitRecords):
-        return {c: records.columns[c] for c in PORTRAIT_COLUMNS}
+        return {c: records.columns[c] for c in names}
     datas = [r.get("data") or {} for r in records]
-    columns = {c: [r.get(c) for r in records] for c in ROW_COLUMNS}
-    columns.update({c: [d.get(c) for d in datas] for c in DATA_COLUMNS})
-    return columns
+    return {c: [r.get(c) for r in records] if c in ROW_COLUMNS else [d.get(c) for d in datas] for c in names}
 
 
-def to_records(portraits: pd.DataFrame) -> PortraitRecords:
-    """Rows for the ``portraits`` table: the indexed columns plus a JSON ``data`` dict.
+def to_records(portraits: pd.DataFrame, names: Sequence[str] = PORTRAIT_COLUMNS) -> PortraitRecords:
+    """Rows for the ``portraits`` table: the indexed columns plus a JSON ``data`` dict (of the columns
+    ``names``: ``LIGHT_COLUMNS`` for rows without their nested profiles).
 
     Scalars are made plain here; the nested columns are built from plain, rounded Python values by
     ``build_portraits`` (or read back from JSON), so they are passed through as they are.
     """
-    return PortraitRecords({c: (portraits[c].tolist() if c in NESTED else _plain(portraits[c]))
-                            for c in PORTRAIT_COLUMNS})
+    return PortraitRecords({c: (portraits[c].tolist() if c in NESTED else _plain(portraits[c])) for c in names})
 
 
 def _plain(column: pd.Series) -> list[Any]:
@@ -427,20 +562,23 @@ def _plain(column: pd.Series) -> list[Any]:
     return [jsonable(v) for v in values]
 
 
-def from_records(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """The inverse of ``to_records`` (what downstream flows read back from the store).
+def from_records(records: Sequence[dict[str, Any]], names: Sequence[str] = PORTRAIT_COLUMNS) -> pd.DataFrame:
+    """The inverse of ``to_records`` (what downstream flows read back from the store), of the columns
+    ``names``.
 
     Built a column at a time: a flat dict per row first (29 keys each) took twice the memory at the
     portraits stage's peak (82 against 37 MB for 60 000 rows) and 1.5 s against 1.0 s. Records kept as
     columns give theirs."""
     if not records:
-        return pd.DataFrame(columns=PORTRAIT_COLUMNS)
-    columns = record_columns(records)
+        return pd.DataFrame(columns=list(names))
+    columns = record_columns(records, names)
     for c in REPEATED:  # replaced in this dict, not in the records' own lists
-        columns[c] = one_of_each(columns[c])
-    df = pd.DataFrame(columns, columns=PORTRAIT_COLUMNS)
+        if c in columns:
+            columns[c] = one_of_each(columns[c])
+    df = pd.DataFrame(columns, columns=list(names))
     for col in ("chain_leader", "srdi", "listed", "pilot_willing", "trusted"):
-        df[col] = df[col].fillna(False).astype(bool)
+        if col in df:
+            df[col] = df[col].fillna(False).astype(bool)
     df["need"] = df["need"].astype(float)
     df["total"] = df["total"].astype(float)
     return df.sort_values("enterprise_id", kind="stable").reset_index(drop=True)
@@ -530,7 +668,7 @@ def rows_digest(records: Sequence[dict[str, Any]], texts: Sequence[bytes]) -> st
     h = hashlib.sha256()
     # the indexed columns of all rows as one canonical array (they are plain values already), then the
     # data texts: two serialisations in all, not two per row
-    columns = record_columns(records)
+    columns = record_columns(records, ROW_COLUMNS)
     h.update(dump_bytes([list(v) for v in zip(*(columns[c] for c in ROW_COLUMNS), strict=True)], plain=True))
     # then the texts one at a time, newline-separated: the same bytes as hashing them joined, without
     # building that joined copy (200 MB and 0.6 s for a 60 000-firm cluster)
@@ -626,17 +764,21 @@ def _value_name(axis: str, value: str, link_names: Mapping[str, Any]) -> dict[st
     return {"zh": value or "未填", "en": value or "not given"}
 
 
-def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: int, primary: str,
+def summary(portraits: pd.DataFrame | PortraitSet, taxonomy: Taxonomy, *, enterprises_total: int, primary: str,
             feeds: Mapping[str, list[str]], records: Sequence[dict[str, Any]] | None = None,
             texts: Sequence[bytes] | None = None) -> dict[str, Any]:
     """The portraits snapshot payload: distributions the dashboard draws, plus a digest of every row.
 
     ``rows_digest`` ties the snapshot to the exact portrait rows, so a change in any one enterprise's
-    portrait makes a new snapshot, while the payload itself stays small. Pass the ``records`` and
-    ``texts`` already made for storing, to serialise 10 000 rows once, not twice.
+    portrait makes a new snapshot, while the payload itself stays small. Pass the ``records`` (their
+    indexed columns are hashed: light ones do) and ``texts`` already made for storing, to serialise
+    10 000 rows once, not twice.
     """
-    df = portraits
-    records = records if records is not None else to_records(df)
+    portrait_set = as_set(portraits)
+    df = portrait_set.light
+    if records is None or texts is None:
+        records = to_records(portrait_set.frame())
+        texts = data_texts(records)
     sizes = list(SIZE_ORDER)
     levels = sorted({0, 1, 2, 3, 4} | set(df["level"].astype(int)))
 
@@ -649,10 +791,8 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
              for t in taxonomy.portrait_types]
     types.append({"code": None, "name": {"zh": "未分类", "en": "Unclassified"},
                   "count": int(df["type_code"].isna().sum())})
-    dims: dict[str, list[float]] = {}
-    for profile in df["dimensions"]:
-        for code, d in (profile or {}).items():
-            dims.setdefault(code, []).append(d["share"])
+    shares = portrait_set.dimension_shares()  # the mean over the firms whose profile has the dimension
+    dims = {str(code): shares[code].dropna().to_numpy(dtype=float) for code in shares.columns}
     return jsonable_dict({
         "primary": primary,
         "taxonomy": f"{taxonomy.code}@{taxonomy.version}",
@@ -672,5 +812,5 @@ def summary(portraits: pd.DataFrame, taxonomy: Taxonomy, *, enterprises_total: i
         "mean_total": round(float(df["total"].mean()), 4) if len(df) else None,
         "dimension_mean_share": {k: round(float(np.mean(v)), 4) for k, v in sorted(dims.items())},
         "feeds": dict(feeds),
-        "rows_digest": rows_digest(records, texts if texts is not None else data_texts(records)),
+        "rows_digest": rows_digest(records, texts),
     })

@@ -38,6 +38,7 @@ from scipy.sparse import csr_matrix
 
 from diagnostics.canonical import jsonable_dict
 from diagnostics.pilot import ShortlistQuotas
+from diagnostics.portraits import PortraitSet, as_set
 from diagnostics.recommend import recommend_portrait
 from diagnostics.size_class import size_label
 from diagnostics.taxonomy import Taxonomy
@@ -505,12 +506,13 @@ def select_shortlist(portraits: pd.DataFrame, quotas: ShortlistQuotas, chain_lin
     })
 
 
-def participant_list(shortlist: Mapping[str, Any], portraits: pd.DataFrame, taxonomy: Taxonomy,
+def participant_list(shortlist: Mapping[str, Any], portraits: pd.DataFrame | PortraitSet, taxonomy: Taxonomy,
                      feeds: Mapping[str, list[str]], names: Mapping[str, Any], *, scenarios: int = 3
                      ) -> list[dict[str, Any]]:
     """Seed 000's list of participating enterprises: name, USCC, manufacturing digital level, what is to be
     transformed (the first scenarios the one recommendation rule gives), listed or not. One row per pick."""
-    by_id = portraits.set_index("enterprise_id")
+    picks = [int(p["enterprise_id"]) for p in shortlist.get("picks", [])]
+    by_id = as_set(portraits).frame(picks).set_index("enterprise_id")  # only the picks' profiles are read
     rows = []
     for p in shortlist.get("picks", []):
         eid = int(p["enterprise_id"])

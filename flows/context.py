@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import pandas as pd
 import prefect.context
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -26,6 +25,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
 from prefect.utilities.annotations import quote
 
 from diagnostics.pilot import PilotTargets, targets_for_cluster
+from diagnostics.portraits import PortraitSet
 from diagnostics.settings import settings
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, retry_busy, session_scope
@@ -114,10 +114,11 @@ def upstream(cluster_id: int, kind: str, snapshot_id: int | None) -> int:
         return snap.id
 
 
-def read_portraits(snapshot_id: int) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """A portraits snapshot's rows as a frame, with its feed map (which scenarios each weakness feeds)."""
+def read_portraits(snapshot_id: int) -> tuple[PortraitSet, dict[str, list[str]]]:
+    """A portraits snapshot's portraits (light rows, nested profiles a part at a time), with its feed map
+    (which scenarios each weakness feeds)."""
     with session_scope(get_engine()) as s:
-        return cluster_data.portraits_frame(s, snapshot_id), cluster_data.portrait_feeds(s, snapshot_id)
+        return cluster_data.portrait_set(s, snapshot_id), cluster_data.portrait_feeds(s, snapshot_id)
 
 
 Body = Callable[..., Any]  # body(ctx, run_id, flow_run_id, runner, **kwargs): one cluster's share of a stage

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from prefect import flow
 
 from diagnostics.industry_map import build_industry_map
+from diagnostics.portraits import PortraitSet
 from diagnostics.store.db import get_engine, session_scope
 from diagnostics.store.programme_data import indicator_measures
 from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, run_view
 
 
-def compute_map(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
+def compute_map(ctx: ClusterContext, portraits: PortraitSet, feeds: dict[str, list[str]]) -> dict[str, Any]:
     with session_scope(get_engine()) as session:  # the programme's records: participants, providers, deployments
         programme = indicator_measures(session, ctx.id)
     return build_industry_map(ctx.taxonomy, portraits, ctx.targets, programme)

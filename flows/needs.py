@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from prefect import flow
 
 from diagnostics.needs import rank_needs
+from diagnostics.portraits import PortraitSet
 from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, run_view
 
 
-def compute_needs(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
+def compute_needs(ctx: ClusterContext, portraits: PortraitSet, feeds: dict[str, list[str]]) -> dict[str, Any]:
     return rank_needs(portraits, ctx.taxonomy, feeds, common_share=ctx.targets.needs.common_share,
                       common_intensity=ctx.targets.needs.common_intensity)
 

@@ -1,7 +1,7 @@
 """Portraits flow: read the cluster a part at a time, build every enterprise's portrait, store snapshot + rows.
 
 Two tasks: the cluster read and profiled a part at a time (enterprises and the assessment that speaks
-for each, through the pure ``diagnostics.portraits.build_in_parts``), and one bulk write. An unchanged
+for each, through the pure ``diagnostics.portraits.build_set``), and one bulk write. An unchanged
 cluster hashes to the snapshot it already has: no new snapshot row, no new portrait rows.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from diagnostics import portraits as portraits_mod
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.settings import settings
-from diagnostics.spool import TextSpool
+from diagnostics.spool import FrameSpool, TextSpool
 from diagnostics.store import cluster_data
 from diagnostics.store.db import get_engine, retry_busy, session_scope
 from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per_cluster
@@ -25,19 +25,23 @@ from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per
 
 @dataclass
 class PortraitRows:
-    """Portraits as stored: rows (kept as columns, ``portraits.PortraitRecords``), their ``data`` as JSON
-    text (serialised once, spooled to a temporary file until stored, then dropped), and the payload."""
+    """Portraits as stored: their rows' light columns (``portraits.PortraitRecords``: the indexed columns
+    and what is hashed), every row's ``data`` as JSON text (serialised once, spooled to a temporary file
+    until stored, then dropped), the payload, and the portraits themselves (``portraits.PortraitSet``,
+    their nested profiles in a file a part at a time) for the stages after this one."""
 
     records: portraits_mod.PortraitRecords
     texts: TextSpool
     payload: dict[str, Any]
+    portraits: portraits_mod.PortraitSet
 
 
 def build_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitRows:
     """The cluster's portrait rows and snapshot payload, read and profiled ``SHUZHEN_PART_FIRMS`` firms
-    at a time (``portraits.build_in_parts``) in one read transaction: a part's decoded assessments
-    (~4.5 KB a firm) go once its portraits are built, so the stage holds one part's inputs, not the
-    cluster's."""
+    at a time (``portraits.build_set``) in one read transaction, then serialised a part at a time: a
+    part's decoded assessments (~4.5 KB a firm) go once its portraits are built, and its nested profiles
+    (~3 KB a firm) wait in a file (``spool.FrameSpool``), so the stage holds one part's, not the
+    cluster's, beside the light rows."""
     codes = [ctx.targets.questionnaire, *ctx.targets.modules]
     chunk, log = settings.read_chunk_size, progress or cluster_data._noop
     defs: dict[int, Questionnaire] = {}
@@ -52,15 +56,17 @@ def build_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitRows:
             defs.update(cluster_data.definitions(s, set(assess["questionnaire_version_id"].tolist()) - defs.keys()))
             firms += len(ents)
             yield ents, assess, defs
+            del ents, assess  # not kept while the next part is read
 
     with session_scope(get_engine()) as s:
         cluster_data.forget_portraits(s, ctx.id)
-        frame = portraits_mod.build_in_parts(parts(s), ctx.taxonomy, primary=ctx.targets.questionnaire)
-    records = portraits_mod.to_records(frame)
-    texts = TextSpool(portraits_mod.data_text(r) for r in records)
-    payload = portraits_mod.summary(frame, ctx.taxonomy, enterprises_total=firms, primary=ctx.targets.questionnaire,
+        built = portraits_mod.build_set(parts(s), ctx.taxonomy, primary=ctx.targets.questionnaire,
+                                        heavy=FrameSpool())
+    records = portraits_mod.to_records(built.light, portraits_mod.LIGHT_COLUMNS)
+    texts = TextSpool(portraits_mod.data_text(r) for part in built.parts() for r in portraits_mod.to_records(part))
+    payload = portraits_mod.summary(built, ctx.taxonomy, enterprises_total=firms, primary=ctx.targets.questionnaire,
                                     feeds=portraits_mod.feed_map(defs), records=records, texts=texts)
-    return PortraitRows(records, texts, payload)
+    return PortraitRows(records, texts, payload, built)
 
 
 def store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None, flow_run_id: str | None) -> int:
@@ -76,10 +82,10 @@ def _store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None
         if created:
             cluster_data.save_portraits(s, snapshot_id, rows.records, texts=rows.texts,
                                         chunk_size=settings.read_chunk_size)
-    # committed: the texts (~200 MB for 60 000 firms) are dropped before the frame cache is built
+    # committed: the texts (~200 MB for 60 000 firms) are dropped before the cache is primed
     rows.texts.close()
     with session_scope(get_engine()) as s:
-        cluster_data.remember_portraits(s, snapshot_id, rows.records)
+        cluster_data.remember_portraits(s, snapshot_id, rows.records, rows.portraits)
     return snapshot_id
 
 

@@ -35,7 +35,7 @@ KINDS = ("portraits", "needs", "industry_map", "shortlist")
 
 def plan_reports(ctx: ClusterContext, snapshots: dict[str, int], scope: str) -> list[int]:
     with session_scope(get_engine()) as s:
-        portraits = cluster_data.portraits_frame(s, snapshots["portraits"])
+        portraits = cluster_data.portrait_set(s, snapshots["portraits"])
         payloads, _ = report_data.snapshot_payloads(s, {"shortlist": snapshots["shortlist"]})
     return report_data.report_scope(portraits, payloads.get("shortlist"), scope)
 
@@ -43,7 +43,7 @@ def plan_reports(ctx: ClusterContext, snapshots: dict[str, int], scope: str) -> 
 def write_cluster_workbook(ctx: ClusterContext, snapshots: dict[str, int]) -> str:
     with session_scope(get_engine()) as s:
         cluster = s.get_one(Cluster, ctx.id)
-        portraits = cluster_data.portraits_frame(s, snapshots["portraits"])
+        portraits = cluster_data.portrait_set(s, snapshots["portraits"])
         payloads, hashes = report_data.snapshot_payloads(s, snapshots)
         feeds = cluster_data.portrait_feeds(s, snapshots["portraits"])
         names = report_data.titles(report_data.latest_definitions(s, [ctx.targets.questionnaire,

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from prefect import flow
 
+from diagnostics.portraits import PortraitSet
 from diagnostics.shortlist import select_shortlist
 from diagnostics.store import cluster_data, console
 from diagnostics.store.db import get_engine, session_scope
@@ -20,11 +21,11 @@ def max_score(portraits: pd.DataFrame) -> float:
     return max((q.max_score for q in defs.values()), default=100.0)
 
 
-def compute_shortlist(ctx: ClusterContext, portraits: pd.DataFrame, feeds: dict[str, list[str]]) -> dict[str, Any]:
+def compute_shortlist(ctx: ClusterContext, portraits: PortraitSet, feeds: dict[str, list[str]]) -> dict[str, Any]:
     with session_scope(get_engine()) as s:
         pins = console.active_pins(s, ctx.id)  # officials' pinned / excluded firms, with their reasons
-    return select_shortlist(portraits, ctx.targets.quotas, [c.code for c in ctx.taxonomy.chain_links],
-                            max_score=max_score(portraits),
+    return select_shortlist(portraits.light, ctx.targets.quotas, [c.code for c in ctx.taxonomy.chain_links],
+                            max_score=max_score(portraits.light),
                             link_names={c.code: c.name.model_dump() for c in ctx.taxonomy.chain_links},
                             pinned=pins["pinned"], excluded_by_official=pins["excluded"])
 

@@ -36,7 +36,7 @@ def write_enterprise_batch(cluster_code: str, portraits_snapshot: int, enterpris
         cluster = cluster_data.cluster_by_code(s, cluster_code)
         taxonomy = load_taxonomy(cluster.industry)
         targets = targets_for_cluster(cluster.pilot_code)
-        portraits = cluster_data.portraits_frame(s, portraits_snapshot)
+        portraits = cluster_data.portrait_set(s, portraits_snapshot)
         feeds = cluster_data.portrait_feeds(s, portraits_snapshot)
         inputs = report_data.enterprise_inputs(s, cluster, portraits, enterprise_ids, taxonomy,
                                                [targets.questionnaire, *targets.modules], feeds)

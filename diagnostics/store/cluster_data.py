@@ -31,14 +31,21 @@ from diagnostics.canonical import digest, jsonable
 from diagnostics.portraits import (
     ASSESSMENT_COLUMNS,
     ENTERPRISE_COLUMNS,
+    HEAVY,
+    LIGHT_COLUMNS,
+    PORTRAIT_COLUMNS,
     REPEATED,
     ROW_COLUMNS,
+    HeavyStore,
+    PortraitSet,
     from_records,
     item_sharer,
     shared_codes,
 )
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION
+from diagnostics.settings import settings
+from diagnostics.spool import FrameSpool
 from diagnostics.store import bulk
 from diagnostics.store.models import (
     Assessment,
@@ -306,11 +313,11 @@ def save_portraits(session: Session, snapshot_id: int, records: Sequence[dict[st
     return len(records)
 
 
-# (database, cluster) -> (snapshot id, content hash, frame): a run needs one portraits frame per cluster,
-# so a cluster's newer frame replaces its older one (a 60 000-firm frame is ~0.36 GB in memory with its
-# items shared, 1.1 GB before: a worker lane kept four of them after four runs), and a few clusters are
-# kept, the least recently used dropped
-_PORTRAIT_CACHE: OrderedDict[tuple[str, int | None], tuple[int, str, pd.DataFrame]] = OrderedDict()
+# (database, cluster) -> (snapshot id, content hash, portraits): a run needs one cluster's portraits, so
+# its newer ones replace its older, and a few clusters are kept, the least recently used dropped. The
+# pipeline keeps a ``PortraitSet`` (light rows in memory, nested profiles in a file: a stage holds one
+# part's); the web's pages, which draw every firm, keep whole frames (``portraits_frame``)
+_PORTRAIT_CACHE: OrderedDict[tuple[str, int | None], tuple[int, str, PortraitSet | pd.DataFrame]] = OrderedDict()
 CACHE_SIZE = 4
 
 
@@ -322,20 +329,17 @@ def _snapshot_key(session: Session, snapshot_id: int) -> tuple[tuple[str, int | 
     return (str(session.get_bind().engine.url), row.cluster_id), row.content_hash
 
 
-def _remember(slot: tuple[str, int | None], snapshot_id: int, content_hash: str, frame: pd.DataFrame) -> None:
-    _PORTRAIT_CACHE[slot] = (snapshot_id, content_hash, frame)
+def _remember(slot: tuple[str, int | None], snapshot_id: int, content_hash: str,
+              portraits: PortraitSet | pd.DataFrame) -> None:
+    _PORTRAIT_CACHE[slot] = (snapshot_id, content_hash, portraits)
     _PORTRAIT_CACHE.move_to_end(slot)
     while len(_PORTRAIT_CACHE) > CACHE_SIZE:
         _PORTRAIT_CACHE.popitem(last=False)
 
 
-def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEFAULT_CHUNK) -> pd.DataFrame:
-    """The portraits of one snapshot as a DataFrame (``portraits.PORTRAIT_COLUMNS``).
-
-    Snapshot content never changes, so the frame is memoised by (database, id, content hash): the
-    needs, map, shortlist and reports stages of one run do not read it again (the portraits stage
-    primes the cache, ``remember_portraits``).
-    """
+def _cached(session: Session, snapshot_id: int
+            ) -> tuple[tuple[str, int | None], str, PortraitSet | pd.DataFrame | None]:
+    """(cache slot, content hash, what the cache holds for the snapshot or None)."""
     found = _snapshot_key(session, snapshot_id)
     if found is None:
         raise LookupError(f"no snapshot {snapshot_id}")
@@ -343,31 +347,90 @@ def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEF
     hit = _PORTRAIT_CACHE.get(slot)
     if hit is not None and hit[:2] == (snapshot_id, content_hash):
         _PORTRAIT_CACHE.move_to_end(slot)
-        return hit[2].copy()
+        return slot, content_hash, hit[2]
+    return slot, content_hash, None
+
+
+def portrait_set(session: Session, snapshot_id: int, *, chunk_size: int = DEFAULT_CHUNK) -> PortraitSet:
+    """The portraits of one snapshot as a ``PortraitSet``: light rows in memory, nested profiles a part
+    at a time from a file. What the pipeline's stages read.
+
+    Snapshot content never changes, so it is memoised by (database, id, content hash): the needs, map,
+    shortlist and reports stages of one run do not read it again (the portraits stage primes the
+    cache, ``remember_portraits``). Read cold, the rows come ``SHUZHEN_PART_FIRMS`` at a time, each
+    part's profiles spooled as it is decoded."""
+    slot, content_hash, hit = _cached(session, snapshot_id)
+    if isinstance(hit, PortraitSet):
+        return hit.view()
+    if hit is not None:
+        return PortraitSet.of_frame(hit.copy())
+    out = _read_portraits(session, snapshot_id, FrameSpool(), chunk_size=chunk_size)
+    _remember(slot, snapshot_id, content_hash, out)
+    return out.view()
+
+
+def portraits_frame(session: Session, snapshot_id: int, *, chunk_size: int = DEFAULT_CHUNK) -> pd.DataFrame:
+    """The portraits of one snapshot as one DataFrame (``portraits.PORTRAIT_COLUMNS``): every column of
+    every firm, for the pages that draw them all; memoised as ``portrait_set`` is."""
+    slot, content_hash, hit = _cached(session, snapshot_id)
+    if hit is not None and not isinstance(hit, PortraitSet):
+        return hit.copy()
+    # a process that ran the pipeline (the web app's "run now" in embedded mode) keeps the whole frame
+    # from then on, as one that read it cold does
+    frame = (hit.frame() if hit is not None else
+             _read_portraits(session, snapshot_id, [], chunk_size=chunk_size).frame())
+    _remember(slot, snapshot_id, content_hash, frame)
+    return frame.copy()
+
+
+def _read_portraits(session: Session, snapshot_id: int, heavy: HeavyStore, *, chunk_size: int) -> PortraitSet:
+    """A snapshot's rows, decoded ``settings.part_firms`` at a time: each part's nested profiles go to
+    ``heavy``, its light columns are kept."""
     P = Portrait
     # ``data`` as JSON text decoded by orjson (``bulk.loads``), not by the column type's ``json.loads``:
     # at 100 000 portraits the stdlib decoder was a third of a cold read
     stmt = (select(P.enterprise_id, P.assessment_id, P.level, P.total, P.type_code, P.size_class,
                    P.percentile_cluster, P.percentile_industry, bulk.json_text(P.data))
             .where(P.snapshot_id == snapshot_id).order_by(P.enterprise_id).execution_options(yield_per=chunk_size))
-    cols = ["enterprise_id", "assessment_id", "level", "total", "type_code", "size_class", "percentile_cluster",
-            "percentile_industry"]
-    share = item_sharer()  # equal items one object: the frame stays as small as one just built
-    records = [{**dict(zip(cols, r[:-1], strict=True)), "data": share(bulk.loads(r[-1]))}
-               for part in session.execute(stmt).partitions() for r in part]
-    frame = from_records(records)
-    _remember(slot, snapshot_id, content_hash, frame)
-    return frame.copy()
+    share = item_sharer()  # equal items one object: the rows stay as small as ones just built
+    light: list[dict[str, Any]] = []
+    part: list[dict[str, Any]] = []
+    sizes: list[int] = []
+
+    def flush() -> None:
+        heavy.append(pd.DataFrame({c: [d.get(c) for d in part] for c in HEAVY}, columns=list(HEAVY)))
+        sizes.append(len(part))
+        part.clear()
+
+    for rows in session.execute(stmt).partitions():
+        for r in rows:
+            data = share(bulk.loads(r[-1]))
+            part.append({c: data.pop(c, None) for c in HEAVY})
+            light.append({**dict(zip(ROW_COLUMNS, r[:-1], strict=True)), "data": data})
+            if len(part) >= settings.part_firms:
+                flush()
+    if part:
+        flush()
+    return PortraitSet(from_records(light, LIGHT_COLUMNS), heavy, sizes, columns=PORTRAIT_COLUMNS)
 
 
-def remember_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]]) -> None:
-    """Prime the frame cache with rows just stored (or found identical), so the stages after portraits
-    in the same process do not read 10 000 rows back. The frame is built from the stored form, exactly
-    what ``portraits_frame`` would return."""
+def remember_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]],
+                       portraits: PortraitSet | None = None) -> None:
+    """Prime the cache with portraits just stored (or found identical), so the stages after portraits in
+    the same process do not read them back: their nested profiles as built (already in their file), their
+    light rows from the stored form (``records``: light columns), exactly what ``portrait_set`` reads.
+    Without ``portraits``, ``records`` are whole rows, kept as one part."""
     found = _snapshot_key(session, snapshot_id)
     if found is not None:
-        _PORTRAIT_CACHE.pop(found[0], None)  # the older frame goes before the new one is built
-        _remember(found[0], snapshot_id, found[1], from_records(records))
+        _PORTRAIT_CACHE.pop(found[0], None)  # the older portraits go before the new ones are kept
+        if portraits is None:
+            _remember(found[0], snapshot_id, found[1], PortraitSet.of_frame(from_records(records)))
+            return
+        light = from_records(records, LIGHT_COLUMNS)
+        if not light["enterprise_id"].equals(portraits.light["enterprise_id"].astype(light["enterprise_id"].dtype)):
+            raise ValueError("stored rows and built portraits are not the same firms in the same order")
+        _remember(found[0], snapshot_id, found[1], PortraitSet(light, portraits.heavy, portraits.sizes,
+                                                               columns=PORTRAIT_COLUMNS))
 
 
 def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:
@@ -377,10 +440,10 @@ def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:
 
 
 def forget_portraits(session: Session, cluster_id: int) -> None:
-    """Drop a cluster's cached frame: when its portraits stage starts to build the next one (held meanwhile,
-    the last run's frame, ~110 MB for 60 000 firms, would add to the stage's peak in a process that runs
-    the pipeline again and again: a worker lane, ``flows.serve``; the stage primes the cache again), and
-    after its research report, the pipeline's last stage to read it."""
+    """Drop a cluster's cached portraits: when its portraits stage starts to build the next ones (held
+    meanwhile, the last run's, ~45 MB of light rows for 60 000 firms, would add to the stage's peak in a
+    process that runs the pipeline again and again: a worker lane, ``flows.serve``; the stage primes the
+    cache again), and after its research report, the pipeline's last stage to read it."""
     _PORTRAIT_CACHE.pop((str(session.get_bind().engine.url), cluster_id), None)
 
 

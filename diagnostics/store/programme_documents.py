@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from diagnostics.pilot import targets_for_cluster
+from diagnostics.portraits import HEAVY
 from diagnostics.programme.baseline import participant_changes
 from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import CaseInfo, Handbook, ProviderInfo, SolutionInfo, build_handbook
@@ -122,7 +123,7 @@ def report_inputs(session: Session, cluster: Cluster, run_id: int | None = None)
     snap, needs, imap = sources["portraits"], sources["needs"], sources["industry_map"]
     if snap is None:
         raise LookupError(f"no portraits snapshot for cluster {cluster.code}: run the pipeline first / 请先运行流水线")
-    portraits = cluster_data.portraits_frame(session, snap.id)
+    portraits = cluster_data.portrait_set(session, snap.id).light  # levels, sizes and links: no profiles
     panel, scenarios, solutions = evaluation_panel(session, cluster.id, targets.questionnaire)
     questionnaire = definition_of(current_version(session, targets.questionnaire))
     indicators = {i.code: i.title.zh for i in questionnaire.indicators()}
@@ -223,7 +224,8 @@ def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None, 
     snap = source_snapshots(session, cluster.id, run_id)["portraits"]
     if snap is None:
         raise LookupError(f"no portraits snapshot for cluster {cluster.code}: run the pipeline first / 请先运行流水线")
-    frame = cluster_data.portraits_frame(session, snap.id)
+    everyone = cluster_data.portrait_set(session, snap.id)
+    frame = everyone.light
     feeds = cluster_data.portrait_feeds(session, snap.id)
     taxonomy = load_taxonomy(cluster.industry)
     links = {c.code: c.name.zh for c in taxonomy.chain_links}
@@ -237,6 +239,10 @@ def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None, 
     records = [{str(k): v for k, v in r.items()} for r in frame[frame["trusted"]].to_dict(orient="records")]
     records.sort(key=lambda r: (-int(r["level"]), -float(r["total"]), str(r["name"])))
     cut = len(records) if detailed is None else max(0, detailed)
+    # the profiles of the firms whose section is spelled out, read from the parts they are in
+    profiles = everyone.frame([int(r["enterprise_id"]) for r in records[:cut]]).set_index("enterprise_id")
+    for r in records[:cut]:
+        r.update({c: profiles.at[int(r["enterprise_id"]), c] for c in HEAVY})
     firms = [_survey_firm(row, feeds, links, scen, titles, dims, detailed=k < cut) for k, row in enumerate(records)]
     source = _source(snap)
     assert source is not None

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from diagnostics import processes
 from diagnostics.canonical import digest
 from diagnostics.explain import expand
+from diagnostics.portraits import PortraitSet, as_set
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import names_of
 from diagnostics.shortlist import participant_list
@@ -71,11 +72,13 @@ def latest_definitions(session: Session, codes: Sequence[str]) -> list[Questionn
     return [definition_of(v) for v in rows]
 
 
-def enterprise_inputs(session: Session, cluster: Cluster, portraits: pd.DataFrame, enterprise_ids: Sequence[int],
-                      taxonomy: Taxonomy, codes: Sequence[str], feeds: dict[str, list[str]],
-                      benchmark: dict[str, Any] | None = None) -> list[tuple[int, str, dict[str, Any]]]:
-    """(enterprise id, USCC, report input) for the given enterprises of a portraits frame."""
-    rows = portraits[portraits["enterprise_id"].isin(list(enterprise_ids))]
+def enterprise_inputs(session: Session, cluster: Cluster, portraits: pd.DataFrame | PortraitSet,
+                      enterprise_ids: Sequence[int], taxonomy: Taxonomy, codes: Sequence[str],
+                      feeds: dict[str, list[str]], benchmark: dict[str, Any] | None = None
+                      ) -> list[tuple[int, str, dict[str, Any]]]:
+    """(enterprise id, USCC, report input) for the given enterprises of the portraits (only their
+    nested profiles are read)."""
+    rows = as_set(portraits).frame(enterprise_ids)
     if rows.empty:
         return []
     bench = benchmark if benchmark is not None else peer_benchmark(portraits)
@@ -158,7 +161,7 @@ def snapshot_payloads(session: Session, snapshot_ids: dict[str, int]) -> tuple[d
 
 
 def write_cluster_file(root: Path, cluster: Cluster, payloads: dict[str, Any], hashes: dict[str, str],
-                       portraits: pd.DataFrame, *, taxonomy: Taxonomy | None = None,
+                       portraits: pd.DataFrame | PortraitSet, *, taxonomy: Taxonomy | None = None,
                        feeds: dict[str, list[str]] | None = None, names: dict[str, Any] | None = None
                        ) -> tuple[str, bool]:
     """The cluster workbook for exactly these snapshots; (relative path, written now).
@@ -179,10 +182,10 @@ def write_cluster_file(root: Path, cluster: Cluster, payloads: dict[str, Any], h
     return rel, True
 
 
-def report_scope(portraits: pd.DataFrame, shortlist: dict[str, Any] | None, scope: str) -> list[int]:
+def report_scope(portraits: pd.DataFrame | PortraitSet, shortlist: dict[str, Any] | None, scope: str) -> list[int]:
     """Which enterprises get a workbook this run: every portrait, or the pilot picks and near misses."""
     if scope == "all":
-        return sorted(int(e) for e in portraits["enterprise_id"])
+        return sorted(int(e) for e in as_set(portraits).light["enterprise_id"])
     sl = shortlist or {}
     ids = {int(p["enterprise_id"]) for p in [*sl.get("picks", []), *sl.get("near_misses", [])]}
     return sorted(ids)

@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+from diagnostics.portraits import PortraitSet, as_set
 from diagnostics.recommend import weakness_key
 from diagnostics.size_class import size_label
 from diagnostics.workbooks.safe import SheetWriter, Styles, new_workbook, text_of
@@ -46,7 +47,7 @@ def _column_chart(wb: Any, sheet: SheetWriter, title: str, first: int, last: int
 
 
 def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, Any], payloads: Mapping[str, Any],
-                         portraits: pd.DataFrame, locale: str = "zh",
+                         portraits: pd.DataFrame | PortraitSet, locale: str = "zh",
                          participants: Sequence[Mapping[str, Any]] | None = None,
                          names: Mapping[str, Any] | None = None) -> None:
     """Write the cluster workbook from the snapshot ``payloads`` (kind -> payload) and portraits.
@@ -145,12 +146,13 @@ def write_cluster_report(target: str | Path | IO[bytes], cluster: Mapping[str, A
     feed_names = {k.split(":scenario:", 1)[1]: v for k, v in weak_names.items() if ":scenario:" in k}
     feed_names.update(scen_names)
     prow: Any  # an itertuples row: its fields are the portrait columns, typed only at run time
-    for prow in portraits.itertuples(index=False):
-        gaps = "、".join(t(weak_names.get(weakness_key(w)) or {"zh": "—"}) for w in (prow.weaknesses or [])[:3])
-        ent.row([prow.name, prow.uscc, size_label(prow.size_class), int(prow.level), float(prow.total),
-                 t(type_names.get(prow.type_code or "", {"zh": "未分类"})),
-                 "、".join(t(link_names.get(c, c)) for c in prow.chain_links or []), gaps,
-                 "是" if prow.listed else "否", "现场" if prow.trusted else "自评"])
+    for part in as_set(portraits).parts(["weaknesses"]):  # a part's weaknesses at a time
+        for prow in part.itertuples(index=False):
+            gaps = "、".join(t(weak_names.get(weakness_key(w)) or {"zh": "—"}) for w in (prow.weaknesses or [])[:3])
+            ent.row([prow.name, prow.uscc, size_label(prow.size_class), int(prow.level), float(prow.total),
+                     t(type_names.get(prow.type_code or "", {"zh": "未分类"})),
+                     "、".join(t(link_names.get(c, c)) for c in prow.chain_links or []), gaps,
+                     "是" if prow.listed else "否", "现场" if prow.trusted else "自评"])
 
     needs = payloads.get("needs") or {}
     nd = SheetWriter(wb, "共性需求 Needs", (6, 26, 14, 10, 10, 10, 26, 10, 10, 8), locale)

@@ -21,6 +21,7 @@ from typing import IO, Any
 import pandas as pd
 
 from diagnostics.canonical import Canonical, canonical, jsonable, jsonable_dict
+from diagnostics.portraits import PortraitSet, as_set
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.recommend import Recommendation, recommend_portrait, weakness_key
 from diagnostics.size_class import size_label
@@ -39,13 +40,13 @@ PLAN_STEPS = (
 )
 
 
-def peer_benchmark(portraits: pd.DataFrame) -> dict[str, Any]:
+def peer_benchmark(portraits: pd.DataFrame | PortraitSet) -> dict[str, Any]:
     """Mean total and dimension shares for the cluster, each size class and each industry class."""
-    if portraits.empty:
+    everyone = as_set(portraits)
+    if everyone.empty:
         return {"cluster": {"n": 0, "total": None, "dims": {}}, "by_size": {}, "by_industry": {}}
-    shares = pd.DataFrame.from_records(
-        [{k: v["share"] for k, v in (d or {}).items()} for d in portraits["dimensions"]], index=portraits.index)
-    frame = pd.concat([portraits[["total", "size_class", "industry_code"]], shares], axis=1)
+    shares = everyone.dimension_shares()
+    frame = pd.concat([everyone.light[["total", "size_class", "industry_code"]], shares], axis=1)
     dims = list(shares.columns)
 
     def stats(g: pd.DataFrame) -> dict[str, Any]:

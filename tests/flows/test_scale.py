@@ -94,13 +94,13 @@ def test_an_unchanged_cluster_is_not_recomputed(demo: dict[str, Any], session: S
     rows = (count(session, Assessment), count(session, Portrait), count(session, Snapshot))
 
     built: list[int] = []
-    real_build = portraits_mod.build_in_parts
+    real_build = portraits_mod.build_set
 
     def watched(parts: Any, *args: Any, **kwargs: Any) -> Any:
         built.append(1)
         return real_build(parts, *args, **kwargs)
 
-    monkeypatch.setattr(portraits_mod, "build_in_parts", watched)
+    monkeypatch.setattr(portraits_mod, "build_set", watched)
     second = run_pipeline_stages(None, runner=DIRECT)
     assert built == []  # no stage ran: not even portraits
     assert all(c["reused"] for c in second["clusters"].values())
