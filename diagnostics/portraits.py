@@ -601,15 +601,22 @@ def one_of_each(values: list[Any]) -> list[Any]:
     60 000-firm frame shrink from ~41 to ~4 MB; such a frame stays in a lane's cache for the later
     stages. Values are compared with their type (so 1, 1.0 and True stay apart); a list stands for
     itself by its items."""
+    one = value_sharer()
+    return [one(value) for value in values]
+
+
+def value_sharer() -> Callable[[Any], Any]:
+    """``one_of_each`` a value at a time: the first of equal values for each value, as it comes (a cold
+    read shares codes as it decodes them, and never holds the copies)."""
     seen: dict[Any, Any] = {}
-    out: list[Any] = []
-    for value in values:
+
+    def one(value: Any) -> Any:
         try:
-            key = (type(value), tuple(value) if isinstance(value, list) else value)
-            out.append(seen.setdefault(key, value))
+            return seen.setdefault((type(value), tuple(value) if isinstance(value, list) else value), value)
         except TypeError:  # an unhashable item: left as it is
-            out.append(value)
-    return out
+            return value
+
+    return one
 
 
 def item_sharer() -> Callable[[dict[str, Any]], dict[str, Any]]:

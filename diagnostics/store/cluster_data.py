@@ -37,10 +37,12 @@ from diagnostics.portraits import (
     REPEATED,
     ROW_COLUMNS,
     HeavyStore,
+    PortraitRecords,
     PortraitSet,
     from_records,
     item_sharer,
     shared_codes,
+    value_sharer,
 )
 from diagnostics.questionnaire import Questionnaire
 from diagnostics.scoring import SCORER_VERSION
@@ -393,7 +395,11 @@ def _read_portraits(session: Session, snapshot_id: int, heavy: HeavyStore, *, ch
                    P.percentile_cluster, P.percentile_industry, bulk.json_text(P.data))
             .where(P.snapshot_id == snapshot_id).order_by(P.enterprise_id).execution_options(yield_per=chunk_size))
     share = item_sharer()  # equal items one object: the rows stay as small as ones just built
-    light: list[dict[str, Any]] = []
+    # the light columns gathered as columns, not a dict a row: read cold, 300 000 firms' rows as dicts
+    # peaked at 1.15 GB
+    light: dict[str, list[Any]] = {c: [] for c in LIGHT_COLUMNS}
+    in_row = [(light[c], value_sharer() if c in REPEATED else None) for c in ROW_COLUMNS]
+    in_data = [(c, light[c], value_sharer() if c in REPEATED else None) for c in LIGHT_COLUMNS if c not in ROW_COLUMNS]
     part: list[dict[str, Any]] = []
     sizes: list[int] = []
 
@@ -405,13 +411,16 @@ def _read_portraits(session: Session, snapshot_id: int, heavy: HeavyStore, *, ch
     for rows in session.execute(stmt).partitions():
         for r in rows:
             data = share(bulk.loads(r[-1]))
-            part.append({c: data.pop(c, None) for c in HEAVY})
-            light.append({**dict(zip(ROW_COLUMNS, r[:-1], strict=True)), "data": data})
+            part.append({c: data.get(c) for c in HEAVY})
+            for (column, one_in_row), value in zip(in_row, r[:-1], strict=True):
+                column.append(value if one_in_row is None else one_in_row(value))
+            for c, column, one in in_data:  # repeated codes shared as they are decoded
+                column.append(data.get(c) if one is None else one(data.get(c)))
             if len(part) >= settings.part_firms:
                 flush()
     if part:
         flush()
-    return PortraitSet(from_records(light, LIGHT_COLUMNS), heavy, sizes, columns=PORTRAIT_COLUMNS)
+    return PortraitSet(from_records(PortraitRecords(light), LIGHT_COLUMNS), heavy, sizes, columns=PORTRAIT_COLUMNS)
 
 
 def remember_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]],
