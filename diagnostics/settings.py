@@ -75,7 +75,8 @@ class Settings:
     score_batch_size: int = field(default_factory=lambda: int(_env("SHUZHEN_SCORE_BATCH", "2500")))
     read_chunk_size: int = field(default_factory=lambda: int(_env("SHUZHEN_READ_CHUNK", "5000")))
     # firms per part of a cluster in the stages that would otherwise hold all of it at once: the portraits
-    # stage reads and profiles a part at a time, needs carries a part's weaknesses at a time; the working
+    # stage reads and profiles a part at a time and spools each part's nested profiles to a file, which
+    # the later stages read a part at a time; needs carries a part's weaknesses at a time; the working
     # set follows the part, not the cluster (60 000 firms at once: ~650 MB for needs alone; parts of
     # 10 000: +128 MB over what the lane held, of 2 500: +50 MB, in the same 1.4 s, bench/stage_memory.py)
     part_firms: int = field(default_factory=lambda: int(_env("SHUZHEN_PART_FIRMS", "2500")))
