@@ -273,7 +273,7 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
         .where(Enterprise.cluster_id == cluster_id))}
     sol_names = {int(i): str(n) for i, n in session.execute(
         select(PoolSolution.id, PoolSolution.name_zh).where(PoolSolution.cluster_id == cluster_id))}
-    rows: list[dict[str, Any]] = []
+    rows = _PanelRows()
     scenarios: dict[str, list[int]] = {}
     solutions: dict[str, list[int]] = {}
     seen: set[int] = set()
@@ -309,9 +309,35 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
         if last.submission_id == first.submission_id or last.content_hash != first.content_hash:
             continue
         rows.append(_panel_row(ents.get(eid), False, _as_measurement(first), _as_measurement(last)))
-    columns = ["enterprise_id", "participant", "link", "size_class", "t0_total", "t1_total", "t0_level", "t1_level"]
-    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
-    return frame, scenarios, solutions
+    return rows.frame(), scenarios, solutions
+
+
+class _PanelRows:
+    """The panel's rows, made into a frame ``CHUNK`` at a time: a row is a dict of ~70 values (each
+    indicator at T0 and T1), and a 300 000-firm census has a comparison row for most of its firms (held
+    as dicts, +292 MB at the research report's peak). The frame is the one all the rows at once would
+    give: the columns in the order they first appear, NaN where a row has no such indicator."""
+
+    CHUNK = 5000
+    COLUMNS = ["enterprise_id", "participant", "link", "size_class", "t0_total", "t1_total", "t0_level", "t1_level"]
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.chunks: list[pd.DataFrame] = []
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.CHUNK:
+            self.chunks.append(pd.DataFrame(self.rows))
+            self.rows = []
+
+    def frame(self) -> pd.DataFrame:
+        if self.rows:
+            self.chunks.append(pd.DataFrame(self.rows))
+            self.rows = []
+        if not self.chunks:
+            return pd.DataFrame(columns=self.COLUMNS)
+        return pd.concat(self.chunks, ignore_index=True) if len(self.chunks) > 1 else self.chunks[0]
 
 
 def _as_measurement(row: Any) -> Measurement:

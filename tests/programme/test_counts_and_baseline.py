@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -145,6 +146,31 @@ def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_th
     assert not bool(rows.loc[other.id, "participant"]) and rows.loc[other.id, "t1_total"] == 36
     assert rows.loc[other.id, "t0_total"] == 30
     assert scenarios == {"kiln_control": [part.id]} and solutions == {"方案kiln": [part.id]}
+
+
+def test_the_panel_made_a_chunk_of_rows_at_a_time_is_the_panel_of_all_rows(
+        session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A census compares most of its firms' first and last assessments: the panel is made into a frame a
+    chunk of rows at a time, and gives the frame all the rows at once give, whatever the chunk: the
+    columns in the order they first appear, NaN where a firm's assessments lack an indicator."""
+    c = b.cluster(session)
+    v1 = b.version(session)
+    for n, (first, last) in enumerate([({"network": 1.0}, {"network": 2.0}),
+                                       ({"network": 1.0, "mes": 3.0}, {"network": 1.5, "mes": 4.0}),
+                                       ({"erp": 2.0}, {"erp": 2.5}),
+                                       ({"network": 0.5}, {"network": 0.5, "erp": 1.0})], start=1):
+        firm = b.enterprise(session, c, n)
+        b.assess(session, firm, v1, 30 + n, 1, indicators=first)
+        b.assess(session, firm, v1, 40 + n, 2, datetime(2026, 3, 1), indicators=last)
+    panels = []
+    for chunk in (1, 3, 5000):
+        monkeypatch.setattr(pd_._PanelRows, "CHUNK", chunk)
+        panels.append(pd_.evaluation_panel(session, c.id, "sme-digital-2024-mfg")[0])
+    whole = panels[-1]
+    assert list(whole.columns)[-6:] == ["t0_network", "t1_network", "t0_mes", "t1_mes", "t0_erp", "t1_erp"]
+    assert whole["t0_mes"].isna().sum() == 3 and whole["t1_total"].tolist() == [41, 42, 43, 44]
+    for panel in panels[:-1]:
+        pd.testing.assert_frame_equal(panel, whole)
 
 
 def test_a_submission_linked_before_scoring_counts_once_it_is_scored(session: Session) -> None:
