@@ -70,8 +70,9 @@ def research_body(ctx: ClusterContext, run_id: int, flow_run_id: str | None, run
     try:
         return _research(ctx, run_id, flow_run_id, runner, force=force, rows=rows)
     finally:
-        # the pipeline's last reader of the cluster's portraits frame: a worker lane or a serving process
-        # would hold it (~110 MB for 60 000 firms) until the cluster's next portraits stage
+        # the pipeline's last reader of the cluster's portraits: a worker lane or a serving process would
+        # hold them (~45 MB of light rows for 60 000 firms, and their profiles' file) until the cluster's
+        # next portraits stage
         forget_frame(ctx)
 
 
