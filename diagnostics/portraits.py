@@ -259,16 +259,12 @@ def classify(frame: pd.DataFrame, taxonomy: Taxonomy, shares: pd.DataFrame | Non
 
 def build_portraits(enterprises: pd.DataFrame, assessments: pd.DataFrame, definitions: Mapping[int, Questionnaire],
                     taxonomy: Taxonomy, *, primary: str) -> pd.DataFrame:
-    """One portrait per enterprise that has an assessment of the ``primary`` questionnaire."""
-    return build_in_parts([(enterprises, assessments, definitions)], taxonomy, primary=primary)
+    """One portrait per enterprise that has an assessment of the ``primary`` questionnaire, as one frame
+    (the cluster as one part of ``build_set``)."""
+    return build_set([(enterprises, assessments, definitions)], taxonomy, primary=primary).frame()
 
 
 Part = tuple[pd.DataFrame, pd.DataFrame, Mapping[int, Questionnaire]]
-
-
-def build_in_parts(parts: Iterable[Part], taxonomy: Taxonomy, *, primary: str) -> pd.DataFrame:
-    """``build_portraits`` of a cluster read in parts (``build_set``), as one frame."""
-    return build_set(parts, taxonomy, primary=primary).frame()
 
 
 class HeavyStore(Protocol):
