@@ -50,6 +50,7 @@ from survey_app import (
     programme,
     roster,
     security,
+    sessions,
     survey,
 )
 from survey_app.forms import ButtonForm, LanguageForm, input_attrs
@@ -86,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
 
     security.init_app(app)
+    sessions.init_app(app)
     db.init_app(app)
     extensions.init_app(app)
     i18n.init_app(app)

@@ -153,6 +153,31 @@ def test_session_expires_after_the_configured_lifetime(db_url: str, engine: obje
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def test_an_unchanged_session_is_signed_again_only_now_and_then_and_an_active_one_never_ends(
+        db_url: str, engine: object, questionnaire_dir: object, people: People) -> None:
+    """No new cookie on every response (an autosave each keystroke would sign one each time); a tenth of the
+    lifetime after the last signing it is signed again, so a session in use slides on past its lifetime."""
+    enterprise = people.enterprise()
+    people.user("owner", enterprise=enterprise)
+    page = f"/enterprises/{enterprise.id}"
+
+    app = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t",
+                      "PERMANENT_SESSION_LIFETIME": timedelta(seconds=20)})
+    web = Web(app.test_client())
+    assert "Set-Cookie" in web.login("owner").headers  # a changed session is always sent
+    assert web.get(page).status_code == 200 and "Set-Cookie" not in web.get(page).headers
+    time.sleep(2.1)  # a tenth of the lifetime
+    assert "Set-Cookie" in web.get(page).headers
+
+    short = create_app({"DATABASE_URL": db_url, "TESTING": True, "SECRET_KEY": "t",
+                        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=3)})
+    web = Web(short.test_client())
+    web.login("owner")
+    for _ in range(5):  # 5 s of use against a 3 s lifetime
+        time.sleep(1.0)
+        assert web.get(page).status_code == 200
+
+
 def test_forms_without_the_csrf_token_are_refused(web: Web, people: People) -> None:
     people.user("owner", enterprise=people.enterprise())
     response = web.post("/login", {"username": "owner", "password": PASSWORD}, csrf=False)
