@@ -94,6 +94,13 @@
     });
   };
 
+  var clock = function (iso) {  // the server's UTC instant on the reader's own clock, HH:mm
+    var at = new Date(iso);
+    if (isNaN(at.getTime())) { return ""; }
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    return two(at.getHours()) + ":" + two(at.getMinutes());
+  };
+
   var save = function () {
     timer = null;
     if (stopped) { return Promise.resolve(); }
@@ -123,7 +130,7 @@
           if (bar) { bar.value = data.progress; }
           document.querySelectorAll("[data-progress]").forEach(function (el) { el.textContent = data.progress; });
           var bad = Object.keys(data.errors).length;
-          say(bad ? msgs.msgPartial : msgs.msgSaved.replace("{time}", data.saved_at), bad ? "warn" : "ok");
+          say(bad ? msgs.msgPartial : msgs.msgSaved.replace("{time}", clock(data.saved_at)), bad ? "warn" : "ok");
         } else {
           stopped = data.error === "conflict" || data.error === "csrf" || data.error === "submitted";
           say(data.message || msgs.msgFailed, "error");

@@ -10,10 +10,10 @@ respondent's typed values, what the other person saved, and a clear message.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from diagnostics.questionnaire import Questionnaire
 from diagnostics.roles import Role
 from diagnostics.store import catalogue
 from diagnostics.store.db import is_busy
-from diagnostics.store.models import Enterprise, QuestionnaireVersion, Submission, utcnow
+from diagnostics.store.models import Enterprise, QuestionnaireVersion, Submission
 from diagnostics.store.repo import audit, definition_of
 from diagnostics.version_diff import carry_over, diff
 from survey_app.access import enterprise_or_abort, submission_or_abort
@@ -275,7 +275,8 @@ def autosave(submission_id: int, page: int) -> tuple[Response, int]:
         "visible": [qid for qid in page_ids if qid in result.visible] + list(computed), "computed": computed,
         "errors": {qid: pick(e.message_zh, e.message_en) for qid, e in result.errors.items()},
         "progress": drafts.progress(q, result.answers, result.visible).percent,
-        "saved_at": format_datetime(utcnow(), "HH:mm"),
+        # when, in UTC: the page shows it on the reader's own clock (HH:mm was the server's UTC)
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }), 200
 
 

@@ -9,7 +9,9 @@ phone and desktop width go to ``tests/artifacts/`` for a person to look at.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -27,6 +29,7 @@ SCENARIO_RATINGS = {  # the 16 operations scenarios of the SME table, as a mid-l
 }
 
 pytestmark = pytest.mark.browser
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def _wait_saved(page: Page) -> None:
 
 def test_register_fill_reload_submit_and_read_the_diagnosis(server: str, browser: Browser, artifacts_dir: Path) -> None:
     phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                locale="zh-CN")
+                                locale="zh-CN", timezone_id="Asia/Shanghai")
     page = phone.new_page()
     page.set_default_timeout(15_000)
 
@@ -94,7 +97,11 @@ def test_register_fill_reload_submit_and_read_the_diagnosis(server: str, browser
     page.check("input[name=network_security_measures][value=perimeter]")
     page.check("input[name=network_security_measures][value=policy]")
     page.check("input[name=data_security_measures][value=backup]")
+    before = datetime.now(SHANGHAI).strftime("%H:%M")
     _wait_saved(page)
+    # "saved at" on the respondent's own clock (Beijing time here), not the server's UTC
+    shown = page.locator("[data-save-status]").inner_text()
+    assert before in shown or datetime.now(SHANGHAI).strftime("%H:%M") in shown, shown
     page.screenshot(path=str(artifacts_dir / "survey-foundation-phone.png"), full_page=True)
     page.click("button[name=action][value=next]")
 
