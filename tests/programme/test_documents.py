@@ -7,9 +7,11 @@ import io
 import docx
 import openpyxl
 import pandas as pd
+import pytest
 from docx.oxml.ns import qn
 
 from diagnostics.programme.config import EvaluationSettings
+from diagnostics.programme import docx_parts
 from diagnostics.programme.docx_parts import save, table
 from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import (
@@ -158,3 +160,41 @@ def test_a_long_table_copies_its_rows_without_repeating_each_cells_width() -> No
     with_props = [k for k, tr in enumerate(read._tbl.tr_lst) if tr.find(f"{qn('w:tc')}/{qn('w:tcPr')}") is not None]
     assert with_props == [0, 1, 8]
     assert [col.w for col in read._tbl.tblGrid.gridCol_lst] == [1440 * 635] * 6  # six equal columns, in EMU
+
+
+def test_a_table_too_long_to_hold_is_written_into_the_file_as_it_is_saved_and_the_file_is_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The survey report lists every firm verified on site (75 000 in a 300 000-firm census): past
+    ``STREAM_ROWS`` the rows are written as text when the file is saved instead of held as XML elements,
+    and the file is the same byte for byte: escaped text, rows python-docx builds itself (a tab, edge
+    spaces), blanks, two long tables in one document, text before, between and after them."""
+    header = ["企业", "代码", "规模", "环节", "等级", "总分"]
+    rows: list[list[object]] = [[f"企业{i}", f"9136{i:04d}", "小型", "烧成", "二级", f"{50 + i}.5"] for i in range(60)]
+    rows[0][3] = " 成型"  # the first data row is python-docx's own: the copied row is a later one
+    rows[5][0] = "A&B <青花> \"瓷\" 'Ltd' >"
+    rows[9][0] = "带\t制表符的企业"
+    rows[12][4] = None
+    rows[40][5] = "行一\n行二"
+    other = [[f"服务商{i}", i] for i in range(30)]
+
+    def build(limit: int) -> bytes:
+        monkeypatch.setattr(docx_parts, "STREAM_ROWS", limit)
+        document = docx_parts.new_document("景德镇企业调研诊断报告", "现场深度调研并评定的企业60家。")
+        document.add_paragraph("调研企业一览")
+        table(document, header, rows)
+        document.add_paragraph("服务商")
+        table(document, ["服务商", "方案数"], other)
+        document.add_paragraph("完")
+        held_rows.append([len(t.rows) for t in document.tables])
+        return save(document)
+
+    held_rows: list[list[int]] = []
+    held, streamed = build(10_000), build(5)
+    # in the tree until saved: every row, against the header, the data rows up to the first plain one (the
+    # row copied) and one placeholder
+    assert held_rows == [[61, 31], [4, 3]]
+    assert streamed == held
+    read = docx.Document(io.BytesIO(streamed))
+    assert [[c.text for c in r.cells] for r in read.tables[0].rows[1:]] == [
+        ["–" if v is None else str(v) for v in row] for row in rows]
+    assert [[c.text for c in r.cells] for r in read.tables[1].rows[1:]] == [[n, str(k)] for n, k in other]
