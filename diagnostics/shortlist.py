@@ -63,9 +63,15 @@ def objective_text(quotas: ShortlistQuotas) -> dict[str, str]:
     }
 
 
+# what the shortlist reads of a portrait (the objective, the quotas, each pick's entry): only these are
+# copied for every candidate, not the whole row (a 300 000-firm cluster's copy of every column was ~245 MB)
+TERMS = frozenset({"enterprise_id", "name", "uscc", "size_class", "chain_links", "chain_leader", "group_name",
+                   "level", "total", "trusted", "need", "pilot_willing"})
+
+
 def score_terms(portraits: pd.DataFrame, quotas: ShortlistQuotas, max_score: float = 100.0) -> pd.DataFrame:
     """need, readiness, scale and score for every portrait (rounded so reruns compare equal)."""
-    df = portraits.copy()
+    df = portraits[[c for c in portraits.columns if c in TERMS]].copy()
     o = quotas.objective
     weight = np.where(df["trusted"].astype(bool), 1.0, quotas.self_assessed_weight)
     df["readiness"] = np.round(np.clip(df["total"].astype(float) / max_score, 0, 1) * weight, 6)
