@@ -241,8 +241,8 @@ def survey_firms(session: Session, cluster: Cluster, run_id: int | None = None, 
     names = trusted["name"].astype(str).tolist()
     order = sorted(range(len(names)), key=lambda i: (-levels[i], -totals[i], names[i]))
     cut = len(order) if detailed is None else min(len(order), max(0, detailed))
-    # a row as a dict only for the firms whose section is spelled out (a census verifies 75 000 on site:
-    # a dict each took ~150 MB), with their profiles read from the parts they are in
+    # a row as a dict (~20 values) only for the firms whose section is spelled out, not for each of the
+    # 75 000 a 300 000-firm census verifies on site; their profiles read from the parts they are in
     records = [{str(k): v for k, v in r.items()} for r in trusted.iloc[order[:cut]].to_dict(orient="records")]
     profiles = everyone.frame([int(r["enterprise_id"]) for r in records]).set_index("enterprise_id")
     for r in records:
