@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from docx.oxml.ns import qn
 
-from diagnostics.programme.config import EvaluationSettings
 from diagnostics.programme import docx_parts
+from diagnostics.programme.config import EvaluationSettings
 from diagnostics.programme.docx_parts import save, table
 from diagnostics.programme.evaluation import evaluate
 from diagnostics.programme.handbook import (
