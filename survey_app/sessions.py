@@ -37,17 +37,13 @@ class SlidingSessionInterface(SecureCookieSessionInterface):
     session_class = SignedSession
 
     def __init__(self) -> None:
-        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer] = {}
+        self._made: tuple[tuple[object, ...], URLSafeTimedSerializer | None] | None = None  # (keys, serializer)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        key = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        serializer = self._serializers.get(key)
-        if serializer is None:
-            serializer = super().get_signing_serializer(app)
-            if serializer is None:
-                return None
-            self._serializers = {key: serializer}  # a changed key (tests, rotation) replaces the old one
-        return serializer
+        keys = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._made is None or self._made[0] != keys:  # a changed key (tests, rotation) makes a new one
+            self._made = (keys, super().get_signing_serializer(app))
+        return self._made[1]
 
     def open_session(self, app: Flask, request: Request) -> SignedSession | None:
         serializer = self.get_signing_serializer(app)
