@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from diagnostics.portraits import value_sharer
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
 from diagnostics.programme.provider_import import ProviderRow
 from diagnostics.programme.rules import Party, ProjectFacts
@@ -270,10 +271,10 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
     # only the two attributes a panel row prints, read as plain columns (100 000 ORM objects took seconds),
     # and each distinct pair held once: a census cluster's firms share a few dozen (with a decoded link
     # list and an object for each firm, the panel of a 300 000-firm cluster peaked at 411 MB; now 294 MB)
-    shared: dict[_Firm, _Firm] = {}
-    ents = {int(i): shared.setdefault(firm, firm) for i, links, size in session.execute(
+    share = value_sharer()
+    ents = {int(i): share(_Firm.of(bulk.loads(links), size)) for i, links, size in session.execute(
         select(Enterprise.id, bulk.json_text(Enterprise.chain_links), Enterprise.size_class)
-        .where(Enterprise.cluster_id == cluster_id)) for firm in [_Firm.of(bulk.loads(links), size)]}
+        .where(Enterprise.cluster_id == cluster_id))}
     sol_names = {int(i): str(n) for i, n in session.execute(
         select(PoolSolution.id, PoolSolution.name_zh).where(PoolSolution.cluster_id == cluster_id))}
     rows = _PanelRows()
@@ -366,7 +367,7 @@ class _Firm:
         return cls(str((chain_links or ["–"])[0]), size_class or "–")
 
 
-UNKNOWN_FIRM = _Firm("–", "–")
+UNKNOWN_FIRM = _Firm.of(None, None)
 
 
 def _panel_row(e: _Firm | None, participant: bool, t0: Measurement, t1: Measurement) -> dict[str, Any]:
