@@ -25,15 +25,14 @@ from flows.context import DIRECT, PREFECT, ClusterContext, Clusters, Runner, per
 
 @dataclass
 class PortraitRows:
-    """Portraits as stored: their rows' light columns (``portraits.PortraitRecords``: the indexed columns
-    and what is hashed), every row's ``data`` as JSON text (serialised once, spooled to a temporary file
-    until stored, then dropped), the payload, and the portraits themselves (``portraits.PortraitSet``,
-    their nested profiles in a file a part at a time) for the stages after this one."""
+    """Portraits as stored: the portraits themselves (``portraits.PortraitSet``: light rows in
+    ``stored_form``, whose indexed columns are the table's and are hashed; nested profiles in a file a
+    part at a time), every row's ``data`` as JSON text (serialised once, spooled to a temporary file
+    until stored, then dropped) and the payload. The portraits are the later stages' cache as they are."""
 
-    records: portraits_mod.PortraitRecords
+    portraits: portraits_mod.PortraitSet
     texts: TextSpool
     payload: dict[str, Any]
-    portraits: portraits_mod.PortraitSet
 
 
 def build_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitRows:
@@ -60,13 +59,14 @@ def build_cluster(ctx: ClusterContext, progress: Any = None) -> PortraitRows:
 
     with session_scope(get_engine()) as s:
         cluster_data.forget_portraits(s, ctx.id)
+        # light rows as they read back: the stored rows, the digest and the later stages' cache are made
+        # from them, so the cluster's rows are never held as records as well
         built = portraits_mod.build_set(parts(s), ctx.taxonomy, primary=ctx.targets.questionnaire,
-                                        heavy=FrameSpool())
-    records = portraits_mod.to_records(built.light, portraits_mod.LIGHT_COLUMNS)
+                                        heavy=FrameSpool()).stored()
     texts = TextSpool(portraits_mod.data_text(r) for part in built.parts() for r in portraits_mod.to_records(part))
     payload = portraits_mod.summary(built, ctx.taxonomy, enterprises_total=firms, primary=ctx.targets.questionnaire,
-                                    feeds=portraits_mod.feed_map(defs), records=records, texts=texts)
-    return PortraitRows(records, texts, payload, built)
+                                    feeds=portraits_mod.feed_map(defs), texts=texts)
+    return PortraitRows(built, texts, payload)
 
 
 def store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None, flow_run_id: str | None) -> int:
@@ -80,12 +80,12 @@ def _store_portraits(ctx: ClusterContext, rows: PortraitRows, run_id: int | None
         snapshot_id, created = cluster_data.save_snapshot(s, ctx.id, "portraits", rows.payload, run_id=run_id,
                                                           flow_run_id=flow_run_id)
         if created:
-            cluster_data.save_portraits(s, snapshot_id, rows.records, texts=rows.texts,
+            cluster_data.save_portraits(s, snapshot_id, rows.portraits.light, texts=rows.texts,
                                         chunk_size=settings.read_chunk_size)
     # committed: the texts (~200 MB for 60 000 firms) are dropped before the cache is primed
     rows.texts.close()
     with session_scope(get_engine()) as s:
-        cluster_data.remember_portraits(s, snapshot_id, rows.records, rows.portraits)
+        cluster_data.remember_portraits(s, snapshot_id, rows.portraits)
     return snapshot_id
 
 

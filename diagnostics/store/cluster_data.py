@@ -42,6 +42,7 @@ from diagnostics.portraits import (
     from_records,
     item_sharer,
     shared_codes,
+    to_records,
     value_sharer,
 )
 from diagnostics.questionnaire import Questionnaire
@@ -281,15 +282,18 @@ def save_snapshot(session: Session, cluster_id: int, kind: str, payload: dict[st
     return int(existing), created
 
 
-def save_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]], *,
+def save_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]] | pd.DataFrame, *,
                    texts: Sequence[bytes] | None = None, chunk_size: int = DEFAULT_CHUNK,
                    progress: Progress = _noop) -> int:
     """Bulk-insert portrait rows of a new snapshot (a re-used snapshot already has them).
 
     ``texts``: each record's ``data`` already serialised (``portraits.data_texts``, made once for the
     digest, UTF-8); they are bound as text (cast to JSONB on PostgreSQL) instead of being encoded again,
-    decoded a chunk at a time.
+    decoded a chunk at a time. With texts, ``records`` may be the light frame the rows are made of
+    (``portraits.stored_form``): their indexed columns are then made a chunk at a time.
     """
+    if isinstance(records, pd.DataFrame) and texts is None:
+        raise ValueError("portrait rows from a frame need their data texts")
     if session.scalar(select(func.count()).select_from(Portrait).where(Portrait.snapshot_id == snapshot_id)):
         return 0
     # Core executemany: the ORM's bulk-insert path cost 3 s per 100 000 rows
@@ -305,11 +309,13 @@ def save_portraits(session: Session, snapshot_id: int, records: Sequence[dict[st
         raise ValueError(f"{len(records)} portrait rows but {len(texts)} data texts")
     for start in range(0, len(records), chunk_size):
         end = min(start + chunk_size, len(records))
+        rows: Sequence[dict[str, Any]] = (to_records(records.iloc[start:end], ROW_COLUMNS)
+                                          if isinstance(records, pd.DataFrame) else records[start:end])
         if texts is None:
-            part = [{**r, "snapshot_id": snapshot_id} for r in records[start:end]]
+            part = [{**r, "snapshot_id": snapshot_id} for r in rows]
         else:  # a run of texts at a time (a spool reads it in one go)
             part = [{**{c: r[c] for c in ROW_COLUMNS}, "snapshot_id": snapshot_id, "data": text.decode("utf-8")}
-                    for r, text in zip(records[start:end], texts[start:end], strict=True)]
+                    for r, text in zip(rows, texts[start:end], strict=True)]
         session.execute(stmt, part)
         progress(f"wrote portraits: {end}/{len(records)}")
     return len(records)
@@ -423,23 +429,17 @@ def _read_portraits(session: Session, snapshot_id: int, heavy: HeavyStore, *, ch
     return PortraitSet(from_records(PortraitRecords(light), LIGHT_COLUMNS), heavy, sizes, columns=PORTRAIT_COLUMNS)
 
 
-def remember_portraits(session: Session, snapshot_id: int, records: Sequence[dict[str, Any]],
-                       portraits: PortraitSet | None = None) -> None:
+def remember_portraits(session: Session, snapshot_id: int, portraits: PortraitSet | Sequence[dict[str, Any]]
+                       ) -> None:
     """Prime the cache with portraits just stored (or found identical), so the stages after portraits in
-    the same process do not read them back: their nested profiles as built (already in their file), their
-    light rows from the stored form (``records``: light columns), exactly what ``portrait_set`` reads.
-    Without ``portraits``, ``records`` are whole rows, kept as one part."""
+    the same process do not read them back: a ``PortraitSet`` as built, its light rows in
+    ``portraits.stored_form`` (exactly what ``portrait_set`` reads; its nested profiles already in their
+    file), or the stored rows themselves (whole rows, kept as one part)."""
     found = _snapshot_key(session, snapshot_id)
     if found is not None:
         _PORTRAIT_CACHE.pop(found[0], None)  # the older portraits go before the new ones are kept
-        if portraits is None:
-            _remember(found[0], snapshot_id, found[1], PortraitSet.of_frame(from_records(records)))
-            return
-        light = from_records(records, LIGHT_COLUMNS)
-        if not light["enterprise_id"].equals(portraits.light["enterprise_id"].astype(light["enterprise_id"].dtype)):
-            raise ValueError("stored rows and built portraits are not the same firms in the same order")
-        _remember(found[0], snapshot_id, found[1], PortraitSet(light, portraits.heavy, portraits.sizes,
-                                                               columns=PORTRAIT_COLUMNS))
+        kept = portraits if isinstance(portraits, PortraitSet) else PortraitSet.of_frame(from_records(portraits))
+        _remember(found[0], snapshot_id, found[1], kept)
 
 
 def portrait_feeds(session: Session, snapshot_id: int) -> dict[str, list[str]]:

@@ -73,9 +73,9 @@ def test_built_in_parts_the_portraits_are_those_of_the_whole_cluster(whole: pd.D
     # the percentiles and types compare each firm with the whole cluster, not with its part
     assert built.light["percentile_cluster"].max() == 100.0 and built.light["percentile_cluster"].min() == 0.0
     texts = [data_text(r) for part in built.parts() for r in to_records(part)]
-    light_rows = to_records(built.light, LIGHT_COLUMNS)
     kw: dict[str, Any] = {"enterprises_total": 160, "primary": SME.code, "feeds": FEEDS}
-    assert summary(built, TAXONOMY, records=light_rows, texts=texts, **kw) == summary(whole, TAXONOMY, **kw)
+    assert summary(built, TAXONOMY, texts=texts, **kw) == summary(whole, TAXONOMY, **kw)
+    assert summary(built.stored(), TAXONOMY, texts=texts, **kw) == summary(whole, TAXONOMY, **kw)
 
 
 def test_views_read_in_parts_equal_the_views_of_the_whole_frame(whole: pd.DataFrame) -> None:

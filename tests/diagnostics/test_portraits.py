@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import orjson
 import pandas as pd
 import pytest
 
+from diagnostics import portraits as portraits_mod
+from diagnostics.canonical import dump_bytes
 from diagnostics.portraits import (
     DATA_COLUMNS,
+    LIGHT_COLUMNS,
     ROW_COLUMNS,
     _ordered_weaknesses,
     build_portraits,
@@ -21,6 +26,7 @@ from diagnostics.portraits import (
     percentile,
     rows_digest,
     shared_items,
+    stored_form,
     summary,
     to_records,
     weakness_order,
@@ -149,6 +155,41 @@ def test_rows_kept_as_columns_read_as_the_rows_they_stand_for():
     links = kept.columns["chain_links"]
     pd.testing.assert_frame_equal(from_records(kept), from_records(rows))
     assert kept.columns["chain_links"] is links  # the frame's shared codes are its own: the rows are as they were
+
+
+def test_the_rows_digest_is_made_a_run_of_rows_at_a_time_from_rows_or_their_light_frame(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digest is SHA-256 of the rows' indexed columns as one canonical array, then each data text
+    after a newline; hashed a few rows at a time it is the same, from the rows or from the light rows
+    as they read back."""
+    p = portraits()
+    p.loc[1, "type_code"] = None  # an unclassified firm, and one without an industry class
+    p.loc[2, "percentile_industry"] = np.nan
+    rows = list(to_records(p))
+    texts = data_texts(rows)
+    whole = hashlib.sha256(dump_bytes([[r[c] for c in ROW_COLUMNS] for r in rows], plain=True)
+                           + b"".join(b"\n" + t for t in texts)).hexdigest()
+    monkeypatch.setattr(portraits_mod, "DIGEST_ROWS", 3)  # 4 rows: a run of 3, then 1
+    light = stored_form(p[LIGHT_COLUMNS])
+    assert rows_digest(rows, texts) == rows_digest(to_records(p), texts) == rows_digest(light, texts) == whole
+    assert rows_digest(rows[:0], []) == hashlib.sha256(b"[]").hexdigest()
+    assert rows_digest(rows, texts[:3] + [b"{}"]) != whole
+
+
+def test_light_rows_in_stored_form_are_what_reading_them_back_gives() -> None:
+    """``stored_form`` is the round trip through the stored rows, value for value and dtype for dtype,
+    missing types and percentiles included; rows out of order are refused."""
+    p = portraits()
+    p.loc[1, "type_code"] = None
+    p.loc[2, "percentile_industry"] = np.nan
+    light = p[LIGHT_COLUMNS]
+    back = from_records(to_records(light, LIGHT_COLUMNS), LIGHT_COLUMNS)
+    assert light["type_code"].dtype == object and back["type_code"].dtype != object  # the round trip changes it
+    pd.testing.assert_frame_equal(stored_form(light), back, check_exact=True)
+    pd.testing.assert_frame_equal(stored_form(back), back, check_exact=True)
+    pd.testing.assert_frame_equal(stored_form(light.iloc[:0]), from_records([], LIGHT_COLUMNS))
+    with pytest.raises(ValueError, match="enterprise-id order"):
+        stored_form(light.iloc[::-1])
 
 
 def test_a_frame_holds_each_repeated_code_and_code_list_once():

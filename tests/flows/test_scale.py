@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -155,13 +156,18 @@ def test_the_portraits_stage_reads_the_cluster_in_parts_and_lets_go_of_what_it_s
     rows = flow_portraits.build_cluster(ctx)
     assert not cluster_data._PORTRAIT_CACHE  # the last run's frame went before the next one was built
     assert len(read) > 3 and max(read) <= 7
-    assert rows.records == whole.records and rows.payload == whole.payload
-    assert rows.payload["enterprises"] == len(rows.records) + rows.payload["not_assessed"] > 0
-    assert {r["percentile_cluster"] for r in rows.records} >= {0.0, 100.0}
+    pd.testing.assert_frame_equal(rows.portraits.light, whole.portraits.light, check_exact=True)
+    assert rows.payload == whole.payload
+    assert rows.payload["enterprises"] == len(rows.portraits) + rows.payload["not_assessed"] > 0
+    assert set(rows.portraits.light["percentile_cluster"]) >= {0.0, 100.0}
     snapshot_id = flow_portraits.store_portraits(ctx, rows, None, None)
     assert rows.texts.closed and len(rows.texts) == 0
-    assert count(session, Portrait) == len(rows.records)
+    assert count(session, Portrait) == len(rows.portraits)
+    primed_light = cluster_data.portrait_set(session, snapshot_id).light  # the built rows, as the stage left them
     primed = cluster_data.portraits_frame(session, snapshot_id)
+    cluster_data.clear_cache()
+    pd.testing.assert_frame_equal(primed_light, cluster_data.portrait_set(session, snapshot_id).light,
+                                  check_exact=True)  # every value and dtype as a cold read gives them
     cluster_data.clear_cache()
     cold = cluster_data.portraits_frame(session, snapshot_id)
     assert primed.equals(cold) and primed["weaknesses"].map(len).sum() > 0
