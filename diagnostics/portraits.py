@@ -342,8 +342,11 @@ class PortraitSet:
         return cls(frame.drop(columns=heavy), store, [len(frame)] if len(frame) else [], columns=list(frame.columns))
 
     def view(self) -> PortraitSet:
-        """The same portraits with a light frame of its own (a reader may add columns to it)."""
-        out = PortraitSet(self.light.copy(), self.heavy, self.sizes, columns=self.columns)
+        """The same portraits with a light frame of its own: a reader may add columns to it or change
+        values, and the portraits it came from (a cache) stay as they are. A shallow copy: pandas copies a
+        column on its first write (copy-on-write), so a view costs nothing until then (a deep copy was
+        ~45 MB for 300 000 firms, in every stage after the portraits)."""
+        out = PortraitSet(self.light.copy(deep=False), self.heavy, self.sizes, columns=self.columns)
         out.memo = self.memo
         return out
 

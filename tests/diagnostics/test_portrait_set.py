@@ -93,6 +93,21 @@ def test_views_read_in_parts_equal_the_views_of_the_whole_frame(whole: pd.DataFr
     pd.testing.assert_frame_equal(parted.frame(some), whole[whole["enterprise_id"].isin(some)])
 
 
+def test_a_view_is_the_readers_own_and_leaves_the_portraits_it_came_from_as_they_are(whole: pd.DataFrame) -> None:
+    """A stage reads a view of the cached portraits and may add columns or change values in it; the cache
+    (the next stage's portraits) does not change."""
+    kept = split(whole, [60, 100])
+    before = kept.light.copy()
+    view = kept.view()
+    view.light["score"] = 1.0
+    view.light.loc[view.light.index[0], "total"] = -1.0
+    view.light["name"] = view.light["name"].str.upper()
+    del view.light["level"]
+    pd.testing.assert_frame_equal(kept.light, before, check_exact=True)
+    assert view.light["total"].iloc[0] == -1.0 and "score" not in kept.light
+    assert view.heavy is kept.heavy and view.memo is kept.memo  # the profiles are shared, not copied
+
+
 def test_a_scenario_rated_in_one_part_only_counts_as_rated_in_every_part(whole: pd.DataFrame) -> None:
     """A scenario's practice is the firm's own rating when any firm of the cluster rated it (else the
     best of its SME scenarios): a part where nobody rated it must not fall back to the SME ratings."""
