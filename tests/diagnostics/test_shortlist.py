@@ -49,6 +49,26 @@ def test_reasons_never_contradict_themselves():
     assert all(n["why_not_en"] and n["why_not_zh"] for n in out["near_misses"])
 
 
+def test_ranks_and_near_misses_follow_the_score_ties_to_the_lower_id():
+    """Every pick's and near miss's rank is its place among the candidates by score (equal scores: the
+    lower id first); the near misses are the best-ranked candidates not picked, best first."""
+    frame = pool(300, 11)
+    frame["total"] = np.round(frame["total"], -1)  # many equal scores: 11 totals x 4 sizes
+    frame["need"], frame["trusted"] = 0.0, True
+    frame = frame.sample(frac=1, random_state=3)  # rows in any order
+    q = ShortlistQuotas(size=12, min_chain_leader_share=0.2, min_per_size={"small": 3}, near_misses=8)
+    out = select_shortlist(frame, q, LINKS)
+    terms = score_terms(frame, q)
+    pool_ = terms[terms["pilot_willing"]].sort_values(["score", "enterprise_id"], ascending=[False, True])
+    rank = {int(e): i for i, e in enumerate(pool_["enterprise_id"], start=1)}
+    assert len(set(pool_["score"])) < len(pool_) / 2  # ties do occur
+    for entry in out["picks"] + out["near_misses"]:
+        assert entry["rank"] == rank[entry["enterprise_id"]]
+    picked = {p["enterprise_id"] for p in out["picks"]}
+    assert [n["enterprise_id"] for n in out["near_misses"]] == [
+        int(e) for e in pool_["enterprise_id"] if int(e) not in picked][:8]
+
+
 def test_readiness_discounts_self_assessment():
     terms = score_terms(portraits(), ShortlistQuotas(size=1, self_assessed_weight=0.5), max_score=30).set_index(
         "enterprise_id")
