@@ -7,6 +7,7 @@ reports), counted from the records, never from the catalogue.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -19,7 +20,6 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from diagnostics.portraits import value_sharer
 from diagnostics.programme.baseline import CheckpointFacts, Measurement, participant_changes
 from diagnostics.programme.provider_import import ProviderRow
 from diagnostics.programme.rules import Party, ProjectFacts
@@ -269,12 +269,15 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
     projects = list(session.scalars(select(PilotProject).where(PilotProject.cluster_id == cluster_id)))
     by_project = measurements(session, [p.id for p in projects])
     # only the two attributes a panel row prints, read as plain columns (100 000 ORM objects took seconds),
-    # and each distinct pair held once: a census cluster's firms share a few dozen (with a decoded link
-    # list and an object for each firm, the panel of a 300 000-firm cluster peaked at 411 MB; now 294 MB)
-    share = value_sharer()
-    ents = {int(i): share(_Firm.of(bulk.loads(links), size)) for i, links, size in session.execute(
-        select(Enterprise.id, bulk.json_text(Enterprise.chain_links), Enterprise.size_class)
-        .where(Enterprise.cluster_id == cluster_id))}
+    # each distinct pair held once (a census cluster's firms share a few dozen): the participants' here,
+    # the others' with their assessments below (an id -> firm dict of a 300 000-firm cluster was 71 MB of
+    # the research report's peak)
+    firm = functools.cache(_decoded_firm)
+    ents = {int(i): firm(links, size) for i, links, size in session.execute(
+        select(Enterprise.id, bulk.json_text(Enterprise.chain_links), Enterprise.size_class).distinct()
+        .join(ProjectMember, ProjectMember.enterprise_id == Enterprise.id)
+        .join(PilotProject, PilotProject.id == ProjectMember.project_id)
+        .where(PilotProject.cluster_id == cluster_id))}
     sol_names = {int(i): str(n) for i, n in session.execute(
         select(PoolSolution.id, PoolSolution.name_zh).where(PoolSolution.cluster_id == cluster_id))}
     rows = _PanelRows()
@@ -297,7 +300,8 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
         # indicator scores as text: decoded only for the firms that have a first and a last to compare
         select(Assessment.enterprise_id, Assessment.id, Assessment.total, Assessment.level,
                bulk.json_text(Assessment.indicator_scores), Assessment.submission_id,
-               QuestionnaireVersion.content_hash)
+               QuestionnaireVersion.content_hash, bulk.json_text(Enterprise.chain_links).label("chain_links"),
+               Enterprise.size_class)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Assessment.questionnaire_version_id)
         .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
         .where(Enterprise.cluster_id == cluster_id, QuestionnaireVersion.code == questionnaire_code)
@@ -312,7 +316,8 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
         first, last = group[0], group[-1]
         if last.submission_id == first.submission_id or last.content_hash != first.content_hash:
             continue
-        rows.append(_panel_row(ents.get(eid), False, _as_measurement(first), _as_measurement(last)))
+        rows.append(_panel_row(firm(first.chain_links, first.size_class), False, _as_measurement(first),
+                               _as_measurement(last)))
     return rows.frame(), scenarios, solutions
 
 
@@ -368,6 +373,12 @@ class _Firm:
 
 
 UNKNOWN_FIRM = _Firm.of(None, None)
+
+
+def _decoded_firm(links: str | None, size_class: str | None) -> _Firm:
+    """The ``_Firm`` of chain links as stored JSON text and a size class (``functools.cache``-d per panel:
+    decoded once per distinct pair)."""
+    return _Firm.of(bulk.loads(links), size_class)
 
 
 def _panel_row(e: _Firm | None, participant: bool, t0: Measurement, t1: Measurement) -> dict[str, Any]:

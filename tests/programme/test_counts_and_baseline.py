@@ -146,6 +146,12 @@ def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_th
     assert not bool(rows.loc[other.id, "participant"]) and rows.loc[other.id, "t1_total"] == 36
     assert rows.loc[other.id, "t0_total"] == 30
     assert scenarios == {"kiln_control": [part.id]} and solutions == {"方案kiln": [part.id]}
+    # what a row prints of its firm: the first chain link and the size, for participants and others alike
+    other.chain_links, other.size_class = ["firing", "forming"], None
+    session.flush()
+    rows = pd_.evaluation_panel(session, c.id, "sme-digital-2024-mfg")[0].set_index("enterprise_id")
+    assert rows.loc[part.id, ["link", "size_class"]].tolist() == [(part.chain_links or ["–"])[0], part.size_class]
+    assert rows.loc[other.id, ["link", "size_class"]].tolist() == ["firing", "–"]
 
 
 def test_the_panel_made_a_chunk_of_rows_at_a_time_is_the_panel_of_all_rows(
