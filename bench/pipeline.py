@@ -17,7 +17,9 @@ file, then in one process:
 
 Caches that would favour whichever run goes second (taxonomy, targets, compiled definitions, portrait
 frames) are cleared before each run. Peak memory is each process's own peak resident set (``VmHWM``),
-the bench process's counted from after the seed.
+the bench process's counted from after the seed (so it includes what the seed left resident); each
+worker lane's is also given stage by stage (its count restarted before each stage), to show which
+stage sets it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import flows  # noqa: F401  (Prefect's environment defaults, before Prefect itself is imported)
 
@@ -44,7 +47,7 @@ from diagnostics.store.db import checkpoint, get_engine, session_scope, upgrade
 from diagnostics.store.demo_data import seed_demo
 from diagnostics.store.models import Assessment, Enterprise, PipelineRun, Portrait, Snapshot, Submission
 from flows import parallel
-from flows.context import DIRECT
+from flows.context import DIRECT, PrefectRunner, Runner
 from flows.pipeline import pipeline_flow, run_pipeline_stages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +90,36 @@ def peak_mb() -> float:
         return resident()[0]
     except OSError:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def lane_peak() -> float:
+    """This lane's peak since the last call: the counter then restarts from what the lane holds now."""
+    peak = peak_mb()
+    restart_peak()
+    return peak
+
+
+def watch_lanes(record: dict[str, list[list[float]]]) -> None:
+    """After each stage (through Prefect or direct), record every lane's peak during it: which stage
+    sets a lane's peak, and how that grows with the demo's size."""
+    if settings.workers <= 1:
+        return
+    lanes = parallel.pool()
+
+    def peaks() -> list[float]:
+        return [lanes.submit(lane_peak, lane=k).result() for k in range(len(lanes))]
+
+    for runner in (Runner, PrefectRunner):
+        real = runner.flow
+
+        def flow(self: Any, flow_obj: Any, stage: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            peaks()  # what an earlier stage or run left counts from here
+            try:
+                return _real(self, flow_obj, stage, *args, **kwargs)
+            finally:
+                record.setdefault(stage.__name__.removeprefix("run_"), []).append(peaks())
+
+        runner.flow = flow  # type: ignore[method-assign]
 
 
 def warm_pool() -> None:
@@ -148,6 +181,8 @@ def main() -> None:
     # pairs of full runs, Prefect first in odd pairs and direct first in even ones: whichever goes first
     # meets colder caches (the OS's, SQLite's), so a fixed order would charge that to one mode
     runs: dict[str, list[tuple[float, dict[str, float]]]] = {"prefect": [], "direct": []}
+    by_stage: dict[str, list[list[float]]] = {}
+    watch_lanes(by_stage)
     rerun_total, after_first, after_second, new, rescored = 0.0, {}, {}, [], 0
     for pair in range(args.pairs):
         for mode in (("prefect", "direct") if pair % 2 == 0 else ("direct", "prefect")):
@@ -187,9 +222,14 @@ def main() -> None:
           "(Prefect's temporary server is a separate child process, not included)")
     if settings.workers > 1:  # the lanes build the clusters' portraits and scores: their peaks count too
         lanes = parallel.pool()
-        peaks = [lanes.submit(peak_mb, lane=k).result() for k in range(len(lanes))]
+        # the peak since the last stage's, or the highest during a stage (each stage restarts the count)
+        peaks = [max([lanes.submit(peak_mb, lane=k).result()] + [run[k] for got in by_stage.values() for run in got])
+                 for k in range(len(lanes))]
         print("peak memory of each worker lane: " + ", ".join(f"{p:.0f} MB" for p in peaks)
               + f"; all processes together at most {peak + sum(peaks):.0f} MB")
+        print("each lane's peak during each stage, the highest over the runs: " + "; ".join(
+            f"{stage} " + " + ".join(f"{max(run[k] for run in got):.0f}" for k in range(len(peaks)))
+            for stage, got in by_stage.items()) + " MB")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 
