@@ -150,8 +150,9 @@ def test_evaluation_panel_reads_participants_from_checkpoints_and_others_from_th
     other.chain_links, other.size_class = ["firing", "forming"], None
     session.flush()
     rows = pd_.evaluation_panel(session, c.id, "sme-digital-2024-mfg")[0].set_index("enterprise_id")
-    assert rows.loc[part.id, ["link", "size_class"]].tolist() == [(part.chain_links or ["–"])[0], part.size_class]
-    assert rows.loc[other.id, ["link", "size_class"]].tolist() == ["firing", "–"]
+    assert (rows.at[part.id, "link"], rows.at[part.id, "size_class"]) == ((part.chain_links or ["–"])[0],
+                                                                          part.size_class)
+    assert (rows.at[other.id, "link"], rows.at[other.id, "size_class"]) == ("firing", "–")
 
 
 def test_the_panel_made_a_chunk_of_rows_at_a_time_is_the_panel_of_all_rows(
