@@ -27,6 +27,7 @@ than places every candidate is listed. Only an empty pool gives an empty list.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -221,9 +222,8 @@ def _prune(pool: pd.DataFrame, quotas: ShortlistQuotas, active: set[str]) -> pd.
     lead = pool["chain_leader"].to_numpy(bool) if lead_on else np.zeros(n, bool)
     size = pool["size_class"].map(lambda c: c if c in sized else "*").to_numpy(object)
     # one set per distinct link list (a cluster has a few dozen), not one per candidate (~40 MB at 300 000)
-    sets: dict[tuple[str, ...], frozenset[str]] = {}
-    linkset = [sets.get(k) or sets.setdefault(k, frozenset(k))
-               for k in (tuple(c or []) if quotas.cover_chain_links else () for c in pool["chain_links"].tolist())]
+    link_set = functools.cache(frozenset[str])
+    linkset = [link_set(tuple(c or []) if quotas.cover_chain_links else ()) for c in pool["chain_links"].tolist()]
     group = pool["group_name"].map(lambda g: g if cap and isinstance(g, str) else "").to_numpy(object)
     ids = pool["enterprise_id"].to_numpy(np.int64)
     key = np.round(pool["score"].to_numpy(float) * 1e6).astype(np.int64) * 10**8 + (10**8 - 1 - ids)
