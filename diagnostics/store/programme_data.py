@@ -284,7 +284,7 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
     scenarios: dict[str, list[int]] = {}
     solutions: dict[str, list[int]] = {}
     seen: set[int] = set()
-    members = set(participant_ids(session, cluster_id))
+    members = ents.keys()  # the cluster's participants (``participant_ids``): compared at checkpoints
     for p in projects:
         pids = [m["enterprise"].id for m in project_members(session, p.id) if m["enterprise"] is not None]
         for ch in participant_changes(pids, by_project.get(p.id, [])):
@@ -300,7 +300,7 @@ def evaluation_panel(session: Session, cluster_id: int, questionnaire_code: str
         # indicator scores as text: decoded only for the firms that have a first and a last to compare
         select(Assessment.enterprise_id, Assessment.id, Assessment.total, Assessment.level,
                bulk.json_text(Assessment.indicator_scores), Assessment.submission_id,
-               QuestionnaireVersion.content_hash, bulk.json_text(Enterprise.chain_links).label("chain_links"),
+               QuestionnaireVersion.content_hash, bulk.json_text(Enterprise.chain_links),
                Enterprise.size_class)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Assessment.questionnaire_version_id)
         .join(Enterprise, Enterprise.id == Assessment.enterprise_id)
